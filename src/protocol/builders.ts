@@ -1,0 +1,93 @@
+/**
+ * Builders for every message the seed shows. Key order follows the seed's examples
+ * (message, timestamp, thread_id, status, type), so what we send reads exactly like
+ * the documentation; our optional fields come after.
+ */
+import type {
+  ChannelMessage,
+  ChannelPayload,
+  ErrorCode,
+  ErrorMessage,
+  EventStatus,
+  PayloadType,
+  SubscribeMessage,
+  SubscribedMessage,
+  UnsubscribeMessage,
+  UnsubscribedMessage,
+} from './messages';
+
+/** Unix time in whole seconds, the seed's timestamp unit. */
+export function unixSeconds(now: number = Date.now()): number {
+  return Math.floor(now / 1000);
+}
+
+export interface EventOptions {
+  /** Unique event id; a random UUID when omitted. */
+  id?: string;
+  /** Position of the event within its thread. */
+  seq?: number;
+  /** Milliseconds since the epoch; defaults to now. */
+  now?: number;
+}
+
+function payload(
+  message: string,
+  threadId: string,
+  type: PayloadType,
+  status: EventStatus | undefined,
+  options: EventOptions,
+): ChannelPayload {
+  const built: ChannelPayload = { message, timestamp: unixSeconds(options.now), thread_id: threadId } as ChannelPayload;
+  if (status !== undefined) built.status = status;
+  built.type = type;
+  built.id = options.id ?? globalThis.crypto.randomUUID();
+  if (options.seq !== undefined) built.seq = options.seq;
+  return built;
+}
+
+export function toolStartedPayload(threadId: string, location: string, options: EventOptions = {}): ChannelPayload {
+  return payload(`Executing weather check for ${location}`, threadId, 'tool', 'started', options);
+}
+
+/** `result` is the tool's output as the seed sends it: a JSON document in a string. */
+export function toolExecutedPayload(threadId: string, result: string, options: EventOptions = {}): ChannelPayload {
+  return payload(result, threadId, 'tool', 'tool_executed', options);
+}
+
+/** A streamed piece of the answer: no status, as in the seed. */
+export function responseDeltaPayload(threadId: string, delta: string, options: EventOptions = {}): ChannelPayload {
+  return payload(delta, threadId, 'response', undefined, options);
+}
+
+export function responseCompletedPayload(threadId: string, answer: string, options: EventOptions = {}): ChannelPayload {
+  return payload(answer, threadId, 'response', 'completed', options);
+}
+
+/** Ends a failed turn so that watchers stop waiting; `message` says what went wrong. */
+export function turnFailedPayload(threadId: string, message: string, options: EventOptions = {}): ChannelPayload {
+  return payload(message, threadId, 'response', 'error', options);
+}
+
+export function channelMessage(channel: string, body: ChannelPayload): ChannelMessage {
+  return { type: channel, payload: body };
+}
+
+export function subscribeMessage(channel: string): SubscribeMessage {
+  return { type: 'subscribe', payload: { channel } };
+}
+
+export function unsubscribeMessage(channel: string): UnsubscribeMessage {
+  return { type: 'unsubscribe', payload: { channel } };
+}
+
+export function subscribedReply(channel: string): SubscribedMessage {
+  return { type: 'subscribed', payload: { channel, message: 'subscribed' } };
+}
+
+export function unsubscribedReply(channel: string): UnsubscribedMessage {
+  return { type: 'unsubscribed', payload: { channel, message: 'unsubscribed' } };
+}
+
+export function errorReply(code: ErrorCode, message: string, channel?: string): ErrorMessage {
+  return { type: 'error', payload: channel === undefined ? { message, code } : { message, code, channel } };
+}

@@ -1,0 +1,91 @@
+import { isReservedType } from './channel';
+
+/**
+ * Wire messages of the seed protocol (../shared/seed/websocket-implementation.md),
+ * byte-compatible with it. Optional fields marked "extension" are ours: seed
+ * clients neither send nor need them, and ignore them when they arrive.
+ */
+
+export type PayloadType = 'tool' | 'response';
+export const PAYLOAD_TYPES: readonly PayloadType[] = ['tool', 'response'];
+
+/**
+ * `started` / `tool_executed` belong to tool messages, `completed` ends a response,
+ * and `error` ends a failed turn so that watchers never wait forever. Streaming
+ * response deltas carry no status at all.
+ */
+export type EventStatus = 'started' | 'tool_executed' | 'completed' | 'error';
+export const EVENT_STATUSES: readonly EventStatus[] = ['started', 'tool_executed', 'completed', 'error'];
+
+export interface ChannelPayload {
+  message: string;
+  /** Unix time in seconds, as the seed's `timestamp`. */
+  timestamp: number;
+  thread_id: string;
+  status?: EventStatus;
+  type: PayloadType;
+  /** Extension: unique id of this event, for de-duplicating echoes and resends. */
+  id?: string;
+  /** Extension: position of this event within its thread, from 0. */
+  seq?: number;
+  /** Extension: the relay's position of this message in the channel's history. */
+  offset?: number;
+  /** Other publishers may add fields of their own; they are passed through untouched. */
+  [extra: string]: unknown;
+}
+
+/** A publish / delivery: `type` is the channel's name. */
+export interface ChannelMessage {
+  type: string;
+  payload: ChannelPayload;
+}
+
+export interface SubscribeMessage {
+  type: 'subscribe';
+  payload: { channel: string };
+}
+
+export interface UnsubscribeMessage {
+  type: 'unsubscribe';
+  payload: { channel: string };
+}
+
+export interface SubscribedMessage {
+  type: 'subscribed';
+  payload: { channel: string; message: 'subscribed' };
+}
+
+export interface UnsubscribedMessage {
+  type: 'unsubscribed';
+  payload: { channel: string; message: 'unsubscribed' };
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  payload: { message: string; code: ErrorCode; channel?: string };
+}
+
+/** Sent by clients to the relay. */
+export type ClientMessage = SubscribeMessage | UnsubscribeMessage | ChannelMessage;
+/** Sent by the relay to clients. */
+export type RelayReply = SubscribedMessage | UnsubscribedMessage | ErrorMessage;
+export type WireMessage = ClientMessage | RelayReply;
+
+/**
+ * Machine-readable reasons carried by `error` replies. The text next to a code
+ * says precisely what was wrong; the code lets programs react without parsing it.
+ */
+export const ERROR_CODES = [
+  'invalid_json',
+  'invalid_message',
+  'invalid_channel',
+  'reserved_type',
+  'binary_not_supported',
+  'message_too_large',
+  'internal_error',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isChannelMessage(message: WireMessage): message is ChannelMessage {
+  return !isReservedType(message.type);
+}

@@ -1,0 +1,36 @@
+/**
+ * Relay addresses. Only ws:// and wss:// are relay URIs; anything else gets a message
+ * that says what was expected instead of a low-level failure later on.
+ */
+import { printable } from './channel';
+
+/** Returns why `uri` is not a usable relay address, or undefined when it is. */
+export function relayUriProblem(uri: unknown): string | undefined {
+  if (typeof uri !== 'string' || uri.trim() === '') return 'relay URI must be a non-empty string such as ws://localhost:4000';
+  let parsed: URL;
+  try {
+    parsed = new URL(uri);
+  } catch {
+    return `"${printable(uri)}" is not a valid URI; expected something like ws://localhost:4000`;
+  }
+  if (parsed.protocol === 'http:' || parsed.protocol === 'https:') {
+    const suggested = parsed.protocol === 'https:' ? 'wss' : 'ws';
+    return `relay URI must use ws:// or wss://, not ${parsed.protocol}// (try ${suggested}://${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname})`;
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    return `relay URI must use ws:// or wss://, got "${printable(parsed.protocol)}"`;
+  }
+  if (parsed.hostname === '') return `relay URI "${printable(uri)}" has no host`;
+  if (parsed.hash) return `relay URI must not contain a #fragment`;
+  return undefined;
+}
+
+/** True when `uri` points at this machine, where the extension may start its own relay. */
+export function isLoopbackUri(uri: string): boolean {
+  try {
+    const host = new URL(uri).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+/**
+ * `weather-relay`: runs the relay standalone. The first stdout line is exactly
+ * `weather-relay listening on ws://HOST:PORT` so scripts can wait for it and read
+ * the port; logs go to stderr.
+ */
+import { parseArgs } from 'node:util';
+import { createRateLimitedLogger, silentLogger, streamSink } from './log';
+import { RELAY_DEFAULTS, startRelay, type RelayOptions } from './server';
+
+const USAGE = `Usage: weather-relay [options]
+
+  --host HOST            interface to listen on (default ${RELAY_DEFAULTS.host})
+  --port PORT            port, 0 for any free port (default ${RELAY_DEFAULTS.port})
+  --heartbeat-ms MS      ping interval; silent peers are dropped after one interval,
+                         0 disables (default ${RELAY_DEFAULTS.heartbeatIntervalMs})
+  --max-payload BYTES    largest accepted frame (default ${RELAY_DEFAULTS.maxPayloadBytes})
+  --log-rate N           log lines per second before lines are only counted (default 20)
+  --quiet                no connection logs
+  -h, --help             show this help
+`;
+
+export class UsageError extends Error {}
+
+export function parseRelayArgs(argv: string[]): RelayOptions & { logRate: number; quiet: boolean; help: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'heartbeat-ms': { type: 'string' },
+        'max-payload': { type: 'string' },
+        'log-rate': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return {
+    host: values.host,
+    port: integerFlag('--port', values.port, 0, 65535),
+    heartbeatIntervalMs: integerFlag('--heartbeat-ms', values['heartbeat-ms'], 0, 86_400_000),
+    maxPayloadBytes: integerFlag('--max-payload', values['max-payload'], 64, 256 * 1024 * 1024),
+    logRate: integerFlag('--log-rate', values['log-rate'], 1, 1_000_000) ?? 20,
+    quiet: values.quiet ?? false,
+    help: values.help ?? false,
+  };
+}
+
+function integerFlag(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  let options;
+  try {
+    options = parseRelayArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`weather-relay: ${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const logger = options.quiet
+    ? silentLogger
+    : createRateLimitedLogger({ sink: streamSink(process.stderr), maxLinesPerSecond: options.logRate });
+  let relay;
+  try {
+    relay = await startRelay({ ...options, logger });
+  } catch (error) {
+    process.stderr.write(`weather-relay: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`weather-relay listening on ${relay.url}\n`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`weather-relay: ${signal} received, closing connections\n`);
+    relay.close().then(
+      () => process.exit(0),
+      (error: Error) => {
+        process.stderr.write(`weather-relay: shutdown failed: ${error.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (require.main === module) void main();

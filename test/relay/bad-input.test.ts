@@ -1,0 +1,74 @@
+// Bad input gets an error reply with a code and a precise message; the connection
+// stays usable and nobody else notices.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startRelay, type RunningRelay } from '../../src/relay';
+import { WsPeer } from '../support/ws-peer';
+
+const good = '{"type":"ch","payload":{"message":"ok","timestamp":1,"thread_id":"t","type":"response"}}';
+
+describe('bad input', () => {
+  let relay: RunningRelay;
+  let bystander: WsPeer;
+  before(async () => {
+    relay = await startRelay({ host: '127.0.0.1', port: 0, maxPayloadBytes: 64 * 1024 });
+    bystander = await WsPeer.open(relay.url);
+    await bystander.subscribe('ch');
+  });
+  after(async () => {
+    await bystander.close();
+    await relay.close();
+  });
+
+  const cases: Array<[string, string | Buffer, object]> = [
+    ['invalid JSON', '{"type":', { code: 'invalid_json' }],
+    ['a JSON string', '"subscribe"', { code: 'invalid_message', message: 'message must be a JSON object, got string' }],
+    ['missing type', '{"payload":{}}', { code: 'invalid_message', message: 'type must be a string, got undefined' }],
+    ['wrong-typed thread_id', good.replace('"t"', '42'), { code: 'invalid_message', message: 'payload.thread_id must be a string, got number', channel: 'ch' }],
+    ['missing payload', '{"type":"ch"}', { code: 'invalid_message', message: 'payload must be an object, got undefined', channel: 'ch' }],
+    ['invalid channel', good.replace('"ch"', '"bad channel!"'), { code: 'invalid_channel' }],
+    ['subscribe to a reserved name', '{"type":"subscribe","payload":{"channel":"subscribed"}}', { code: 'invalid_channel', message: 'payload."subscribed" is a reserved message type and cannot be a channel' }],
+    ['a relay reply sent by a client', '{"type":"subscribed","payload":{"channel":"ch","message":"subscribed"}}', { code: 'reserved_type', message: '"subscribed" is a relay reply and cannot be sent by clients' }],
+    ['an error sent by a client', '{"type":"error","payload":{"message":"x","code":"y"}}', { code: 'reserved_type' }],
+    ['a binary frame', Buffer.from(good), { code: 'binary_not_supported', message: 'binary frames are not supported: send JSON as a text frame' }],
+  ];
+
+  for (const [name, frame, expected] of cases) {
+    test(`${name} → error reply, connection still usable`, async () => {
+      const peer = await WsPeer.open(relay.url);
+      const before = bystander.frames.length;
+      peer.send(frame, { binary: Buffer.isBuffer(frame) });
+      const reply = await peer.next();
+      assert.equal(reply.type, 'error');
+      assert.equal(typeof reply.payload.message, 'string');
+      for (const [key, value] of Object.entries(expected)) assert.equal(reply.payload[key], value, key);
+      // Same connection, next frame works.
+      assert.equal((await peer.subscribe('ch')).type, 'subscribed');
+      peer.send(good);
+      await peer.waitForFrames(3);
+      assert.equal(peer.texts[2], good);
+      await bystander.waitForFrames(before + 1);
+      assert.equal(bystander.texts.at(-1), good, 'the bystander got only the good message');
+      await peer.close();
+    });
+  }
+
+  test('an oversized frame closes only that connection, with 1009', async () => {
+    const peer = await WsPeer.open(relay.url);
+    const huge = good.replace('"ok"', JSON.stringify('x'.repeat(70 * 1024)));
+    peer.send(huge);
+    assert.equal(await peer.closed, 1009);
+    const before = bystander.frames.length;
+    const other = await WsPeer.open(relay.url);
+    other.send(good);
+    await bystander.waitForFrames(before + 1);
+    assert.equal(bystander.texts.at(-1), good);
+    await other.close();
+  });
+
+  test('errors are counted in /metrics by code', async () => {
+    const metrics = await (await fetch(relay.url.replace('ws:', 'http:') + '/metrics')).text();
+    assert.match(metrics, /weather_relay_errors_total\{code="invalid_json"\} [1-9]/);
+    assert.match(metrics, /weather_relay_errors_total\{code="binary_not_supported"\} [1-9]/);
+  });
+});

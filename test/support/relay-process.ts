@@ -1,0 +1,62 @@
+/**
+ * Runs the built relay (dist/relay.js) as a child process, the way a user does,
+ * and reads its address from the first stdout line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+
+export const RELAY_BIN = resolve(__dirname, '../../../dist/relay.js');
+
+export interface RelayProcess {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  firstLine: string;
+  stderr(): string;
+  /** Sends `signal` and resolves with the exit code (or signal name). */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+export async function spawnRelay(args: string[] = [], timeoutMs = 10_000): Promise<RelayProcess> {
+  const child = spawn(process.execPath, [RELAY_BIN, '--host', '127.0.0.1', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  const firstLine = await new Promise<string>((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`relay did not start within ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const newline = stdout.indexOf('\n');
+      if (newline >= 0) {
+        clearTimeout(timer);
+        resolvePromise(stdout.slice(0, newline));
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`relay exited (${code}) before listening; stderr: ${stderr}`));
+    });
+  });
+  const match = /^weather-relay listening on (ws:\/\/[^\s]+:(\d+))$/.exec(firstLine);
+  if (!match) throw new Error(`unexpected first line from relay: ${JSON.stringify(firstLine)}`);
+  return {
+    child,
+    url: match[1],
+    port: Number(match[2]),
+    firstLine,
+    stderr: () => stderr,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
