@@ -64,6 +64,15 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+/** Error codes that answer a published message, never a subscribe. */
+const PUBLISH_ERROR_CODES: ReadonlySet<string> = new Set([
+  'invalid_json',
+  'invalid_message',
+  'binary_not_supported',
+  'message_too_large',
+  'rate_limited',
+]);
+
 const DEFAULTS = {
   maxQueue: 1000,
   subscribeTimeoutMs: 5_000,
@@ -185,6 +194,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
       new RelayConnectionError(`the relay did not confirm leaving "${this.channel}" in time`),
     );
     socket.send(JSON.stringify(unsubscribeMessage(this.channel)));
+    this.subscribeInFlight = false; // a late `subscribed` reply to it must not mark us subscribed again
     this.clearSubscribeTimer();
     this.setState('connected');
     this.flush(socket);
@@ -243,12 +253,27 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     this.setState(this.stateValue === 'reconnecting' ? 'reconnecting' : 'connecting');
     let failure: RelayConnectionError | undefined;
     let opened = false;
-    const socket = new WebSocket(this.uri, {
-      handshakeTimeout: this.settings.connectTimeoutMs,
-      perMessageDeflate: false,
-      maxPayload: this.settings.maxPayloadBytes,
-      headers: this.settings.headers,
-    });
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(this.uri, {
+        handshakeTimeout: this.settings.connectTimeoutMs,
+        perMessageDeflate: false,
+        maxPayload: this.settings.maxPayloadBytes,
+        headers: this.settings.headers,
+      });
+    } catch (error) {
+      // Options the socket refuses outright (an invalid header value, say) cannot succeed on retry.
+      const refused = new RelayConnectionError(`cannot connect to ${this.uri}: ${(error as Error).message}`, {
+        cause: error,
+        retryable: false,
+      });
+      this.wantConnection = false;
+      this.lastError = refused;
+      this.settle(this.openWaiters, refused);
+      this.settle(this.subscribeWaiters, refused);
+      this.setState('closed', refused);
+      return;
+    }
     this.socket = socket;
     socket.on('unexpected-response', (_request, response) => {
       failure = describeHttpRefusal(response.statusCode ?? 0, response.statusMessage, this.uri);
@@ -341,9 +366,10 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
 
   private onServerError(socket: WebSocket, error: ErrorMessage['payload']): void {
     this.log('warn', `relay error (${error.code}): ${error.message}`);
-    // While a subscribe awaits its reply nothing else has been sent on this socket,
-    // so an error now can only be the relay refusing the subscription.
-    if (this.subscribeInFlight) {
+    // Replies come in order, but a publish sent just before the subscribe may still be
+    // answered while the subscribe is in flight: only errors a publish cannot cause
+    // are taken as the relay refusing the subscription.
+    if (this.subscribeInFlight && !PUBLISH_ERROR_CODES.has(error.code)) {
       this.subscribeInFlight = false;
       this.wantSubscription = false;
       this.clearSubscribeTimer();

@@ -30,6 +30,11 @@ export interface EventOptions {
   now?: number;
 }
 
+export interface ToolEventOptions extends EventOptions {
+  /** The model's id for this tool call, so that results pair with starts. */
+  callId?: string;
+}
+
 function payload(
   message: string,
   threadId: string,
@@ -42,15 +47,17 @@ function payload(
   built.type = type;
   built.id = options.id ?? globalThis.crypto.randomUUID();
   if (options.seq !== undefined) built.seq = options.seq;
+  const callId = (options as ToolEventOptions).callId;
+  if (callId !== undefined) built.tool_call_id = callId;
   return built;
 }
 
-export function toolStartedPayload(threadId: string, location: string, options: EventOptions = {}): ChannelPayload {
+export function toolStartedPayload(threadId: string, location: string, options: ToolEventOptions = {}): ChannelPayload {
   return payload(`Executing weather check for ${location}`, threadId, 'tool', 'started', options);
 }
 
 /** `result` is the tool's output as the seed sends it: a JSON document in a string. */
-export function toolExecutedPayload(threadId: string, result: string, options: EventOptions = {}): ChannelPayload {
+export function toolExecutedPayload(threadId: string, result: string, options: ToolEventOptions = {}): ChannelPayload {
   return payload(result, threadId, 'tool', 'tool_executed', options);
 }
 

@@ -4,3 +4,4 @@ export * from './messages';
 export * from './parse';
 export * from './builders';
 export * from './uri';
+export * from './activity';

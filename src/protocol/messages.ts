@@ -28,6 +28,8 @@ export interface ChannelPayload {
   id?: string;
   /** Extension: position of this event within its thread, from 0. */
   seq?: number;
+  /** Extension: pairs a tool result with its start when several tools run at once. */
+  tool_call_id?: string;
   /** Extension: the relay's position of this message in the channel's history. */
   offset?: number;
   /** Other publishers may add fields of their own; they are passed through untouched. */

@@ -115,6 +115,7 @@ function validateChannelMessage(channel: string, payload: Json, data: Json): Par
     oneOf(payload, 'type', PAYLOAD_TYPES, channel, true) ??
     oneOf(payload, 'status', EVENT_STATUSES, channel, false) ??
     optionalString(payload, 'id', channel) ??
+    optionalString(payload, 'tool_call_id', channel) ??
     optionalCount(payload, 'seq', channel) ??
     optionalCount(payload, 'offset', channel);
   return fieldProblem ?? ok('channel', data);

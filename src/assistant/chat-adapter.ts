@@ -1,0 +1,100 @@
+/**
+ * Chat Completions adapter (`POST /chat/completions`, `stream: true`), the API that
+ * local servers speak. Text arrives as `delta.content`; tool calls as
+ * `delta.tool_calls` fragments joined by `index`; results go back as `role: "tool"`
+ * messages with the matching `tool_call_id`.
+ */
+import type OpenAI from 'openai';
+import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ToolDefinition } from '../weather';
+import { toChatCompletionsTool } from '../weather';
+import type { ResolvedAssistantConfig } from './config';
+import { AssistantError } from './errors';
+import type { ModelAdapter, RoundInput, RoundResult, ToolCall } from './model-adapter';
+
+export class ChatAdapter implements ModelAdapter {
+  private readonly threads = new Map<string, ChatCompletionMessageParam[]>();
+
+  constructor(
+    private readonly client: OpenAI,
+    private readonly config: ResolvedAssistantConfig,
+    private readonly tool: ToolDefinition,
+  ) {}
+
+  forget(threadId: string): void {
+    this.threads.delete(threadId);
+  }
+
+  async round(threadId: string, input: RoundInput, onDelta: (text: string) => void, signal: AbortSignal): Promise<RoundResult> {
+    const messages = this.messages(threadId);
+    if (input.kind === 'user') messages.push({ role: 'user', content: input.text });
+    else for (const output of input.outputs) messages.push({ role: 'tool', tool_call_id: output.callId, content: output.output });
+
+    const stream = await this.client.chat.completions.create(
+      { model: this.config.model, messages, tools: [toChatCompletionsTool(this.tool)], stream: true },
+      { signal },
+    );
+    const result = await readStream(stream, onDelta);
+    messages.push({
+      role: 'assistant',
+      content: result.text || null,
+      ...(result.toolCalls.length > 0
+        ? {
+            tool_calls: result.toolCalls.map((call) => ({
+              id: call.callId,
+              type: 'function' as const,
+              function: { name: call.name, arguments: call.arguments },
+            })),
+          }
+        : {}),
+    });
+    return result;
+  }
+
+  private messages(threadId: string): ChatCompletionMessageParam[] {
+    let messages = this.threads.get(threadId);
+    if (!messages) {
+      messages = [{ role: 'system', content: this.config.instructions }];
+      this.threads.set(threadId, messages);
+    }
+    return messages;
+  }
+}
+
+async function readStream(stream: AsyncIterable<ChatCompletionChunk>, onDelta: (text: string) => void): Promise<RoundResult> {
+  let text = '';
+  let finished = false;
+  // Fragments of each tool call arrive spread over chunks, keyed by their index.
+  const calls = new Map<number, ToolCall>();
+  for await (const chunk of stream) {
+    const choice = chunk.choices?.[0];
+    if (!choice) continue;
+    const delta = choice.delta;
+    if (delta?.content) {
+      text += delta.content;
+      onDelta(delta.content);
+    }
+    for (const fragment of delta?.tool_calls ?? []) {
+      const call = calls.get(fragment.index) ?? { callId: '', name: '', arguments: '' };
+      if (fragment.id) call.callId = fragment.id;
+      if (fragment.function?.name) call.name += fragment.function.name;
+      if (fragment.function?.arguments) call.arguments += fragment.function.arguments;
+      calls.set(fragment.index, call);
+    }
+    if (choice.finish_reason) {
+      finished = true;
+      if (choice.finish_reason === 'length') throw new AssistantError('the model stopped before finishing its answer (length limit)');
+      if (choice.finish_reason === 'content_filter') throw new AssistantError('the model stopped: content filtered');
+    }
+  }
+  if (!finished) throw new AssistantError('the model stream ended before a finish_reason arrived');
+  const toolCalls = [...calls.entries()].sort(([a], [b]) => a - b).map(([index, call]) => ({
+    ...call,
+    // Some local servers omit ids; the conversation still needs one per call.
+    callId: call.callId || `call_${index}`,
+  }));
+  for (const call of toolCalls) {
+    if (!call.name) throw new AssistantError('the model sent a tool call without a function name');
+  }
+  return { text, toolCalls };
+}

@@ -1,0 +1,85 @@
+/**
+ * Model failures as one clear sentence each: which server, what went wrong, and what
+ * to do about it, instead of an SDK class name or a stack trace.
+ */
+import OpenAI from 'openai';
+import type { ResolvedAssistantConfig } from './config';
+
+export class AssistantError extends Error {
+  constructor(message: string, readonly cancelled = false, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AssistantError';
+  }
+}
+
+export function isCancellation(error: unknown, signal?: AbortSignal): boolean {
+  return (
+    signal?.aborted === true ||
+    error instanceof OpenAI.APIUserAbortError ||
+    (error instanceof AssistantError && error.cancelled) ||
+    (error as Error)?.name === 'AbortError'
+  );
+}
+
+export function describeModelError(error: unknown, config: ResolvedAssistantConfig, signal?: AbortSignal): AssistantError {
+  // An aborted stream just ends early, so the abort must be recognised before anything else.
+  if (isCancellation(error, signal)) return new AssistantError('cancelled', true, { cause: error });
+  if (error instanceof AssistantError) return error;
+  const where = config.baseUrl;
+  const detail = (e: { message: string }) => apiMessage(e);
+  if (error instanceof OpenAI.AuthenticationError) {
+    return new AssistantError(`the model server at ${where} rejected the API key (401): ${detail(error)}`, false, { cause: error });
+  }
+  if (error instanceof OpenAI.PermissionDeniedError) {
+    return new AssistantError(`the model server at ${where} refused access (403): ${detail(error)}`, false, { cause: error });
+  }
+  if (error instanceof OpenAI.NotFoundError) {
+    return new AssistantError(`model "${config.model}" was not found at ${where} (404): ${detail(error)}`, false, { cause: error });
+  }
+  if (error instanceof OpenAI.RateLimitError) {
+    return new AssistantError(
+      `rate limited by ${where} (429), still after ${config.maxRetries} retr${config.maxRetries === 1 ? 'y' : 'ies'}: ${detail(error)}`,
+      false,
+      { cause: error },
+    );
+  }
+  if (error instanceof OpenAI.APIConnectionTimeoutError) {
+    return new AssistantError(`the model server at ${where} did not answer within ${config.timeoutMs / 1000} s`, false, { cause: error });
+  }
+  if (error instanceof OpenAI.APIConnectionError) {
+    return new AssistantError(`cannot reach the model server at ${where}: ${networkReason(error)}`, false, { cause: error });
+  }
+  if (error instanceof OpenAI.APIError) {
+    if (error.status === undefined) {
+      return new AssistantError(`the model reported an error mid-stream: ${detail(error)}`, false, { cause: error });
+    }
+    return new AssistantError(`the model server at ${where} answered ${error.status}: ${detail(error)}`, false, { cause: error });
+  }
+  if (error instanceof SyntaxError) {
+    return new AssistantError(`the model server at ${where} sent a malformed stream: ${error.message}`, false, { cause: error });
+  }
+  return new AssistantError(`the model request failed: ${(error as Error)?.message ?? String(error)}`, false, { cause: error });
+}
+
+/** The most specific reason in a fetch error's cause chain ("connection refused", not "fetch failed"). */
+function networkReason(error: Error): string {
+  let deepest: (Error & { code?: string }) | undefined = error;
+  for (let depth = 0; deepest?.cause instanceof Error && depth < 5; depth++) deepest = deepest.cause as Error & { code?: string };
+  switch (deepest?.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (is the server running?)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return 'the connection was dropped';
+    default:
+      return deepest?.message || error.message || 'network error';
+  }
+}
+
+/** The server's own words, without the SDK's "401 " status prefix. */
+function apiMessage(error: { message: string }): string {
+  return error.message.replace(/^\d{3}\s+/, '').replace(/^(status code|\(no body\))\s*/i, '') || 'no details given';
+}

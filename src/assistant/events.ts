@@ -1,0 +1,35 @@
+/**
+ * What happens during a chat turn, as typed in-process events. The extension renders
+ * these directly (so its own turn shows even while the relay is down); the channel
+ * publisher turns them into the seed's wire messages.
+ */
+
+export type AssistantEvent =
+  | { type: 'turn_started'; threadId: string; question: string }
+  | { type: 'tool_started'; threadId: string; callId: string; name: string; location: string; arguments: string }
+  | {
+      type: 'tool_executed';
+      threadId: string;
+      callId: string;
+      name: string;
+      location: string;
+      /** The tool's result as the JSON text the model sees. */
+      resultJson: string;
+      /** Set when the tool produced an error result. */
+      error?: string;
+      durationMs: number;
+    }
+  | { type: 'delta'; threadId: string; text: string }
+  | { type: 'completed'; threadId: string; text: string }
+  | { type: 'failed'; threadId: string; message: string; cancelled: boolean };
+
+export type TurnStatus = 'completed' | 'failed' | 'cancelled';
+
+export interface TurnResult {
+  threadId: string;
+  status: TurnStatus;
+  /** Everything the model said during the turn: the join of every delta. */
+  text: string;
+  /** The clear error text, when the turn did not complete. */
+  error?: string;
+}

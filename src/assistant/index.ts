@@ -1,0 +1,14 @@
+/** The assistant engine: `new WeatherAssistant({ model, weather }).ask(question)`. */
+export { WeatherAssistant, newThreadId, type AskOptions, type WeatherAssistantOptions } from './assistant';
+export { ChannelPublisher, type PayloadSink } from './channel-publisher';
+export {
+  resolveAssistantConfig,
+  DEFAULT_MODEL,
+  OPENAI_BASE_URL,
+  MODEL_APIS,
+  type AssistantConfig,
+  type ModelApi,
+  type ResolvedAssistantConfig,
+} from './config';
+export { AssistantError } from './errors';
+export type { AssistantEvent, TurnResult, TurnStatus } from './events';

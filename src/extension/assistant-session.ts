@@ -1,0 +1,121 @@
+/**
+ * One window's conversation with the assistant: the current thread, the engine built
+ * from the settings and key, and the wiring of every event to both the panel (at once,
+ * through the store) and the channel (through the connection). No `vscode` import.
+ */
+import type { ActivityStore } from '../activity';
+import { ChannelPublisher, WeatherAssistant, newThreadId, type TurnResult } from '../assistant';
+import type { ChannelPayload } from '../protocol';
+import type { ExtensionSettings } from './settings';
+
+export interface SessionOptions {
+  store: ActivityStore;
+  publish: (payload: ChannelPayload) => void;
+  log: (level: 'info' | 'warn' | 'error', line: string) => void;
+}
+
+export class AssistantSession {
+  private assistant: WeatherAssistant | undefined;
+  private settings: ExtensionSettings | undefined;
+  private apiKey: string | undefined;
+  private current = newThreadId();
+  private running: AbortController | undefined;
+  private readonly publisher: ChannelPublisher;
+
+  constructor(private readonly options: SessionOptions) {
+    // Each payload goes to the channel and, the same object, to the panel: its id lets
+    // the store recognise the relay's echo instead of showing it twice.
+    this.publisher = new ChannelPublisher({
+      send: (payload) => {
+        this.options.publish(payload);
+        this.options.store.ingest(payload, 'local');
+      },
+    });
+  }
+
+  get threadId(): string {
+    return this.current;
+  }
+
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** New settings or key: the engine is rebuilt before the next question. */
+  configure(settings: ExtensionSettings, apiKey: string | undefined): void {
+    this.settings = settings;
+    this.apiKey = apiKey;
+    this.assistant = undefined;
+  }
+
+  /** Runs one turn on the current thread. Resolves with the outcome; never throws. */
+  async ask(question: string, signal?: AbortSignal): Promise<TurnResult> {
+    const threadId = this.current;
+    if (this.running) {
+      return { threadId, status: 'failed', text: '', error: 'a question is already being answered; wait for it or cancel it' };
+    }
+    let assistant: WeatherAssistant;
+    try {
+      assistant = this.engine();
+    } catch (error) {
+      const message = (error as Error).message;
+      this.options.store.startLocalTurn(threadId, question);
+      this.publisher.handle({ type: 'failed', threadId, message, cancelled: false });
+      return { threadId, status: 'failed', text: '', error: message };
+    }
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    this.running = controller;
+    const onEvent = (event: Parameters<ChannelPublisher['handle']>[0]) => {
+      if (event.threadId !== threadId) return;
+      if (event.type === 'turn_started') this.options.store.startLocalTurn(threadId, event.question);
+      else this.publisher.handle(event);
+    };
+    assistant.on('event', onEvent);
+    try {
+      const result = await assistant.ask(question, { threadId, signal: controller.signal });
+      this.options.log(result.status === 'completed' ? 'info' : 'warn', `turn on ${threadId} ${result.status}${result.error ? `: ${result.error}` : ''}`);
+      return result;
+    } finally {
+      assistant.off('event', onEvent);
+      signal?.removeEventListener('abort', abort);
+      this.running = undefined;
+    }
+  }
+
+  /** Cancels the running turn, if any. */
+  cancel(): void {
+    this.running?.abort();
+  }
+
+  /** Starts a fresh thread; the old one's conversation is forgotten. */
+  newChat(): string {
+    this.cancel();
+    this.assistant?.forget(this.current);
+    this.current = newThreadId();
+    return this.current;
+  }
+
+  private engine(): WeatherAssistant {
+    if (this.assistant) return this.assistant;
+    const settings = this.settings;
+    if (!settings) throw new Error('the extension has not finished starting');
+    this.assistant = new WeatherAssistant({
+      model: {
+        api: settings.model.api,
+        baseUrl: settings.model.baseUrl || undefined,
+        model: settings.model.model || undefined,
+        apiKey: this.apiKey,
+      },
+      weather: {
+        provider: settings.weather.provider,
+        units: settings.weather.units,
+        forecastUrl: settings.weather.forecastUrl || undefined,
+        geocodingUrl: settings.weather.geocodingUrl || undefined,
+        apiKey: process.env.OPENWEATHERMAP_API_KEY,
+      },
+    });
+    return this.assistant;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Activation: builds the window's parts and wires them together.
+ *   settings ─► ConnectionController (relay client, embedded relay) ─► status bar, panel header
+ *   Ask ─► AssistantSession (engine) ─► store (panel, at once) + connection (channel)
+ *   channel messages ─► store ─► Live Activity panel
+ */
+import * as vscode from 'vscode';
+import { ActivityStore } from '../activity';
+import { isSafeLink, type HeaderView } from '../protocol';
+import { ApiKeyStore } from './api-key';
+import { AssistantSession } from './assistant-session';
+import { COMMANDS, registerCommands } from './commands';
+import { ConnectionController } from './connection-controller';
+import { ActivityViewProvider, VIEW_ID } from './activity-view';
+import { readSettings, SETTINGS_SECTION, type ExtensionSettings } from './settings';
+import { ConnectionStatusBar } from './status-bar';
+
+export interface ExtensionApi {
+  /** For tests and other extensions: the connection's current status. */
+  readonly connection: ConnectionController;
+  readonly store: ActivityStore;
+  readonly session: AssistantSession;
+}
+
+let teardown: (() => Promise<void>) | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<ExtensionApi> {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('Weather Assistant', { log: true });
+  const write = (level: 'info' | 'warn' | 'error', line: string) => log[level](line);
+
+  let settings = loadSettings(log);
+  const store = new ActivityStore({ maxThreads: settings.panel.maxThreads });
+  const connection = new ConnectionController({ log: write });
+  const apiKeys = new ApiKeyStore(context.secrets);
+  const session = new AssistantSession({ store, publish: (payload) => connection.send(payload), log: write });
+  let hasApiKey = false;
+
+  const header = (): HeaderView => {
+    const status = connection.status;
+    return {
+      connection: status.view,
+      uri: status.uri,
+      channel: status.channel,
+      ...(status.problem ? { problem: status.problem } : {}),
+      hasApiKey: hasApiKey || Boolean(settings.model.baseUrl),
+      busy: session.busy,
+    };
+  };
+  const view = new ActivityViewProvider(context.extensionUri, store, header, (intent) => {
+    const command = {
+      ask: COMMANDS.ask,
+      newChat: COMMANDS.newChat,
+      clear: COMMANDS.clearActivity,
+      reconnect: COMMANDS.reconnect,
+      setApiKey: COMMANDS.setApiKey,
+    }[intent.kind as 'ask'];
+    if (command) void vscode.commands.executeCommand(command);
+    else if (intent.kind === 'openLink') void openLink(intent.href, log);
+  });
+  const statusBar = new ConnectionStatusBar(COMMANDS.showActivity);
+
+  const configureSession = async () => {
+    const key = await apiKeys.get();
+    hasApiKey = Boolean(key);
+    session.configure(settings, key);
+    view.refreshHeader();
+  };
+
+  connection.on('status', (status) => {
+    statusBar.update(status);
+    view.refreshHeader();
+  });
+  connection.on('message', (message) => store.ingest(message.payload, 'channel'));
+
+  context.subscriptions.push(
+    log,
+    apiKeys,
+    view,
+    statusBar,
+    vscode.window.registerWebviewViewProvider(VIEW_ID, view),
+    ...registerCommands({ session, store, connection, apiKeys, log, onBusyChange: () => view.refreshHeader() }),
+    apiKeys.onDidChange(() => void configureSession()),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (!event.affectsConfiguration(SETTINGS_SECTION)) return;
+      settings = loadSettings(log);
+      void configureSession();
+      if (event.affectsConfiguration(`${SETTINGS_SECTION}.server`)) {
+        log.info(`server settings changed: ${settings.server.uri} channel ${settings.server.channel}`);
+        void connection.apply(settings.server);
+      }
+    }),
+  );
+  await configureSession();
+  void connection.apply(settings.server);
+  teardown = () => connection.dispose();
+  log.info(`activated in ${(performance.now() - started).toFixed(1)} ms`);
+  return { connection, store, session };
+}
+
+export async function deactivate(): Promise<void> {
+  await teardown?.();
+  teardown = undefined;
+}
+
+function loadSettings(log: vscode.LogOutputChannel): ExtensionSettings {
+  const configuration = vscode.workspace.getConfiguration(SETTINGS_SECTION);
+  const { settings, problems } = readSettings((key) => {
+    const inspected = configuration.inspect(key);
+    // Only values a user set count; defaults come from readSettings itself.
+    return inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+  });
+  for (const problem of problems) {
+    log.warn(problem);
+    void vscode.window.showWarningMessage(`Weather Assistant: ${problem}`);
+  }
+  return settings;
+}
+
+async function openLink(href: string, log: vscode.LogOutputChannel): Promise<void> {
+  if (!isSafeLink(href)) {
+    log.warn(`refused to open a link that is not http(s) or mailto: ${href.slice(0, 200)}`);
+    return;
+  }
+  // openExternal asks the user before leaving VS Code, as for any link in the editor.
+  await vscode.env.openExternal(vscode.Uri.parse(href, true));
+}

@@ -1,0 +1,38 @@
+/** The status bar item: connection state and channel; a click shows the panel. */
+import * as vscode from 'vscode';
+import type { ConnectionStatus } from './connection-controller';
+
+const LOOK: Record<ConnectionStatus['view'], { icon: string; text: string }> = {
+  connecting: { icon: '$(sync~spin)', text: 'connecting' },
+  connected: { icon: '$(broadcast)', text: 'connected' },
+  embedded: { icon: '$(broadcast)', text: 'relay embedded' },
+  reconnecting: { icon: '$(sync~spin)', text: 'reconnecting' },
+  offline: { icon: '$(debug-disconnect)', text: 'offline' },
+};
+
+export class ConnectionStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('weatherAssistant.connection', vscode.StatusBarAlignment.Left, 50);
+
+  constructor(showCommand: string) {
+    this.item.name = 'Weather Assistant connection';
+    this.item.command = showCommand;
+    this.item.show();
+  }
+
+  update(status: ConnectionStatus): void {
+    const look = LOOK[status.view];
+    this.item.text = `${look.icon} ${status.channel} · ${look.text}`;
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendText(`Weather Assistant — ${look.text}\nRelay: ${status.uri}\nChannel: ${status.channel}`);
+    if (status.problem) tooltip.appendText(`\n\n${status.problem}`);
+    tooltip.appendMarkdown('\n\nClick to show the Live Activity panel.');
+    this.item.tooltip = tooltip;
+    this.item.accessibilityInformation = { label: `Weather Assistant relay ${look.text}, channel ${status.channel}` };
+    this.item.backgroundColor =
+      status.view === 'offline' ? new vscode.ThemeColor('statusBarItem.errorBackground') : status.view === 'reconnecting' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

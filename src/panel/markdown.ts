@@ -1,0 +1,101 @@
+/**
+ * Markdown for untrusted answers, rendered incrementally: text before the last blank
+ * line outside a code fence is final and rendered once; only the growing tail is
+ * re-rendered on each frame, so the cost of a delta does not grow with the answer.
+ *
+ * Safety: markdown-it with raw HTML off, images shown as plain links (nothing remote
+ * loads by itself), and DOMPurify over the result with only http(s)/mailto links.
+ */
+import DOMPurify from 'dompurify';
+import MarkdownIt from 'markdown-it';
+
+const markdown = new MarkdownIt({ html: false, linkify: true, typographer: false, breaks: false });
+
+// An image in model output would load a remote URL as soon as it renders (a data leak):
+// show it as a link the user may choose to open instead.
+markdown.renderer.rules.image = (tokens, index) => {
+  const token = tokens[index];
+  const src = token.attrGet('src') ?? '';
+  const alt = token.content || 'image';
+  return `<a href="${markdown.utils.escapeHtml(src)}">${markdown.utils.escapeHtml(`[image: ${alt}]`)}</a>`;
+};
+
+const SAFE_URI = /^(?:https?:|mailto:)/i;
+
+export function renderMarkdown(source: string): string {
+  return DOMPurify.sanitize(markdown.render(source), {
+    ALLOWED_URI_REGEXP: SAFE_URI,
+    FORBID_TAGS: ['img', 'style', 'form', 'input', 'button', 'iframe', 'svg', 'math'],
+    FORBID_ATTR: ['style', 'class', 'id'],
+  });
+}
+
+/** Keeps the rendered form of one growing markdown text inside `container`. */
+export class IncrementalMarkdown {
+  private text = '';
+  /** Characters of `text` already rendered into final blocks. */
+  private stableEnd = 0;
+  /** Where scanning for fences and blank lines resumes (always at a line start). */
+  private scanPos = 0;
+  private fence: string | undefined;
+  private safeSplit = 0;
+  private readonly stable: HTMLElement;
+  private readonly tail: HTMLElement;
+
+  constructor(container: HTMLElement) {
+    container.replaceChildren();
+    this.stable = container.ownerDocument.createElement('div');
+    this.tail = container.ownerDocument.createElement('div');
+    container.append(this.stable, this.tail);
+  }
+
+  get length(): number {
+    return this.text.length;
+  }
+
+  append(delta: string): void {
+    this.text += delta;
+  }
+
+  /** Replaces the whole text (a completion that differs from the deltas). */
+  reset(text: string): void {
+    this.text = text;
+    this.stableEnd = 0;
+    this.scanPos = 0;
+    this.fence = undefined;
+    this.safeSplit = 0;
+    this.stable.replaceChildren();
+    this.tail.replaceChildren();
+  }
+
+  /** Brings the DOM up to date with the text; call at most once per frame. */
+  render(): void {
+    this.scan();
+    if (this.safeSplit > this.stableEnd) {
+      const block = this.stable.ownerDocument.createElement('div');
+      block.innerHTML = renderMarkdown(this.text.slice(this.stableEnd, this.safeSplit));
+      this.stable.append(block);
+      this.stableEnd = this.safeSplit;
+    }
+    this.tail.innerHTML = renderMarkdown(this.text.slice(this.stableEnd));
+  }
+
+  /** Finds the last blank line outside a fence among the complete lines not yet scanned. */
+  private scan(): void {
+    let lineStart = this.scanPos;
+    for (;;) {
+      const newline = this.text.indexOf('\n', lineStart);
+      if (newline < 0) break;
+      const line = this.text.slice(lineStart, newline);
+      const marker = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+      if (this.fence === undefined) {
+        if (marker) this.fence = marker;
+        else if (line.trim() === '') this.safeSplit = newline + 1;
+      } else if (marker && marker[0] === this.fence[0] && marker.length >= this.fence.length && line.trim() === marker) {
+        this.fence = undefined;
+      }
+      lineStart = newline + 1;
+    }
+    this.scanPos = lineStart;
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * The Live Activity panel's DOM: a header with the connection, a toolbar, and one
+ * section per thread with its turns (question, tool cards, streamed answer, outcome).
+ * Batches from the host are applied at once; answer text is only re-rendered on the
+ * next animation frame, once per frame however many deltas arrived.
+ */
+import type { HeaderView, HostToPanel, PanelToHost, ThreadView, ToolCard, TurnHeader } from '../protocol';
+import { el, formatDuration, icon } from './dom';
+import { IncrementalMarkdown } from './markdown';
+import { summarizeWeather } from './weather-summary';
+
+interface TurnElements {
+  root: HTMLElement;
+  question: HTMLElement;
+  tools: HTMLElement;
+  answer: IncrementalMarkdown;
+  outcome: HTMLElement;
+  status: TurnHeader['status'];
+}
+
+interface ThreadElements {
+  root: HTMLElement;
+  badge: HTMLElement;
+  turns: Map<number, TurnElements>;
+}
+
+const CONNECTION_TEXT: Record<HeaderView['connection'], string> = {
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+  embedded: 'Connected (relay embedded)',
+};
+
+export class PanelView {
+  private readonly threads = new Map<string, ThreadElements>();
+  private readonly dirty = new Set<TurnElements>();
+  private frame: number | undefined;
+  private header: HeaderView | undefined;
+  private readonly headerStatus: HTMLElement;
+  private readonly headerDetail: HTMLElement;
+  private readonly headerProblem: HTMLElement;
+  private readonly list: HTMLElement;
+  private readonly empty: HTMLElement;
+  private readonly announcer: HTMLElement;
+
+  constructor(private readonly root: HTMLElement, private readonly post: (message: PanelToHost) => void) {
+    this.headerStatus = el('span', { class: 'connection', role: 'status' });
+    this.headerDetail = el('span', { class: 'detail' });
+    this.headerProblem = el('div', { class: 'problem', hidden: '' });
+    const toolbar = el(
+      'div',
+      { class: 'toolbar', role: 'toolbar', 'aria-label': 'Weather Assistant actions' },
+      this.button('Ask', 'comment-discussion', { kind: 'ask' }),
+      this.button('New Chat', 'add', { kind: 'newChat' }),
+      this.button('Clear', 'clear-all', { kind: 'clear' }),
+      this.button('Reconnect', 'debug-restart', { kind: 'reconnect' }),
+    );
+    this.empty = el('div', { class: 'empty' });
+    this.list = el('div', { class: 'threads', role: 'feed', 'aria-label': 'Assistant activity' });
+    this.announcer = el('div', { class: 'visually-hidden', 'aria-live': 'polite' });
+    root.replaceChildren(
+      el('header', {}, el('div', { class: 'status-line' }, this.headerStatus, this.headerDetail), this.headerProblem, toolbar),
+      this.empty,
+      this.list,
+      this.announcer,
+    );
+    // Links inside answers are never followed by the webview itself: the host opens them.
+    root.addEventListener('click', (event) => {
+      const anchor = (event.target as Element | null)?.closest?.('a');
+      if (!anchor) return;
+      event.preventDefault();
+      const href = anchor.getAttribute('href');
+      if (href) this.post({ kind: 'openLink', href });
+    });
+    this.renderEmptyState();
+  }
+
+  apply(batch: HostToPanel[]): void {
+    for (const message of batch) this.applyOne(message);
+    this.renderEmptyState();
+  }
+
+  private applyOne(message: HostToPanel): void {
+    switch (message.kind) {
+      case 'snapshot':
+        this.clear();
+        this.setHeader(message.header);
+        for (const thread of message.threads) this.addSnapshotThread(thread);
+        return;
+      case 'header':
+        this.setHeader(message.header);
+        return;
+      case 'thread':
+        this.setUndelivered(this.thread(message.threadId, message.origin), message.undelivered);
+        return;
+      case 'turn':
+        this.updateTurn(message.threadId, message.turn, message.answer);
+        return;
+      case 'answer': {
+        const turn = this.threads.get(message.threadId)?.turns.get(message.turnIndex);
+        if (!turn) return;
+        turn.answer.append(message.append);
+        this.markDirty(turn);
+        return;
+      }
+      case 'removed':
+        for (const threadId of message.threadIds) {
+          const thread = this.threads.get(threadId);
+          if (!thread) continue;
+          for (const turn of thread.turns.values()) this.dirty.delete(turn);
+          thread.root.remove();
+          this.threads.delete(threadId);
+        }
+        return;
+      case 'cleared':
+        this.clear();
+        return;
+    }
+  }
+
+  private clear(): void {
+    this.threads.clear();
+    this.dirty.clear();
+    this.list.replaceChildren();
+  }
+
+  private addSnapshotThread(thread: ThreadView): void {
+    const elements = this.thread(thread.threadId, thread.origin);
+    this.setUndelivered(elements, thread.undelivered);
+    for (const turn of thread.turns) this.updateTurn(thread.threadId, turn, turn.answer);
+  }
+
+  private thread(threadId: string, origin: ThreadView['origin']): ThreadElements {
+    let thread = this.threads.get(threadId);
+    if (thread) return thread;
+    const badge = el('span', { class: 'badge', hidden: '' });
+    const title = el(
+      'h2',
+      { class: 'thread-title' },
+      icon(origin === 'local' ? 'account' : 'broadcast'),
+      el('span', {}, origin === 'local' ? 'This window' : 'Channel'),
+      el('code', { title: threadId }, threadId),
+      badge,
+    );
+    const root = el('article', { class: 'thread', 'aria-label': `Thread ${threadId}` }, title);
+    thread = { root, badge, turns: new Map() };
+    this.threads.set(threadId, thread);
+    // Newest activity first, where the eye lands.
+    this.list.prepend(root);
+    return thread;
+  }
+
+  private setUndelivered(thread: ThreadElements, count: number): void {
+    thread.badge.hidden = count === 0;
+    thread.badge.textContent = count === 0 ? '' : `${count} not yet delivered`;
+    thread.badge.title = 'Shown here, not yet confirmed by the relay';
+  }
+
+  private updateTurn(threadId: string, header: TurnHeader, answer: string | undefined): void {
+    const thread = this.threads.get(threadId) ?? this.thread(threadId, 'remote');
+    let turn = thread.turns.get(header.index);
+    if (!turn) {
+      const question = el('p', { class: 'question', hidden: '' });
+      const tools = el('div', { class: 'tools' });
+      const answerBox = el('div', { class: 'answer markdown' });
+      const outcome = el('div', { class: 'outcome' });
+      const root = el('section', { class: 'turn' }, question, tools, answerBox, outcome);
+      turn = { root, question, tools, answer: new IncrementalMarkdown(answerBox), outcome, status: 'running' };
+      thread.turns.set(header.index, turn);
+      thread.root.append(root);
+      // The store keeps a bounded number of turns: drop ours past the same bound.
+      for (const index of thread.turns.keys()) {
+        if (thread.turns.size <= 20) break;
+        thread.turns.get(index)!.root.remove();
+        thread.turns.delete(index);
+      }
+      if (thread.root !== this.list.firstElementChild) this.list.prepend(thread.root);
+    }
+    if (header.question !== undefined) {
+      turn.question.hidden = false;
+      turn.question.replaceChildren(icon('comment'), el('span', {}, header.question));
+    }
+    turn.tools.replaceChildren(...header.tools.map((tool) => this.toolCard(tool)));
+    if (answer !== undefined) {
+      turn.answer.reset(answer);
+      this.markDirty(turn);
+    }
+    this.renderOutcome(turn, header);
+  }
+
+  private renderOutcome(turn: TurnElements, header: TurnHeader): void {
+    const changed = turn.status !== header.status;
+    turn.status = header.status;
+    turn.root.dataset.status = header.status;
+    if (header.status === 'running') {
+      turn.outcome.replaceChildren(el('span', { class: 'running' }, icon('loading codicon-modifier-spin'), ' Working…'));
+    } else if (header.status === 'completed') {
+      turn.outcome.replaceChildren(el('span', { class: 'done' }, icon('check'), ' Completed'));
+      if (changed) this.announce('Answer completed');
+    } else {
+      turn.outcome.replaceChildren(el('span', { class: 'error', role: 'alert' }, icon('error'), ` ${header.error ?? 'Failed'}`));
+    }
+  }
+
+  private toolCard(tool: ToolCard): HTMLElement {
+    const statusIcon = tool.status === 'running' ? 'loading codicon-modifier-spin' : tool.status === 'executed' ? 'pass' : 'error';
+    const statusText = tool.status === 'running' ? 'running' : tool.status === 'executed' ? 'done' : 'failed';
+    const summary = el(
+      'summary',
+      {},
+      icon(statusIcon),
+      el('span', { class: 'tool-message' }, tool.message),
+      el('span', { class: 'tool-status' }, tool.durationMs !== undefined ? `${statusText} · ${formatDuration(tool.durationMs)}` : statusText),
+    );
+    const body: Node[] = [];
+    const weather = summarizeWeather(tool.result);
+    if (weather) body.push(el('p', { class: 'weather' }, el('strong', {}, weather.title), el('br'), weather.details));
+    if (tool.result !== undefined) {
+      body.push(el('details', { class: 'raw' }, el('summary', {}, 'Raw result'), el('pre', {}, prettyJson(tool.result))));
+    }
+    const card = el('details', { class: `tool ${tool.status}` }, summary, ...body);
+    if (tool.status !== 'running' && weather) card.open = true;
+    return card;
+  }
+
+  private markDirty(turn: TurnElements): void {
+    this.dirty.add(turn);
+    this.frame ??= requestAnimationFrame(() => this.renderFrame());
+  }
+
+  private renderFrame(): void {
+    this.frame = undefined;
+    for (const turn of this.dirty) turn.answer.render();
+    this.dirty.clear();
+  }
+
+  private setHeader(header: HeaderView): void {
+    this.header = header;
+    this.headerStatus.className = `connection ${header.connection}`;
+    this.headerStatus.replaceChildren(icon(header.connection === 'connected' || header.connection === 'embedded' ? 'circle-filled' : 'circle-outline'), ` ${CONNECTION_TEXT[header.connection]}`);
+    this.headerDetail.textContent = ` · ${header.channel} · ${header.uri}`;
+    this.headerProblem.hidden = !header.problem;
+    this.headerProblem.textContent = header.problem ?? '';
+  }
+
+  private renderEmptyState(): void {
+    const isEmpty = this.threads.size === 0;
+    this.empty.hidden = !isEmpty;
+    if (!isEmpty) return;
+    const items: Node[] = [el('p', {}, 'Ask the weather assistant a question: run “Weather Assistant: Ask” from the Command Palette, or press Ask above. Its answer, each weather check and its result appear here live, along with anything else published on the channel.')];
+    if (this.header && !this.header.hasApiKey) {
+      items.push(el('p', {}, 'No API key is set yet. ', this.button('Set API Key', 'key', { kind: 'setApiKey' }), ' (or point the base URL at a local OpenAI-compatible server).'));
+    }
+    if (this.header && (this.header.connection === 'offline' || this.header.connection === 'reconnecting')) {
+      items.push(el('p', {}, 'The relay is not reachable, so other windows will not see your questions yet. ', this.button('Reconnect', 'debug-restart', { kind: 'reconnect' })));
+    }
+    this.empty.replaceChildren(...items);
+  }
+
+  private button(label: string, codicon: string, intent: PanelToHost): HTMLButtonElement {
+    const button = el('button', { type: 'button', title: label, 'aria-label': label }, icon(codicon), el('span', {}, label));
+    button.addEventListener('click', () => this.post(intent));
+    return button;
+  }
+
+  private announce(text: string): void {
+    this.announcer.textContent = text;
+  }
+}
+
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}

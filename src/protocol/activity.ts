@@ -1,0 +1,111 @@
+/**
+ * What the Live Activity panel shows, and the messages between the extension host and
+ * the panel's webview. The host's activity store owns this state; the panel only renders
+ * it and sends back user intents.
+ */
+
+export type TurnStatus = 'running' | 'completed' | 'error';
+export type ToolStatus = 'running' | 'executed' | 'failed';
+
+export interface ToolCard {
+  /** Stable within its turn. */
+  key: string;
+  /** "Executing weather check for Makati". */
+  message: string;
+  status: ToolStatus;
+  /** Milliseconds between the start and the result, as this window saw them. */
+  durationMs?: number;
+  /** The raw result text (usually JSON) from the publisher: untrusted. */
+  result?: string;
+}
+
+/** One question and its answer within a thread. */
+export interface TurnView {
+  /** Position within the thread, from 0. */
+  index: number;
+  /** Known for turns asked in this window; the seed protocol does not publish questions. */
+  question?: string;
+  /** Unix milliseconds when this window first saw the turn. */
+  startedAt: number;
+  tools: ToolCard[];
+  /** The answer so far (markdown, untrusted). */
+  answer: string;
+  status: TurnStatus;
+  /** Clear error text for a failed turn. */
+  error?: string;
+}
+
+export interface ThreadView {
+  threadId: string;
+  /** Started in this window, or seen on the channel. */
+  origin: 'local' | 'remote';
+  turns: TurnView[];
+  /** Local events not yet echoed back by the relay. */
+  undelivered: number;
+}
+
+export type ConnectionView =
+  | 'connecting'
+  | 'connected'
+  | 'reconnecting'
+  | 'offline'
+  | 'embedded';
+
+export interface HeaderView {
+  connection: ConnectionView;
+  uri: string;
+  channel: string;
+  /** The latest connection problem, in words. */
+  problem?: string;
+  hasApiKey: boolean;
+  /** True while a local turn is running. */
+  busy: boolean;
+}
+
+/** A turn without its answer text, which travels separately as appends. */
+export type TurnHeader = Omit<TurnView, 'answer'>;
+
+/** Host → panel. The host sends these in batches (arrays), at most one batch per frame. */
+export type HostToPanel =
+  | { kind: 'snapshot'; header: HeaderView; threads: ThreadView[] }
+  | { kind: 'header'; header: HeaderView }
+  /** A thread's delivery marker changed. */
+  | { kind: 'thread'; threadId: string; origin: ThreadView['origin']; undelivered: number }
+  /** A turn was added or changed; `answer` is present only when the whole text is replaced. */
+  | { kind: 'turn'; threadId: string; turn: TurnHeader; answer?: string }
+  | { kind: 'answer'; threadId: string; turnIndex: number; append: string }
+  | { kind: 'removed'; threadIds: string[] }
+  | { kind: 'cleared' };
+
+/** Panel → host: only intents, never content to publish. */
+export type PanelToHost =
+  | { kind: 'ready' }
+  | { kind: 'ask' }
+  | { kind: 'newChat' }
+  | { kind: 'clear' }
+  | { kind: 'reconnect' }
+  | { kind: 'setApiKey' }
+  | { kind: 'openLink'; href: string };
+
+const PANEL_INTENTS = new Set(['ready', 'ask', 'newChat', 'clear', 'reconnect', 'setApiKey', 'openLink']);
+
+/** Validates a message from the webview; anything else is ignored by the host. */
+export function parsePanelMessage(value: unknown): PanelToHost | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { kind, href } = value as { kind?: unknown; href?: unknown };
+  if (typeof kind !== 'string' || !PANEL_INTENTS.has(kind)) return undefined;
+  if (kind === 'openLink') {
+    return typeof href === 'string' && href.length <= 2048 ? { kind, href } : undefined;
+  }
+  return { kind } as PanelToHost;
+}
+
+/** Links the host may open for the user: web pages and mail, nothing that runs code. */
+export function isSafeLink(href: string): boolean {
+  try {
+    const url = new URL(href);
+    return url.protocol === 'https:' || url.protocol === 'http:' || url.protocol === 'mailto:';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The `get_weather` tool as a provider-neutral JSON-schema definition, plus the
+ * two wrappers OpenAI's APIs expect. Kept apart from the runtime so adapters can
+ * advertise the tool without pulling in any network code.
+ */
+
+export const WEATHER_TOOL_NAME = 'get_weather';
+
+/** The subset of JSON Schema the tool uses; plain data, safe to serialise. */
+// A type alias, not an interface: aliases are assignable to the SDK's index-signature types.
+export type JsonSchemaObject = {
+  type: 'object';
+  properties: Record<string, Record<string, unknown>>;
+  required: string[];
+  additionalProperties: false;
+};
+
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  parameters: JsonSchemaObject;
+}
+
+/** OpenAI Responses API: the function fields sit next to `type`. */
+export interface ResponsesFunctionTool extends ToolDefinition {
+  type: 'function';
+  strict: boolean;
+}
+
+/** OpenAI Chat Completions API: the function fields are nested under `function`. */
+export interface ChatCompletionsFunctionTool {
+  type: 'function';
+  function: ToolDefinition & { strict: boolean };
+}
+
+export const WEATHER_TOOL_DEFINITION: ToolDefinition = deepFreeze({
+  name: WEATHER_TOOL_NAME,
+  description:
+    'Get the current weather for a place: temperature, feels-like temperature, relative humidity, ' +
+    'wind speed and conditions, with the units used. Call it whenever the user asks about current ' +
+    'weather, even for a place asked about before, since conditions change.',
+  parameters: {
+    type: 'object',
+    properties: {
+      location: {
+        type: 'string',
+        description:
+          'Place name, e.g. "Makati" or "Paris". A region or country may follow after a comma to ' +
+          'pick between places with the same name, e.g. "Paris, Texas".',
+      },
+      units: {
+        type: 'string',
+        enum: ['metric', 'imperial'],
+        description: 'metric: °C and km/h (m/s with OpenWeatherMap); imperial: °F and mph. Omit for the default.',
+      },
+    },
+    required: ['location'],
+    additionalProperties: false,
+  },
+});
+
+/** Shared by every tool instance and adapter, so nobody may edit it in place. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * OpenAI strict mode demands that every property be listed in `required`; an
+ * optional one must instead accept null. The argument parser treats a null
+ * `units` as "not given", so both forms of the schema mean the same thing.
+ */
+export function toStrictSchema(schema: JsonSchemaObject): JsonSchemaObject {
+  const properties: JsonSchemaObject['properties'] = {};
+  for (const [key, property] of Object.entries(schema.properties)) {
+    if (schema.required.includes(key)) {
+      properties[key] = property;
+      continue;
+    }
+    const nullable: Record<string, unknown> = { ...property, type: [property.type, 'null'] };
+    if (Array.isArray(property.enum)) nullable.enum = [...property.enum, null];
+    properties[key] = nullable;
+  }
+  return { ...schema, properties, required: Object.keys(schema.properties) };
+}
+
+export interface WrapOptions {
+  /**
+   * Hold the model to the schema exactly (OpenAI structured outputs), so its
+   * arguments always parse. Defaults to true. `strict` is always spelled out: the
+   * SDK's Responses type requires it, and the two APIs' own defaults differ.
+   */
+  strict?: boolean;
+}
+
+export function toResponsesTool(
+  definition: ToolDefinition = WEATHER_TOOL_DEFINITION,
+  options: WrapOptions = {},
+): ResponsesFunctionTool {
+  const strict = options.strict ?? true;
+  const parameters = strict ? toStrictSchema(definition.parameters) : definition.parameters;
+  return { type: 'function', name: definition.name, description: definition.description, parameters, strict };
+}
+
+export function toChatCompletionsTool(
+  definition: ToolDefinition = WEATHER_TOOL_DEFINITION,
+  options: WrapOptions = {},
+): ChatCompletionsFunctionTool {
+  const { name, description, parameters, strict } = toResponsesTool(definition, options);
+  return { type: 'function', function: { name, description, parameters, strict } };
+}
