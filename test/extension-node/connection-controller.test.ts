@@ -1,0 +1,101 @@
+// The extension's connection logic in Node: live settings changes, and the relay
+// started inside the extension host when nothing answers on a loopback URI.
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { test } from 'node:test';
+import { ConnectionController, type ConnectionStatus } from '../../src/extension/connection-controller';
+import { responseDeltaPayload } from '../../src/protocol';
+import { startRelay } from '../../src/relay';
+import { WsPeer } from '../support/ws-peer';
+import { waitUntil } from '../support/wait';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function controller() {
+  const lines: string[] = [];
+  const statuses: ConnectionStatus[] = [];
+  const connection = new ConnectionController({
+    log: (level, line) => lines.push(`${level} ${line}`),
+    reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+  });
+  connection.on('status', (status) => statuses.push(status));
+  return { connection, lines, statuses };
+}
+
+test('autoStart: nothing on the loopback port → the relay runs embedded, and others can use it', async () => {
+  const port = await freePort();
+  const { connection, lines } = controller();
+  try {
+    await connection.apply({ uri: `ws://localhost:${port}`, channel: 'weather-update', autoStart: true });
+    await waitUntil(() => connection.status.view === 'embedded', 5000, 'embedded relay');
+    assert.equal(connection.embeddedRelayUrl, `ws://127.0.0.1:${port}`);
+    assert.ok(lines.some((line) => line.includes(`started the embedded relay on ws://127.0.0.1:${port}`)), lines.join('\n'));
+    // A teammate's subscriber on the same relay sees what this window publishes.
+    const peer = await WsPeer.open(`ws://127.0.0.1:${port}`);
+    await peer.subscribe('weather-update');
+    connection.send(responseDeltaPayload('thread_1', 'hello'));
+    const message = await peer.next();
+    assert.equal(message.payload.message, 'hello');
+    await peer.close();
+  } finally {
+    await connection.dispose();
+  }
+  assert.equal(connection.embeddedRelayUrl, undefined, 'dispose stops the embedded relay');
+});
+
+test('autoStart off: stays reconnecting with a clear problem, starts nothing', async () => {
+  const port = await freePort();
+  const { connection } = controller();
+  try {
+    await connection.apply({ uri: `ws://127.0.0.1:${port}`, channel: 'c', autoStart: false });
+    await waitUntil(() => connection.status.view === 'reconnecting', 5000, 'reconnecting');
+    assert.match(connection.status.problem!, /connection refused \(is the relay running\?\)/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(connection.embeddedRelayUrl, undefined);
+  } finally {
+    await connection.dispose();
+  }
+});
+
+test('a settings change moves the connection to another relay and channel, live', async () => {
+  const first = await startRelay({ host: '127.0.0.1', port: 0 });
+  const second = await startRelay({ host: '127.0.0.1', port: 0 });
+  const { connection } = controller();
+  const received: string[] = [];
+  connection.on('message', (message) => received.push(`${message.type}:${message.payload.message}`));
+  try {
+    await connection.apply({ uri: first.url, channel: 'one', autoStart: false });
+    await waitUntil(() => first.gauges().subscriptions === 1, 5000, 'subscribed to the first relay');
+    assert.equal(connection.status.view, 'connected');
+    await connection.apply({ uri: second.url, channel: 'two', autoStart: false });
+    await waitUntil(() => second.gauges().subscriptions === 1 && first.gauges().connections === 0, 5000, 'moved to the second relay');
+    const publisher = await WsPeer.open(second.url);
+    publisher.send({ type: 'two', payload: responseDeltaPayload('t', 'on two') });
+    await waitUntil(() => received.length === 1, 5000, 'the message on the new channel');
+    assert.deepEqual(received, ['two:on two']);
+    assert.deepEqual({ uri: connection.status.uri, channel: connection.status.channel }, { uri: second.url, channel: 'two' });
+    await publisher.close();
+  } finally {
+    await connection.dispose();
+    await Promise.all([first.close(), second.close()]);
+  }
+});
+
+test('a non-loopback URI is never embedded', async () => {
+  const { connection } = controller();
+  try {
+    // .invalid never resolves (RFC 2606): no traffic leaves the machine.
+    await connection.apply({ uri: 'ws://relay.invalid:4000', channel: 'c', autoStart: true });
+    await waitUntil(() => connection.status.view === 'reconnecting', 5000, 'reconnecting');
+    assert.match(connection.status.problem!, /not found/);
+    assert.equal(connection.embeddedRelayUrl, undefined);
+  } finally {
+    await connection.dispose();
+  }
+});
