@@ -44,7 +44,17 @@ export interface ChannelMessage {
 
 export interface SubscribeMessage {
   type: 'subscribe';
-  payload: { channel: string };
+  payload: {
+    channel: string;
+    /**
+     * Extension: the last offset this client has seen (0 for none). The relay replays
+     * what it still holds after it, and delivers this channel's messages with their
+     * `offset` from then on. Omitted by seed clients, which get exactly the seed's bytes.
+     */
+    since?: number;
+    /** Extension: the relay epoch `since` was counted in; another epoch means a restarted relay. */
+    epoch?: string;
+  };
 }
 
 export interface UnsubscribeMessage {
@@ -54,7 +64,26 @@ export interface UnsubscribeMessage {
 
 export interface SubscribedMessage {
   type: 'subscribed';
-  payload: { channel: string; message: 'subscribed' };
+  payload: {
+    channel: string;
+    message: 'subscribed';
+    /** Extension, only in answer to a subscribe with `since`: the relay's epoch. */
+    epoch?: string;
+    /** Extension: the channel's latest offset when the subscription began. */
+    offset?: number;
+    /** Extension: true when every message after `since` was replayed (nothing was missed). */
+    recovered?: boolean;
+  };
+}
+
+/**
+ * Extension: the relay's receipt for a publish, sent only to connections that asked for
+ * receipts at the upgrade (header `x-weather-relay-features: ack`). Its type starts with
+ * "@", which no channel name can, so it can never be mistaken for a channel message.
+ */
+export interface AckMessage {
+  type: '@ack';
+  payload: { id: string | null; channel: string; offset: number; epoch: string };
 }
 
 export interface UnsubscribedMessage {
@@ -70,7 +99,7 @@ export interface ErrorMessage {
 /** Sent by clients to the relay. */
 export type ClientMessage = SubscribeMessage | UnsubscribeMessage | ChannelMessage;
 /** Sent by the relay to clients. */
-export type RelayReply = SubscribedMessage | UnsubscribedMessage | ErrorMessage;
+export type RelayReply = SubscribedMessage | UnsubscribedMessage | ErrorMessage | AckMessage;
 export type WireMessage = ClientMessage | RelayReply;
 
 /**
@@ -84,9 +113,27 @@ export const ERROR_CODES = [
   'reserved_type',
   'binary_not_supported',
   'message_too_large',
+  'rate_limited',
+  'too_many_subscriptions',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Close codes the relay uses. 4000–4499: try again later; 4500–4999: do not retry. */
+export const CLOSE_CODES = {
+  /** The subscriber read too slowly; its outbound buffer passed the high-water mark. */
+  slowConsumer: 4001,
+  /** Too many messages per second from this connection. */
+  rateLimited: 4029,
+  /** The relay has as many connections as it allows. */
+  tooManyConnections: 4013,
+  /** The client broke the protocol badly enough that retrying the same way cannot help. */
+  protocolViolation: 4500,
+} as const;
+
+export function isRetryableCloseCode(code: number): boolean {
+  return !(code >= 4500 && code <= 4999);
+}
 
 export function isChannelMessage(message: WireMessage): message is ChannelMessage {
   return !isReservedType(message.type);

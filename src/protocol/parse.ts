@@ -7,6 +7,7 @@ import { channelNameProblem, isReservedType, printable } from './channel';
 import {
   EVENT_STATUSES,
   PAYLOAD_TYPES,
+  type AckMessage,
   type ChannelMessage,
   type ErrorCode,
   type ErrorMessage,
@@ -30,6 +31,7 @@ export type ParsedMessage =
   | { ok: true; kind: 'subscribed'; message: SubscribedMessage }
   | { ok: true; kind: 'unsubscribed'; message: UnsubscribedMessage }
   | { ok: true; kind: 'error'; message: ErrorMessage }
+  | { ok: true; kind: 'ack'; message: AckMessage }
   | { ok: true; kind: 'channel'; message: ChannelMessage };
 export type ParseResult = ParsedMessage | ParseFailure;
 
@@ -70,8 +72,11 @@ export function validateWireMessage(data: unknown): ParseResult {
   }
   switch (type) {
     case 'subscribe':
+      return channelFieldProblem(payload) ?? resumeFieldsProblem(payload) ?? ok(type, data);
     case 'unsubscribe':
       return channelFieldProblem(payload) ?? ok(type, data);
+    case '@ack':
+      return validateAck(payload, data);
     case 'subscribed':
     case 'unsubscribed':
       return channelFieldProblem(payload) ?? stringField(payload, 'message', payload.channel as string) ?? ok(type, data);
@@ -89,6 +94,23 @@ function ok(kind: ParsedMessage['kind'], data: Json): ParsedMessage {
 function channelFieldProblem(payload: Json): ParseFailure | undefined {
   const problem = channelNameProblem(payload.channel);
   return problem ? fail('invalid_channel', `payload.${problem}`) : undefined;
+}
+
+function resumeFieldsProblem(payload: Json): ParseFailure | undefined {
+  const channel = payload.channel as string;
+  return optionalCount(payload, 'since', channel) ?? optionalString(payload, 'epoch', channel);
+}
+
+function validateAck(payload: Json, data: Json): ParseResult {
+  if (payload.id !== null && typeof payload.id !== 'string') {
+    return fail('invalid_message', `payload.id must be a string or null, got ${describe(payload.id)}`);
+  }
+  return (
+    stringField(payload, 'channel') ??
+    optionalCount(payload, 'offset', payload.channel as string) ??
+    stringField(payload, 'epoch') ??
+    ok('ack', data)
+  );
 }
 
 function stringField(payload: Json, field: string, channel?: string): ParseFailure | undefined {

@@ -1,12 +1,13 @@
 /**
  * Channel fan-out behind a small interface, so that a backplane on a distributed
  * engine can replace the in-memory broker later without touching connection code.
- * The broker moves opaque frames: it never parses or re-serializes a message.
+ * The broker moves already-encoded deliveries: it never parses or re-serializes a message.
  */
+import type { Delivery } from './delivery';
 
 export interface Subscriber {
-  /** Writes one already-encoded text frame to this subscriber. */
-  deliver(frame: Buffer): void;
+  /** Writes one published message to this subscriber. */
+  deliver(delivery: Delivery): void;
 }
 
 export interface Broker {
@@ -14,8 +15,8 @@ export interface Broker {
   subscribe(channel: string, subscriber: Subscriber): boolean;
   /** Returns false when the subscriber did not have the channel. */
   unsubscribe(channel: string, subscriber: Subscriber): boolean;
-  /** Delivers `frame` to every subscriber of `channel`; returns how many it reached. */
-  publish(channel: string, frame: Buffer): number;
+  /** Delivers to every subscriber of the delivery's channel; returns how many it reached. */
+  publish(delivery: Delivery): number;
   readonly channelCount: number;
   readonly subscriptionCount: number;
   subscriberCount(channel: string): number;
@@ -46,10 +47,10 @@ export class InMemoryBroker implements Broker {
     return true;
   }
 
-  publish(channel: string, frame: Buffer): number {
-    const subscribers = this.channels.get(channel);
+  publish(delivery: Delivery): number {
+    const subscribers = this.channels.get(delivery.channel);
     if (!subscribers) return 0;
-    for (const subscriber of subscribers) subscriber.deliver(frame);
+    for (const subscriber of subscribers) subscriber.deliver(delivery);
     return subscribers.size;
   }
 

@@ -15,6 +15,17 @@ const USAGE = `Usage: weather-relay [options]
   --heartbeat-ms MS      ping interval; silent peers are dropped after one interval,
                          0 disables (default ${RELAY_DEFAULTS.heartbeatIntervalMs})
   --max-payload BYTES    largest accepted frame (default ${RELAY_DEFAULTS.maxPayloadBytes})
+  --max-connections N    connections at once; more get HTTP 503 (default ${RELAY_DEFAULTS.maxConnections})
+  --max-subscriptions N  channels per connection (default ${RELAY_DEFAULTS.maxSubscriptionsPerConnection})
+  --rate N               messages per second per connection (default ${RELAY_DEFAULTS.messagesPerSecond})
+  --burst N              burst above that rate (default ${RELAY_DEFAULTS.messageBurst})
+  --high-water BYTES     queued bytes before a slow subscriber is closed with 4001
+                         (default ${RELAY_DEFAULTS.outboundHighWaterBytes})
+  --history N            messages kept per channel for resuming subscribers, 0 = none
+                         (default ${RELAY_DEFAULTS.historySize})
+  --token TOKEN          require "Authorization: Bearer TOKEN" or ?token=TOKEN
+                         (default: env WEATHER_RELAY_TOKEN; none = no authentication)
+  --allow-origin ORIGIN  allowed browser Origin; repeat for several (default: any)
   --log-rate N           log lines per second before lines are only counted (default 20)
   --quiet                no connection logs
   -h, --help             show this help
@@ -22,7 +33,10 @@ const USAGE = `Usage: weather-relay [options]
 
 export class UsageError extends Error {}
 
-export function parseRelayArgs(argv: string[]): RelayOptions & { logRate: number; quiet: boolean; help: boolean } {
+export function parseRelayArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): RelayOptions & { logRate: number; quiet: boolean; help: boolean } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -35,6 +49,14 @@ export function parseRelayArgs(argv: string[]): RelayOptions & { logRate: number
         'heartbeat-ms': { type: 'string' },
         'max-payload': { type: 'string' },
         'log-rate': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'max-subscriptions': { type: 'string' },
+        rate: { type: 'string' },
+        burst: { type: 'string' },
+        'high-water': { type: 'string' },
+        history: { type: 'string' },
+        token: { type: 'string' },
+        'allow-origin': { type: 'string', multiple: true },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -47,6 +69,14 @@ export function parseRelayArgs(argv: string[]): RelayOptions & { logRate: number
     port: integerFlag('--port', values.port, 0, 65535),
     heartbeatIntervalMs: integerFlag('--heartbeat-ms', values['heartbeat-ms'], 0, 86_400_000),
     maxPayloadBytes: integerFlag('--max-payload', values['max-payload'], 64, 256 * 1024 * 1024),
+    maxConnections: integerFlag('--max-connections', values['max-connections'], 1, 1_000_000),
+    maxSubscriptionsPerConnection: integerFlag('--max-subscriptions', values['max-subscriptions'], 1, 100_000),
+    messagesPerSecond: integerFlag('--rate', values.rate, 1, 10_000_000),
+    messageBurst: integerFlag('--burst', values.burst, 1, 10_000_000),
+    outboundHighWaterBytes: integerFlag('--high-water', values['high-water'], 1024, 1024 * 1024 * 1024),
+    historySize: integerFlag('--history', values.history, 0, 1_000_000),
+    token: values.token || env.WEATHER_RELAY_TOKEN || undefined,
+    allowOrigins: values['allow-origin'],
     logRate: integerFlag('--log-rate', values['log-rate'], 1, 1_000_000) ?? 20,
     quiet: values.quiet ?? false,
     help: values.help ?? false,

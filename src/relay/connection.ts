@@ -1,48 +1,87 @@
 /**
  * One client connection: turns its frames into subscribe / unsubscribe / publish
  * actions and answers every bad frame with an `error` reply. Nothing a client sends
- * can throw out of here; the connection stays usable after an error.
+ * can throw out of here; the connection stays usable after an error. Limits (rate,
+ * subscriptions, outbound buffer) are enforced here, per connection.
  */
 import type { WebSocket } from 'ws';
 import {
+  CLOSE_CODES,
   errorReply,
   parseWireMessage,
   subscribedReply,
   unsubscribedReply,
+  type ChannelPayload,
   type ErrorCode,
   type RelayReply,
+  type SubscribeMessage,
 } from '../protocol';
 import type { Broker, Subscriber } from './broker';
+import type { Delivery } from './delivery';
+import type { RelayHistory } from './history';
 import type { RelayLogger } from './log';
 import type { RelayMetrics } from './metrics';
+import { TokenBucket } from './rate-limiter';
+
+export interface ConnectionLimits {
+  maxSubscriptions: number;
+  messagesPerSecond: number;
+  messageBurst: number;
+  /** Bytes queued for a subscriber past which it is cut off as a slow consumer. */
+  outboundHighWaterBytes: number;
+}
 
 export interface ConnectionContext {
   broker: Broker;
+  history: RelayHistory;
   metrics: RelayMetrics;
   log: RelayLogger;
+  limits: ConnectionLimits;
+}
+
+export interface ConnectionFeatures {
+  /** Send an `@ack` receipt for every publish. */
+  acks: boolean;
 }
 
 export class RelayConnection implements Subscriber {
-  readonly channels = new Set<string>();
+  /** Subscribed channels; true for those delivered with offsets (subscribed with `since`). */
+  readonly channels = new Map<string, boolean>();
   /** Cleared on each heartbeat, set again by any sign of life from the peer. */
   alive = true;
+  private closing = false;
+  private readonly bucket: TokenBucket;
+  private rateWarned = false;
+  private rateExcess = 0;
 
   constructor(
     readonly id: number,
     readonly remote: string,
     private readonly socket: WebSocket,
     private readonly context: ConnectionContext,
-  ) {}
+    private readonly features: ConnectionFeatures,
+  ) {
+    this.bucket = new TokenBucket(context.limits.messagesPerSecond, context.limits.messageBurst);
+  }
 
-  deliver(frame: Buffer): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(frame, { binary: false });
+  deliver(delivery: Delivery): void {
+    if (this.closing || this.socket.readyState !== this.socket.OPEN) return;
+    if (this.socket.bufferedAmount > this.context.limits.outboundHighWaterBytes) {
+      this.cutOffSlowConsumer();
+      return;
+    }
+    this.socket.send(this.channels.get(delivery.channel) ? delivery.annotated() : delivery.raw, { binary: false });
     this.context.metrics.messagesDelivered++;
   }
 
   handleFrame(data: Buffer, isBinary: boolean): void {
     this.alive = true;
     this.context.metrics.messagesReceived++;
+    if (this.closing) return;
+    if (!this.bucket.take()) {
+      this.onRateExceeded();
+      return;
+    }
     if (isBinary) {
       this.replyError('binary_not_supported', 'binary frames are not supported: send JSON as a text frame');
       return;
@@ -54,37 +93,97 @@ export class RelayConnection implements Subscriber {
     }
     switch (parsed.kind) {
       case 'subscribe':
-        this.subscribe(parsed.message.payload.channel);
+        this.subscribe(parsed.message.payload);
         return;
       case 'unsubscribe':
         this.unsubscribe(parsed.message.payload.channel);
         return;
       case 'channel':
-        this.context.metrics.messagesPublished++;
-        // The frame goes out as the very bytes that came in: serialized once, by its publisher.
-        this.context.broker.publish(parsed.message.type, data);
+        this.publish(parsed.message.type, data, parsed.message.payload);
         return;
       default:
-        this.replyError('reserved_type', `"${parsed.kind}" is a relay reply and cannot be sent by clients`);
+        this.replyError('reserved_type', `"${parsed.message.type}" is a relay reply and cannot be sent by clients`);
     }
   }
 
   /** Removes every subscription; called once the socket has closed. */
   dispose(): void {
-    for (const channel of this.channels) this.context.broker.unsubscribe(channel, this);
+    for (const channel of this.channels.keys()) this.context.broker.unsubscribe(channel, this);
     this.channels.clear();
   }
 
-  private subscribe(channel: string): void {
-    this.context.broker.subscribe(channel, this);
-    this.channels.add(channel);
-    this.reply(subscribedReply(channel));
+  private publish(channel: string, data: Buffer, payload: ChannelPayload): void {
+    const { history, broker, metrics } = this.context;
+    metrics.messagesPublished++;
+    // The frame goes out as the very bytes that came in: serialized once, by its publisher.
+    const delivery = history.append(channel, data, payload);
+    broker.publish(delivery);
+    if (this.features.acks) {
+      this.reply({
+        type: '@ack',
+        payload: { id: typeof payload.id === 'string' ? payload.id : null, channel, offset: delivery.offset, epoch: history.epoch },
+      });
+    }
+  }
+
+  private subscribe({ channel, since, epoch }: SubscribeMessage['payload']): void {
+    const { broker, history, limits } = this.context;
+    if (!this.channels.has(channel) && this.channels.size >= limits.maxSubscriptions) {
+      this.replyError('too_many_subscriptions', `a connection may hold at most ${limits.maxSubscriptions} subscriptions`, channel);
+      return;
+    }
+    broker.subscribe(channel, this);
+    if (since === undefined) {
+      this.channels.set(channel, false);
+      this.reply(subscribedReply(channel));
+      return;
+    }
+    // Reply, then what was missed, then live messages: the relay is single-threaded,
+    // so nothing can slip in between.
+    this.channels.set(channel, true);
+    const replay = history.replay(channel, since, epoch);
+    this.reply({
+      type: 'subscribed',
+      payload: { channel, message: 'subscribed', epoch: history.epoch, offset: history.latestOffset, recovered: replay.recovered },
+    });
+    for (const delivery of replay.deliveries) this.deliver(delivery);
   }
 
   private unsubscribe(channel: string): void {
     this.context.broker.unsubscribe(channel, this);
     this.channels.delete(channel);
     this.reply(unsubscribedReply(channel));
+  }
+
+  private onRateExceeded(): void {
+    const { limits, metrics, log } = this.context;
+    metrics.countError('rate_limited');
+    if (!this.rateWarned) {
+      this.rateWarned = true;
+      this.reply(errorReply('rate_limited', `too many messages: at most ${limits.messagesPerSecond} per second (bursts of ${limits.messageBurst}); this one was dropped`));
+    }
+    // A client that keeps going after the warning is cut off; it may come back later.
+    if (++this.rateExcess > limits.messageBurst) {
+      log.warn(`#${this.id} ${this.remote} exceeded the message rate; closing`);
+      this.close(CLOSE_CODES.rateLimited, 'rate limit exceeded');
+    }
+  }
+
+  private cutOffSlowConsumer(): void {
+    const { limits, metrics, log } = this.context;
+    metrics.countError('slow_consumer');
+    log.warn(`#${this.id} ${this.remote} is not reading (over ${limits.outboundHighWaterBytes} bytes queued); closing`);
+    this.close(CLOSE_CODES.slowConsumer, 'slow consumer: outbound buffer full');
+  }
+
+  private close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    // It stops receiving at once, so it can neither slow the others nor grow our memory.
+    this.dispose();
+    this.socket.close(code, reason);
+    // A peer that is not reading will never read the close frame either.
+    setTimeout(() => this.socket.terminate(), 1000).unref();
   }
 
   private replyError(code: ErrorCode, message: string, channel?: string): void {

@@ -3,11 +3,13 @@
  * metrics over HTTP on the same port. Runs standalone (cli.ts) or embedded in the
  * extension host through `startRelay`.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { InMemoryBroker, type Broker } from './broker';
 import { RelayConnection } from './connection';
+import { RelayHistory } from './history';
 import { handleHttpRequest } from './http';
 import { silentLogger, type RelayLogger } from './log';
 import { RelayMetrics, type RelayGauges } from './metrics';
@@ -23,6 +25,24 @@ export interface RelayOptions {
   maxPayloadBytes?: number;
   /** How long `close()` waits for clients to acknowledge the close before cutting them off. */
   shutdownTimeoutMs?: number;
+  /** Connections accepted at once; more are refused with HTTP 503 (retry later). */
+  maxConnections?: number;
+  /** Channels one connection may subscribe to. */
+  maxSubscriptionsPerConnection?: number;
+  /** Average messages per second accepted from one connection. */
+  messagesPerSecond?: number;
+  /** Burst above the average before messages are refused. */
+  messageBurst?: number;
+  /** Bytes queued for one subscriber before it is closed as a slow consumer (4001). */
+  outboundHighWaterBytes?: number;
+  /** Messages kept per channel for subscribers that resume with `since`; 0 keeps none. */
+  historySize?: number;
+  /** Channels whose history is kept (the least recently published are forgotten first). */
+  historyChannels?: number;
+  /** When set, the upgrade needs `Authorization: Bearer <token>` or `?token=<token>` (else HTTP 401). */
+  token?: string;
+  /** When set, browsers' Origin header must be one of these (else HTTP 403); clients sending no Origin pass. */
+  allowOrigins?: string[];
   logger?: RelayLogger;
   broker?: Broker;
 }
@@ -33,6 +53,13 @@ export const RELAY_DEFAULTS = {
   heartbeatIntervalMs: 30_000,
   maxPayloadBytes: 1024 * 1024,
   shutdownTimeoutMs: 2_000,
+  maxConnections: 10_000,
+  maxSubscriptionsPerConnection: 100,
+  messagesPerSecond: 1_000,
+  messageBurst: 2_000,
+  outboundHighWaterBytes: 8 * 1024 * 1024,
+  historySize: 500,
+  historyChannels: 1_000,
 } as const;
 
 export interface RunningRelay {
@@ -41,6 +68,8 @@ export interface RunningRelay {
   /** ws://host:port, ready to hand to a client. */
   readonly url: string;
   readonly metrics: RelayMetrics;
+  /** Changes on every start; offsets are only meaningful within one epoch. */
+  readonly epoch: string;
   gauges(): RelayGauges;
   /** Closes every client with 1001, stops listening; resolves when all is closed. */
   close(): Promise<void>;
@@ -51,6 +80,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const log = options.logger ?? silentLogger;
   const broker = options.broker ?? new InMemoryBroker();
   const metrics = new RelayMetrics();
+  const history = new RelayHistory(settings.historySize, settings.historyChannels);
+  const limits = {
+    maxSubscriptions: settings.maxSubscriptionsPerConnection,
+    messagesPerSecond: settings.messagesPerSecond,
+    messageBurst: settings.messageBurst,
+    outboundHighWaterBytes: settings.outboundHighWaterBytes,
+  };
   const connections = new Set<RelayConnection>();
   const sockets = new Map<RelayConnection, WebSocket>();
   let nextId = 1;
@@ -65,13 +101,25 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const httpServer = createServer((request, response) => handleHttpRequest(request, response, metrics, gauges));
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: settings.maxPayloadBytes });
 
+  // Every refusal happens here, before the WebSocket opens, as a plain HTTP answer.
   httpServer.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    if (closing) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+    const refusal = closing
+      ? refuse(503, 'the relay is shutting down')
+      : connections.size >= settings.maxConnections
+        ? refuse(503, `the relay is at its limit of ${settings.maxConnections} connections; try again later`)
+        : checkAccess(request, settings.token, settings.allowOrigins);
+    if (refusal) {
+      metrics.countError(refusal.status === 401 ? 'unauthorized' : refusal.status === 403 ? 'forbidden_origin' : 'refused');
+      log.warn(`refused a connection from ${request.socket.remoteAddress}: ${refusal.status} ${refusal.reason}`);
+      socket.end(refusal.response);
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request));
+  });
+  // Our clients learn the epoch before sending anything, so they know what to resend.
+  wss.on('headers', (headers) => {
+    headers.push(`${EPOCH_HEADER}: ${history.epoch}`, `${FEATURES_HEADER}: ack, history`);
   });
   httpServer.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -80,7 +128,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
 
   const accept = (ws: WebSocket, request: IncomingMessage): void => {
     const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
-    const connection = new RelayConnection(nextId++, remote, ws, { broker, metrics, log });
+    const acks = String(request.headers[FEATURES_HEADER] ?? '').split(',').some((feature) => feature.trim() === 'ack');
+    const connection = new RelayConnection(nextId++, remote, ws, { broker, history, metrics, log, limits }, { acks });
     connections.add(connection);
     sockets.set(connection, ws);
     metrics.connectionsTotal++;
@@ -147,9 +196,54 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     port: address.port,
     url: `ws://${urlHost}:${address.port}`,
     metrics,
+    epoch: history.epoch,
     gauges,
     close,
   };
+}
+
+/** Request header in which a client asks for extras; response headers that describe the relay. */
+export const FEATURES_HEADER = 'x-weather-relay-features';
+export const EPOCH_HEADER = 'x-weather-relay-epoch';
+
+interface Refusal {
+  status: number;
+  reason: string;
+  response: string;
+}
+
+function refuse(status: number, reason: string): Refusal {
+  const text = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const body = `${reason}\n`;
+  const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="weather-relay"\r\n' : '';
+  return {
+    status,
+    reason,
+    response: `HTTP/1.1 ${status} ${text}\r\n${extra}Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  };
+}
+
+function checkAccess(request: IncomingMessage, token: string | undefined, allowOrigins: string[] | undefined): Refusal | undefined {
+  if (token) {
+    const header = request.headers.authorization ?? '';
+    const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+    const query = new URL(request.url ?? '/', 'http://relay').searchParams.get('token') ?? undefined;
+    if (!safeEqual(bearer ?? query ?? '', token)) {
+      return refuse(401, bearer || query ? 'the access token is wrong' : 'an access token is required (Authorization: Bearer <token>)');
+    }
+  }
+  const origin = request.headers.origin;
+  if (allowOrigins && allowOrigins.length > 0 && origin !== undefined && !allowOrigins.includes(origin)) {
+    return refuse(403, `origin ${origin} is not allowed`);
+  }
+  return undefined;
+}
+
+/** Compares in constant time, so the token cannot be guessed a byte at a time. */
+function safeEqual(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Sends close 1001 after whatever is already queued, and cuts the peer off if it never answers. */
