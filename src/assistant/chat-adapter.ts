@@ -10,10 +10,17 @@ import type { ToolDefinition } from '../weather';
 import { toChatCompletionsTool } from '../weather';
 import type { ResolvedAssistantConfig } from './config';
 import { AssistantError } from './errors';
+import { idleTimeoutError, StreamWatchdog } from './stream-watchdog';
 import type { ModelAdapter, RoundInput, RoundResult, ToolCall } from './model-adapter';
 
 export class ChatAdapter implements ModelAdapter {
   private readonly threads = new Map<string, ChatCompletionMessageParam[]>();
+  /**
+   * How many messages each thread had after its last completed turn. A turn that fails
+   * or is cancelled part-way can leave tool_calls without replies, which the API refuses
+   * in every later request; the next turn starts from here instead.
+   */
+  private readonly committed = new Map<string, number>();
 
   constructor(
     private readonly client: OpenAI,
@@ -23,18 +30,30 @@ export class ChatAdapter implements ModelAdapter {
 
   forget(threadId: string): void {
     this.threads.delete(threadId);
+    this.committed.delete(threadId);
   }
 
   async round(threadId: string, input: RoundInput, onDelta: (text: string) => void, signal: AbortSignal): Promise<RoundResult> {
     const messages = this.messages(threadId);
-    if (input.kind === 'user') messages.push({ role: 'user', content: input.text });
-    else for (const output of input.outputs) messages.push({ role: 'tool', tool_call_id: output.callId, content: output.output });
+    if (input.kind === 'user') {
+      messages.length = this.committed.get(threadId) ?? 1; // the system message
+      messages.push({ role: 'user', content: input.text });
+    } else for (const output of input.outputs) messages.push({ role: 'tool', tool_call_id: output.callId, content: output.output });
 
-    const stream = await this.client.chat.completions.create(
-      { model: this.config.model, messages, tools: [toChatCompletionsTool(this.tool)], stream: true },
-      { signal },
-    );
-    const result = await readStream(stream, onDelta);
+    const { config } = this;
+    const watchdog = new StreamWatchdog(config.timeoutMs, signal, () => idleTimeoutError(config.baseUrl, config.timeoutMs));
+    let result: RoundResult;
+    try {
+      const stream = await this.client.chat.completions.create(
+        { model: config.model, messages, tools: [toChatCompletionsTool(this.tool)], stream: true },
+        { signal: watchdog.signal },
+      );
+      result = await readStream(watchdog.watch(stream), onDelta);
+    } catch (error) {
+      throw watchdog.explain(error);
+    } finally {
+      watchdog.stop();
+    }
     messages.push({
       role: 'assistant',
       content: result.text || null,
@@ -48,6 +67,7 @@ export class ChatAdapter implements ModelAdapter {
           }
         : {}),
     });
+    if (result.toolCalls.length === 0) this.committed.set(threadId, messages.length);
     return result;
   }
 

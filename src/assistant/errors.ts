@@ -55,6 +55,11 @@ export function describeModelError(error: unknown, config: ResolvedAssistantConf
     }
     return new AssistantError(`the model server at ${where} answered ${error.status}: ${detail(error)}`, false, { cause: error });
   }
+  if (error instanceof TypeError && error.message === 'terminated') {
+    // fetch's body stream failing after the headers: the server or the network dropped the connection.
+    const reason = (error.cause as Error | undefined)?.message;
+    return new AssistantError(`the model server at ${where} dropped the connection mid-stream${reason ? ` (${reason})` : ''}`, false, { cause: error });
+  }
   if (error instanceof SyntaxError) {
     return new AssistantError(`the model server at ${where} sent a malformed stream: ${error.message}`, false, { cause: error });
   }

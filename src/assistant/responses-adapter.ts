@@ -3,12 +3,13 @@
  * `response.output_text.delta`; function calls as `function_call` output items;
  * tool results go back as `function_call_output` items with the same `call_id`.
  */
-import type OpenAI from 'openai';
+import OpenAI from 'openai';
 import type { ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { ToolDefinition } from '../weather';
 import { toResponsesTool } from '../weather';
 import type { ResolvedAssistantConfig } from './config';
 import { AssistantError } from './errors';
+import { idleTimeoutError, StreamWatchdog } from './stream-watchdog';
 import type { ModelAdapter, RoundInput, RoundResult, ToolCall } from './model-adapter';
 
 interface ResponsesThread {
@@ -18,6 +19,12 @@ interface ResponsesThread {
   lastResponseId?: string;
   /** Set once the server said it cannot find a stored response: resend history from then on. */
   stateless: boolean;
+  /**
+   * Where the last completed turn left the thread. A turn that fails or is cancelled
+   * part-way can leave tool calls without outputs, which the API refuses in every later
+   * request; the next turn starts from here instead.
+   */
+  committed: { historyLength: number; lastResponseId?: string };
 }
 
 export class ResponsesAdapter implements ModelAdapter {
@@ -35,41 +42,77 @@ export class ResponsesAdapter implements ModelAdapter {
 
   async round(threadId: string, input: RoundInput, onDelta: (text: string) => void, signal: AbortSignal): Promise<RoundResult> {
     const thread = this.thread(threadId);
+    if (input.kind === 'user') {
+      thread.history.length = thread.committed.historyLength;
+      thread.lastResponseId = thread.committed.lastResponseId;
+    }
     const newItems: ResponseInputItem[] =
       input.kind === 'user'
         ? [{ role: 'user', content: input.text }]
         : input.outputs.map((output) => ({ type: 'function_call_output', call_id: output.callId, output: output.output }));
     thread.history.push(...newItems);
     const useServerState = this.config.conversationState === 'server' && !thread.stateless && thread.lastResponseId !== undefined;
-    const stream = await this.client.responses.create(
-      {
-        model: this.config.model,
-        instructions: this.config.instructions,
-        tools: [toResponsesTool(this.tool)],
-        input: useServerState ? newItems : thread.history,
-        store: this.config.conversationState === 'server',
-        stream: true,
-        ...(useServerState ? { previous_response_id: thread.lastResponseId } : {}),
-      },
-      { signal },
-    );
-    const result = await readStream(stream, onDelta);
+    let result: RoundResult & { responseId: string };
+    try {
+      result = await this.request(useServerState ? newItems : thread.history, useServerState ? thread.lastResponseId : undefined, onDelta, signal);
+    } catch (error) {
+      if (!useServerState || !isMissingPreviousResponse(error)) throw error;
+      // The server keeps no responses (or forgot this one): from now on this thread sends its whole history.
+      thread.stateless = true;
+      result = await this.request(thread.history, undefined, onDelta, signal);
+    }
     thread.lastResponseId = result.responseId;
     if (result.text) thread.history.push({ role: 'assistant', content: result.text });
     for (const call of result.toolCalls) {
       thread.history.push({ type: 'function_call', call_id: call.callId, name: call.name, arguments: call.arguments });
     }
+    if (result.toolCalls.length === 0) thread.committed = { historyLength: thread.history.length, lastResponseId: thread.lastResponseId };
     return { text: result.text, toolCalls: result.toolCalls };
+  }
+
+  private async request(
+    input: ResponseInputItem[],
+    previousResponseId: string | undefined,
+    onDelta: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<RoundResult & { responseId: string }> {
+    const { config } = this;
+    const watchdog = new StreamWatchdog(config.timeoutMs, signal, () => idleTimeoutError(config.baseUrl, config.timeoutMs));
+    try {
+      const stream = await this.client.responses.create(
+        {
+          model: config.model,
+          instructions: config.instructions,
+          tools: [toResponsesTool(this.tool)],
+          input,
+          store: config.conversationState === 'server',
+          stream: true,
+          ...(previousResponseId ? { previous_response_id: previousResponseId } : {}),
+        },
+        { signal: watchdog.signal },
+      );
+      return await readStream(watchdog.watch(stream), onDelta);
+    } catch (error) {
+      throw watchdog.explain(error);
+    } finally {
+      watchdog.stop();
+    }
   }
 
   private thread(threadId: string): ResponsesThread {
     let thread = this.threads.get(threadId);
     if (!thread) {
-      thread = { history: [], stateless: false };
+      thread = { history: [], stateless: false, committed: { historyLength: 0 } };
       this.threads.set(threadId, thread);
     }
     return thread;
   }
+}
+
+/** A 400/404 about previous_response_id: the server does not have that response. */
+function isMissingPreviousResponse(error: unknown): boolean {
+  if (!(error instanceof OpenAI.APIError) || (error.status !== 400 && error.status !== 404)) return false;
+  return error.code === 'previous_response_not_found' || /previous_response/i.test(`${error.param ?? ''} ${error.message}`);
 }
 
 async function readStream(
