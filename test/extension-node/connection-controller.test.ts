@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { ConnectionController, type ConnectionStatus } from '../../src/extension/connection-controller';
 import { responseDeltaPayload } from '../../src/protocol';
 import { startRelay } from '../../src/relay';
+import { stubUnknownHosts } from '../support/unknown-host';
 import { WsPeer } from '../support/ws-peer';
 import { waitUntil } from '../support/wait';
 
@@ -89,13 +90,15 @@ test('a settings change moves the connection to another relay and channel, live'
 
 test('a non-loopback URI is never embedded', async () => {
   const { connection } = controller();
+  const dns = stubUnknownHosts();
   try {
-    // .invalid never resolves (RFC 2606): no traffic leaves the machine.
     await connection.apply({ uri: 'ws://relay.invalid:4000', channel: 'c', autoStart: true });
     await waitUntil(() => connection.status.view === 'reconnecting', 5000, 'reconnecting');
     assert.match(connection.status.problem!, /not found/);
     assert.equal(connection.embeddedRelayUrl, undefined);
+    assert.ok(dns.asked.includes('relay.invalid'));
   } finally {
     await connection.dispose();
+    dns.restore();
   }
 });
