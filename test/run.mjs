@@ -8,6 +8,7 @@ function findTests(dir) {
   const found = [];
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
+    if (path === join('out', 'test', 'vscode', 'suite')) continue; // runs inside VS Code via test/vscode/extension-host.test.ts
     if (statSync(path).isDirectory()) found.push(...findTests(path));
     else if (name.endsWith('.test.js')) found.push(path);
   }

@@ -1,4 +1,4 @@
 /** The activity store: what the Live Activity panel shows, without any VS Code dependency. */
 export { ActivityStore, type ActivityStoreOptions, type PayloadSource } from './store';
-export { RecentIds } from './recent-ids';
+
 export { PanelBatcher } from './panel-batcher';

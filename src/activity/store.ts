@@ -8,7 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ChannelPayload, HostToPanel, ThreadView, ToolCard, TurnView } from '../protocol';
-import { RecentIds } from './recent-ids';
+import { RecentIds } from '../protocol';
 
 export interface ActivityStoreOptions {
   /** Threads kept; the oldest are dropped past this (default 50). */

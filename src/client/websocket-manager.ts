@@ -19,10 +19,17 @@ import {
   type ChannelMessage,
   type ChannelPayload,
   type ErrorMessage,
+  type SubscribedMessage,
 } from '../protocol';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { describeConnectionError, describeHttpRefusal, RelayConnectionError } from './errors';
+import { DeliveryTracker } from './delivery-tracker';
 import { OfflineQueue } from './offline-queue';
+import { SubscriptionCursor } from './subscription-cursor';
+
+/** Request header asking our relay for receipts; response header carrying its epoch. */
+const FEATURES_HEADER = 'x-weather-relay-features';
+const EPOCH_HEADER = 'x-weather-relay-epoch';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'subscribed' | 'reconnecting' | 'closed';
 
@@ -41,6 +48,18 @@ export interface WebSocketManagerOptions {
   headers?: Record<string, string>;
   /** Largest frame accepted from the relay (default 16 MiB). */
   maxPayloadBytes?: number;
+  /**
+   * With a relay that offers it (ours; a seed relay does not): receipts for every publish,
+   * resending what a restarted relay cannot vouch for, resuming the subscription from the
+   * last offset seen, and dropping duplicate messages by id. Default true.
+   */
+  reliable?: boolean;
+  /** On the first subscribe, also receive the messages the relay still holds (default false). */
+  catchUp?: boolean;
+  /** Sent messages kept for resending after a relay restart (default 500, half the relay's default history). */
+  resendWindow?: number;
+  /** Message ids remembered for dropping duplicates (default 10000). */
+  dedupeWindow?: number;
   log?: (level: 'info' | 'warn' | 'error', line: string) => void;
 }
 
@@ -55,6 +74,8 @@ export interface WebSocketManagerEvents {
   serverError: [error: ErrorMessage['payload']];
   /** A reconnect attempt is scheduled. */
   retry: [attempt: number, delayMs: number, error: Error];
+  /** On resuming, the relay no longer held everything that was missed (it restarted, or history ran out). */
+  gap: [reason: string];
 }
 
 export type SendResult = 'sent' | 'queued';
@@ -87,9 +108,9 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
   /** The most recent connection failure, cleared once connected again. */
   lastError: Error | undefined;
 
-  private readonly settings: typeof DEFAULTS & { backoff: BackoffOptions | false; headers?: Record<string, string> };
+  private readonly settings: typeof DEFAULTS & { backoff: BackoffOptions | false; headers?: Record<string, string>; catchUp: boolean };
   private readonly log: NonNullable<WebSocketManagerOptions['log']>;
-  private readonly queue: OfflineQueue<string>;
+  private readonly queue: OfflineQueue<{ frame: string; id: string | undefined }>;
   private socket: WebSocket | undefined;
   private stateValue: ConnectionState = 'idle';
   private wantConnection = false;
@@ -101,6 +122,13 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
   private subscribeTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private awaitingPong = false;
+  /** The epoch the current relay announced; undefined for relays without receipts (seed relays). */
+  private relayEpoch: string | undefined;
+  private firstSubscribe = true;
+  /** Set on each new connection: resends come before anything else on it. */
+  private resendPending = false;
+  private readonly tracker: DeliveryTracker | undefined;
+  private readonly cursor: SubscriptionCursor | undefined;
   private openWaiters = new Set<Waiter>();
   private subscribeWaiters = new Set<Waiter>();
   private unsubscribeWaiters = new Set<Waiter>();
@@ -121,8 +149,13 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
       maxPayloadBytes: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
       backoff: reconnect === false ? false : reconnect === true ? {} : reconnect,
-      headers: options.headers,
+      headers: options.reliable === false ? options.headers : { ...options.headers, [FEATURES_HEADER]: 'ack' },
+      catchUp: options.catchUp ?? false,
     };
+    if (options.reliable !== false) {
+      this.tracker = new DeliveryTracker(options.resendWindow ?? 500);
+      this.cursor = new SubscriptionCursor(options.dedupeWindow ?? 10_000);
+    }
     this.queue = new OfflineQueue(this.settings.maxQueue);
     this.log = options.log ?? (() => {});
   }
@@ -212,11 +245,12 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     if (!checked.ok) throw new TypeError(`cannot send this message: ${checked.message}`);
     const frame = JSON.stringify(message);
     const socket = this.socket;
+    const id = typeof payload.id === 'string' ? payload.id : undefined;
     if (socket && this.isReady() && this.queue.length === 0) {
-      socket.send(frame);
+      this.write(socket, frame, id);
       return 'sent';
     }
-    const dropped = this.queue.push(frame);
+    const dropped = this.queue.push({ frame, id });
     if (dropped > 0) {
       this.droppedTotal += dropped;
       this.log('warn', `offline queue full (${this.queue.capacity}): dropped the oldest message`);
@@ -275,6 +309,13 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
       return;
     }
     this.socket = socket;
+    this.relayEpoch = undefined;
+    let socketEpoch: string | undefined;
+    socket.on('upgrade', (response) => {
+      const epoch = response.headers[EPOCH_HEADER];
+      socketEpoch = typeof epoch === 'string' && epoch !== '' ? epoch : undefined;
+      if (socket === this.socket) this.relayEpoch = socketEpoch;
+    });
     socket.on('unexpected-response', (_request, response) => {
       failure = describeHttpRefusal(response.statusCode ?? 0, response.statusMessage, this.uri);
       response.resume();
@@ -292,6 +333,8 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
       this.awaitingPong = false;
     });
     socket.on('close', (code: number, reason: Buffer) => {
+      // A relay that shut down gracefully delivered everything it confirmed first.
+      if (code === 1001 && socketEpoch !== undefined) this.tracker?.drained(socketEpoch);
       this.onClose(socket, opened, failure ?? closeError(code, reason.toString('utf8'), this.uri));
     });
   }
@@ -302,6 +345,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
       return;
     }
     this.lastError = undefined;
+    this.resendPending = true;
     this.settle(this.openWaiters);
     this.log('info', `connected to ${this.uri}`);
     this.setState('connected');
@@ -315,7 +359,11 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
 
   private sendSubscribe(socket: WebSocket): void {
     this.subscribeInFlight = true;
-    socket.send(JSON.stringify(subscribeMessage(this.channel)));
+    const message = subscribeMessage(this.channel);
+    if (this.cursor && this.relayEpoch !== undefined) {
+      Object.assign(message.payload, this.cursor.resumeFrom(this.relayEpoch, this.settings.catchUp));
+    }
+    socket.send(JSON.stringify(message));
     this.clearSubscribeTimer();
     this.subscribeTimer = setTimeout(() => {
       // A relay that never confirms is as good as down: drop the connection and retry with backoff.
@@ -338,7 +386,10 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     }
     switch (parsed.kind) {
       case 'subscribed':
-        if (parsed.message.payload.channel === this.channel) this.onSubscribed(socket);
+        if (parsed.message.payload.channel === this.channel) this.onSubscribed(socket, parsed.message.payload);
+        return;
+      case 'ack':
+        this.tracker?.confirm(parsed.message.payload.id, parsed.message.payload.epoch);
         return;
       case 'unsubscribed':
         if (parsed.message.payload.channel === this.channel) this.settle(this.unsubscribeWaiters);
@@ -347,16 +398,30 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
         this.onServerError(socket, parsed.message.payload);
         return;
       case 'channel':
-        if (parsed.message.type === this.channel) this.emit('message', parsed.message);
+        if (parsed.message.type !== this.channel) return;
+        // Replays and publishers' resends can repeat a message: it is delivered once.
+        if (this.cursor && !this.cursor.accept(parsed.message.payload)) return;
+        this.emit('message', parsed.message);
         return;
       default:
         this.log('warn', `ignored a "${parsed.kind}" message from the relay`);
     }
   }
 
-  private onSubscribed(socket: WebSocket): void {
+  private onSubscribed(socket: WebSocket, reply: SubscribedMessage['payload']): void {
     if (!this.subscribeInFlight) return;
     this.subscribeInFlight = false;
+    if (this.cursor && typeof reply.epoch === 'string') {
+      const resumed = !this.firstSubscribe;
+      const caughtUpToNow = this.firstSubscribe && !this.settings.catchUp;
+      this.cursor.subscribed(reply.epoch, reply.offset, caughtUpToNow);
+      if (resumed && reply.recovered === false) {
+        const why = 'the relay could not replay everything missed while disconnected (it restarted, or its history ran out)';
+        this.log('warn', why);
+        this.emit('gap', why);
+      }
+    }
+    this.firstSubscribe = false;
     this.clearSubscribeTimer();
     this.attempt = 0;
     this.setState('subscribed');
@@ -429,8 +494,25 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     return this.wantSubscription ? this.stateValue === 'subscribed' : !this.subscribeInFlight;
   }
 
+  /** Writes a publish, keeping it for a resend until the relay confirms it. */
+  private write(socket: WebSocket, frame: string, id: string | undefined): void {
+    socket.send(frame);
+    if (this.relayEpoch !== undefined && id !== undefined) this.tracker?.record(id, frame);
+  }
+
+  /** Once ready: first what this relay cannot vouch for, then what was queued offline. */
   private flush(socket: WebSocket): void {
-    while (this.queue.length > 0 && this.isReady() && socket === this.socket) socket.send(this.queue.shift()!);
+    if (!this.isReady() || socket !== this.socket) return;
+    if (this.resendPending && this.relayEpoch !== undefined && this.tracker) {
+      this.resendPending = false;
+      const resends = this.tracker.resendsFor(this.relayEpoch);
+      if (resends.length > 0) this.log('info', `resending ${resends.length} message(s) this relay has not confirmed`);
+      for (const { id, frame } of resends) this.write(socket, frame, id);
+    }
+    while (this.queue.length > 0 && this.isReady() && socket === this.socket) {
+      const queued = this.queue.shift()!;
+      this.write(socket, queued.frame, queued.id);
+    }
   }
 
   private setState(state: ConnectionState, error?: Error): void {

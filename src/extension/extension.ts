@@ -93,6 +93,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   );
   await configureSession();
   void connection.apply(settings.server);
+  statusBar.update(connection.status);
   teardown = () => connection.dispose();
   log.info(`activated in ${(performance.now() - started).toFixed(1)} ms`);
   return { connection, store, session };

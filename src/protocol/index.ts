@@ -5,3 +5,4 @@ export * from './parse';
 export * from './builders';
 export * from './uri';
 export * from './activity';
+export * from './recent-ids';

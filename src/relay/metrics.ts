@@ -48,6 +48,9 @@ export function renderPrometheus(metrics: RelayMetrics, gauges: RelayGauges): st
   metric('weather_relay_messages_delivered_total', 'counter', 'Channel messages delivered to subscribers.', [
     ['', metrics.messagesDelivered],
   ]);
+  const memory = process.memoryUsage();
+  metric('weather_relay_resident_memory_bytes', 'gauge', 'Resident memory of the relay process.', [['', memory.rss]]);
+  metric('weather_relay_heap_used_bytes', 'gauge', 'JavaScript heap in use.', [['', memory.heapUsed]]);
   const errorSamples: Array<[string, number]> = [...metrics.errors].map(([code, count]) => [`{code="${code}"}`, count]);
   metric('weather_relay_errors_total', 'counter', 'Error replies and connection errors, by code.', errorSamples);
   return `${lines.join('\n')}\n`;

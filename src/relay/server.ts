@@ -58,7 +58,7 @@ export const RELAY_DEFAULTS = {
   messagesPerSecond: 1_000,
   messageBurst: 2_000,
   outboundHighWaterBytes: 8 * 1024 * 1024,
-  historySize: 500,
+  historySize: 1_000,
   historyChannels: 1_000,
 } as const;
 

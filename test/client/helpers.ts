@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { ChannelPayload } from '../../src/protocol';
+import type { ChannelMessage, ChannelPayload } from '../../src/protocol';
 import type { WebSocketManager, WebSocketManagerOptions } from '../../src/client';
 
 export const CHANNEL = 'weather-update';
@@ -238,4 +238,10 @@ export function trackUnhandledRejections(): unknown[] {
   const seen: unknown[] = [];
   process.on('unhandledRejection', (reason) => seen.push(reason));
   return seen;
+}
+
+/** A delivered message as published: without the relay's `offset`, which resuming clients get added. */
+export function asPublished(message: ChannelMessage): ChannelMessage {
+  const { offset: _offset, ...payload } = message.payload;
+  return { type: message.type, payload: payload as ChannelMessage['payload'] };
 }

@@ -21,6 +21,7 @@ import {
   subscribedBytes,
   trackUnhandledRejections,
   within,
+  asPublished,
 } from './helpers';
 
 const unhandled = trackUnhandledRejections();
@@ -63,7 +64,7 @@ async function outage(t: TestContext, signal: 'SIGTERM' | 'SIGKILL'): Promise<vo
   });
   disconnectAfter(t, manager);
   const echoes: ChannelMessage[] = [];
-  manager.on('message', (message) => echoes.push(message));
+  manager.on('message', (message) => echoes.push(asPublished(message)));
   await manager.connect();
   await manager.subscribe();
 

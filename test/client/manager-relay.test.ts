@@ -21,6 +21,7 @@ import {
   trackUnhandledRejections,
   unusedPort,
   within,
+  asPublished,
 } from './helpers';
 
 const unhandled = trackUnhandledRejections();
@@ -64,7 +65,7 @@ test('connect → subscribe → send: a raw subscriber receives exactly {type: c
   assert.deepEqual(relay.gauges(), { connections: 2, channels: 1, subscriptions: 2 });
 
   const echoes: ChannelMessage[] = [];
-  manager.on('message', (message) => echoes.push(message));
+  manager.on('message', (message) => echoes.push(asPublished(message)));
   assert.equal(manager.send(samplePayload(1)), 'sent');
   const frames = await peer.waitForFrames(2);
   assert.equal(frames[1], sampleBytes(1));
@@ -94,7 +95,7 @@ test('message events: messages from other publishers arrive; other channels do n
   await manager.connect();
   await manager.subscribe();
   const received: ChannelMessage[] = [];
-  manager.on('message', (message) => received.push(message));
+  manager.on('message', (message) => received.push(asPublished(message)));
 
   const publisher = await WsPeer.open(relay.url);
   peers.push(publisher);
@@ -119,7 +120,7 @@ test('unsubscribe(): relay confirms, no more deliveries, sends still go out', { 
   await manager.subscribe();
   const before = relay.gauges().subscriptions;
   const received: ChannelMessage[] = [];
-  manager.on('message', (message) => received.push(message));
+  manager.on('message', (message) => received.push(asPublished(message)));
 
   await manager.unsubscribe();
   assert.equal(manager.isSubscribed, false);
@@ -263,7 +264,7 @@ test('subscribe() immediately followed by unsubscribe(): ends unsubscribed, like
 
   // Subscribing again must really subscribe (not resolve from a stale state).
   const received: ChannelMessage[] = [];
-  manager.on('message', (message) => received.push(message));
+  manager.on('message', (message) => received.push(asPublished(message)));
   await manager.subscribe();
   assert.equal(relay.gauges().subscriptions, baseline + 1);
   peer.send({ type: CHANNEL, payload: samplePayload(1) });

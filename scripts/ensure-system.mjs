@@ -1,0 +1,84 @@
+// Makes sure the system packages that the real-VS-Code tests need are present:
+//   /usr/bin/chromium  - the headless browser that drives the VS Code workbench
+//   libkrb5-dev        - headers needed to compile code-server's `kerberos` module
+// When something is missing and we are root on Debian/Ubuntu, installs it with apt-get
+// (bounded in time); otherwise prints what to run and exits non-zero.
+// Plain Node, no dependencies; runs in a few milliseconds when everything is present.
+//
+// Usage: node scripts/ensure-system.mjs          (for `npm test`: chromium + krb5 headers)
+//        node scripts/ensure-system.mjs start    (for `npm start`: only what starting needs;
+//            nothing when `code` is on PATH or the VS Code server cache is already built)
+// Set WEATHER_SKIP_SYSTEM_CHECK=1 to skip the check entirely.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const APT_TIMEOUT_MS = 15 * 60 * 1000;
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const mode = process.argv[2] === 'start' ? 'start' : 'test';
+
+if (process.env.WEATHER_SKIP_SYSTEM_CHECK === '1') process.exit(0);
+if (process.platform !== 'linux') {
+  // The harness is Linux-only; elsewhere `npm start` uses a local `code`, tests will say what is missing.
+  process.exit(0);
+}
+
+const onPath = (name) => (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, name)));
+const cacheDir = process.env.WEATHER_VSCODE_CACHE ? resolve(process.env.WEATHER_VSCODE_CACHE) : join(repo, '.cache', 'vscode-server');
+const serverCached = existsSync(join(cacheDir, 'installed.json'));
+const krb5Present = existsSync('/usr/include/gssapi/gssapi.h') && existsSync('/usr/include/krb5.h');
+
+/** [apt package, human description] still missing. */
+const missing = [];
+if (mode === 'test') {
+  if (!existsSync('/usr/bin/chromium')) missing.push(['chromium', '/usr/bin/chromium (drives the VS Code workbench in tests)']);
+  if (!krb5Present && !serverCached) missing.push(['libkrb5-dev', 'krb5 headers (to build the VS Code server)']);
+} else if (!onPath('code') && !serverCached && !krb5Present) {
+  missing.push(['libkrb5-dev', 'krb5 headers (to build the VS Code server)']);
+}
+if (missing.length === 0) process.exit(0);
+
+const packages = missing.map(([pkg]) => pkg);
+const command = `apt-get update && apt-get install -y ${packages.join(' ')}`;
+console.log(`System packages missing: ${missing.map(([, what]) => what).join('; ')}.`);
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const hasApt = existsSync('/usr/bin/apt-get') && existsSync('/etc/debian_version');
+if (!isRoot || !hasApt) {
+  console.error(
+    hasApt
+      ? `Please install them as root, then rerun:\n    sudo apt-get update && sudo apt-get install -y ${packages.join(' ')}`
+      : `This is not a Debian-like system: please install Chromium (at /usr/bin/chromium) and the MIT Kerberos development headers with your package manager, then rerun.`,
+  );
+  process.exit(1);
+}
+
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+function apt(args) {
+  console.log(`  $ apt-get ${args.join(' ')}`);
+  const started = Date.now();
+  const result = spawnSync('apt-get', args, { stdio: ['ignore', 'pipe', 'pipe'], env, timeout: APT_TIMEOUT_MS, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' });
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trimEnd();
+  if (result.error?.code === 'ETIMEDOUT' || result.signal) {
+    console.error(`${output.split('\n').slice(-20).join('\n')}\napt-get ${args[0]} did not finish within ${APT_TIMEOUT_MS / 60000} minutes; aborted.`);
+    process.exit(1);
+  }
+  if (result.status !== 0) {
+    console.error(`${output.split('\n').slice(-30).join('\n')}\napt-get ${args[0]} failed (exit ${result.status}); try by hand:\n    ${command}`);
+    process.exit(result.status ?? 1);
+  }
+  console.log(`    done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+console.log(`Installing ${packages.join(', ')} with apt-get (a minute or two)…`);
+apt(['update', '-qq']);
+apt(['install', '-y', '-qq', '--no-install-recommends', ...packages]);
+
+const stillMissing = [];
+if (packages.includes('chromium') && !existsSync('/usr/bin/chromium')) stillMissing.push('/usr/bin/chromium');
+if (packages.includes('libkrb5-dev') && !(existsSync('/usr/include/gssapi/gssapi.h') && existsSync('/usr/include/krb5.h'))) stillMissing.push('krb5 headers');
+if (stillMissing.length) {
+  console.error(`apt-get succeeded but these are still missing: ${stillMissing.join(', ')}`);
+  process.exit(1);
+}
+console.log('System packages ready.');
