@@ -18,3 +18,14 @@ export function icon(name: string): HTMLElement {
 export function formatDuration(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
+
+/**
+ * Shortens untrusted one-line text for display. Besides keeping the panel readable,
+ * it bounds layout work: Chromium wraps one very long unbroken word in quadratic time,
+ * so a hostile publisher could otherwise freeze the panel with a single message.
+ */
+export function clamp(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+export const LIMITS = { toolMessage: 300, error: 2000, question: 2000, header: 500 } as const;

@@ -5,7 +5,7 @@
  * next animation frame, once per frame however many deltas arrived.
  */
 import type { HeaderView, HostToPanel, PanelToHost, ThreadView, ToolCard, TurnHeader } from '../protocol';
-import { el, formatDuration, icon } from './dom';
+import { clamp, el, formatDuration, icon, LIMITS } from './dom';
 import { IncrementalMarkdown } from './markdown';
 import { summarizeWeather } from './weather-summary';
 
@@ -35,6 +35,7 @@ const CONNECTION_TEXT: Record<HeaderView['connection'], string> = {
 export class PanelView {
   private readonly threads = new Map<string, ThreadElements>();
   private readonly dirty = new Set<TurnElements>();
+  private readonly cardVersions = new WeakMap<HTMLElement, string>();
   private frame: number | undefined;
   private header: HeaderView | undefined;
   private readonly headerStatus: HTMLElement;
@@ -66,10 +67,13 @@ export class PanelView {
       this.announcer,
     );
     // Links inside answers are never followed by the webview itself: the host opens them.
+    // VS Code's webview wrapper also listens for link clicks on the window and opens them
+    // itself, ignoring defaultPrevented: stop the event here so a link opens once, via the host.
     root.addEventListener('click', (event) => {
       const anchor = (event.target as Element | null)?.closest?.('a');
       if (!anchor) return;
       event.preventDefault();
+      event.stopPropagation();
       const href = anchor.getAttribute('href');
       if (href) this.post({ kind: 'openLink', href });
     });
@@ -161,11 +165,12 @@ export class PanelView {
     const thread = this.threads.get(threadId) ?? this.thread(threadId, 'remote');
     let turn = thread.turns.get(header.index);
     if (!turn) {
-      const question = el('p', { class: 'question', hidden: '' });
+      // Attached only when the turn has a question (`.question` sets display, which beats `hidden`).
+      const question = el('p', { class: 'question' });
       const tools = el('div', { class: 'tools' });
       const answerBox = el('div', { class: 'answer markdown' });
       const outcome = el('div', { class: 'outcome' });
-      const root = el('section', { class: 'turn' }, question, tools, answerBox, outcome);
+      const root = el('section', { class: 'turn' }, tools, answerBox, outcome);
       turn = { root, question, tools, answer: new IncrementalMarkdown(answerBox), outcome, status: 'running' };
       thread.turns.set(header.index, turn);
       thread.root.append(root);
@@ -178,10 +183,10 @@ export class PanelView {
       if (thread.root !== this.list.firstElementChild) this.list.prepend(thread.root);
     }
     if (header.question !== undefined) {
-      turn.question.hidden = false;
-      turn.question.replaceChildren(icon('comment'), el('span', {}, header.question));
+      turn.question.replaceChildren(icon('comment'), el('span', {}, clamp(header.question, LIMITS.question)));
+      if (!turn.question.isConnected) turn.root.prepend(turn.question);
     }
-    turn.tools.replaceChildren(...header.tools.map((tool) => this.toolCard(tool)));
+    this.updateToolCards(turn.tools, header.tools);
     if (answer !== undefined) {
       turn.answer.reset(answer);
       this.markDirty(turn);
@@ -199,8 +204,30 @@ export class PanelView {
       turn.outcome.replaceChildren(el('span', { class: 'done' }, icon('check'), ' Completed'));
       if (changed) this.announce('Answer completed');
     } else {
-      turn.outcome.replaceChildren(el('span', { class: 'error', role: 'alert' }, icon('error'), ` ${header.error ?? 'Failed'}`));
+      turn.outcome.replaceChildren(el('span', { class: 'error', role: 'alert' }, icon('error'), ` ${clamp(header.error ?? 'Failed', LIMITS.error)}`));
     }
+  }
+
+  /**
+   * Rebuilds only the cards whose tool changed; unchanged cards stay in place, so what
+   * the user opened or collapsed, and keyboard focus, survive later updates of the turn.
+   */
+  private updateToolCards(container: HTMLElement, tools: ToolCard[]): void {
+    const existing = new Map<string, HTMLElement>();
+    for (const child of Array.from(container.children) as HTMLElement[]) existing.set(child.dataset.key ?? '', child);
+    tools.forEach((tool, position) => {
+      const version = toolVersion(tool);
+      let card = existing.get(tool.key);
+      existing.delete(tool.key); // a publisher may reuse a call id: each card is used once
+      if (!card || this.cardVersions.get(card) !== version) {
+        card = this.toolCard(tool);
+        card.dataset.key = tool.key;
+        this.cardVersions.set(card, version);
+      }
+      const current = container.children[position];
+      if (current !== card) container.insertBefore(card, current ?? null);
+    });
+    while (container.children.length > tools.length) container.lastElementChild!.remove();
   }
 
   private toolCard(tool: ToolCard): HTMLElement {
@@ -210,12 +237,12 @@ export class PanelView {
       'summary',
       {},
       icon(statusIcon),
-      el('span', { class: 'tool-message' }, tool.message),
+      el('span', { class: 'tool-message', title: clamp(tool.message, 4 * LIMITS.toolMessage) }, clamp(tool.message, LIMITS.toolMessage)),
       el('span', { class: 'tool-status' }, tool.durationMs !== undefined ? `${statusText} · ${formatDuration(tool.durationMs)}` : statusText),
     );
     const body: Node[] = [];
     const weather = summarizeWeather(tool.result);
-    if (weather) body.push(el('p', { class: 'weather' }, el('strong', {}, weather.title), el('br'), weather.details));
+    if (weather) body.push(el('p', { class: 'weather' }, el('strong', {}, clamp(weather.title, LIMITS.toolMessage)), el('br'), clamp(weather.details, LIMITS.error)));
     if (tool.result !== undefined) {
       body.push(el('details', { class: 'raw' }, el('summary', {}, 'Raw result'), el('pre', {}, prettyJson(tool.result))));
     }
@@ -239,9 +266,9 @@ export class PanelView {
     this.header = header;
     this.headerStatus.className = `connection ${header.connection}`;
     this.headerStatus.replaceChildren(icon(header.connection === 'connected' || header.connection === 'embedded' ? 'circle-filled' : 'circle-outline'), ` ${CONNECTION_TEXT[header.connection]}`);
-    this.headerDetail.textContent = ` · ${header.channel} · ${header.uri}`;
+    this.headerDetail.textContent = ` · ${header.channel} · ${clamp(header.uri, LIMITS.header)}`;
     this.headerProblem.hidden = !header.problem;
-    this.headerProblem.textContent = header.problem ?? '';
+    this.headerProblem.textContent = clamp(header.problem ?? '', LIMITS.header);
   }
 
   private renderEmptyState(): void {
@@ -267,6 +294,10 @@ export class PanelView {
   private announce(text: string): void {
     this.announcer.textContent = text;
   }
+}
+
+function toolVersion(tool: ToolCard): string {
+  return JSON.stringify([tool.message, tool.status, tool.durationMs, tool.result]);
 }
 
 function prettyJson(text: string): string {

@@ -18,7 +18,8 @@ const CLI = resolve(__dirname, '../../../dist/cli.js');
 const CHANNEL = 'weather-update';
 const QUESTION = "What's the weather in Makati?";
 const ANSWER = 'In Makati it is 31.2 °C (feels like 37.4 °C), partly cloudy, with 70% humidity.';
-const TIMEOUT = { timeout: 30_000 };
+/** For a whole describe(): the sum of its tests, with room for a busy machine. */
+const SUITE_TIMEOUT = { timeout: 120_000 };
 
 interface CliRun {
   child: ChildProcess;
@@ -137,7 +138,7 @@ function assertSeedFlow(messages: any[], answer: string, threadId?: string): voi
   for (const p of payloads) assert.ok(Number.isInteger(p.timestamp));
 }
 
-describe('CLI end to end on loopback', TIMEOUT, () => {
+describe('CLI end to end on loopback', SUITE_TIMEOUT, () => {
   for (const api of ['responses', 'chat'] as const) {
     test(`${api}: ask about Makati → stdout streams the answer; a raw subscriber sees started → tool_executed → deltas → completed`, async (t) => {
       fake.reset();

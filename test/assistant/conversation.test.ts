@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import { interruptedReply, textReply, toolCallReply, toolOutputsOf } from '../fakes/openai-server';
 import { bodyOf, harness, within } from './helpers';
 
-const TIMEOUT = { timeout: 15_000 };
+/** For a whole describe(): the sum of its tests, with room for a busy machine. */
+const SUITE_TIMEOUT = { timeout: 120_000 };
 
 /** A tool turn then a text turn on `thread`, a text turn on another thread. */
 async function twoTurns(h: Awaited<ReturnType<typeof harness>>, thread = 'thread_conv'): Promise<void> {
@@ -24,7 +25,7 @@ async function twoTurns(h: Awaited<ReturnType<typeof harness>>, thread = 'thread
   for (const request of h.fake.requests) assert.equal(request.rejected, undefined, request.rejected);
 }
 
-describe('conversation per thread: Responses', TIMEOUT, () => {
+describe('conversation per thread: Responses', SUITE_TIMEOUT, () => {
   test('server state (stateful fake): follow-ups send only what is new, with previous_response_id', async (t) => {
     const h = await harness(t, 'responses', { model: { conversationState: 'server' } });
     assert.equal(h.assistant.config.conversationState, 'server');
@@ -106,7 +107,7 @@ describe('conversation per thread: Responses', TIMEOUT, () => {
   });
 });
 
-describe('conversation per thread: Chat Completions', TIMEOUT, () => {
+describe('conversation per thread: Chat Completions', SUITE_TIMEOUT, () => {
   test('the second turn includes the first turn’s messages, tool call and tool reply', async (t) => {
     const h = await harness(t, 'chat');
     await twoTurns(h);
@@ -168,7 +169,7 @@ const BREAKS = {
   },
 };
 
-describe('a turn that stops part-way does not break its thread', TIMEOUT, () => {
+describe('a turn that stops part-way does not break its thread', SUITE_TIMEOUT, () => {
   for (const variant of VARIANTS) {
     for (const [what, breakTurn] of Object.entries(BREAKS)) {
       test(`${variant.name}: ${what}, then the next question works and carries the last completed turn`, async (t) => {

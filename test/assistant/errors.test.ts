@@ -18,10 +18,11 @@ import {
 } from '../fakes/openai-server';
 import { APIS, assertFailed, harness, unusedPort, within } from './helpers';
 
-const TIMEOUT = { timeout: 15_000 };
+/** For a whole describe(): the sum of its tests, with room for a busy machine. */
+const SUITE_TIMEOUT = { timeout: 120_000 };
 
 for (const api of APIS) {
-  describe(`engine failures (${api})`, TIMEOUT, () => {
+  describe(`engine failures (${api})`, SUITE_TIMEOUT, () => {
     test('error mid-stream: failed with the server’s message, partial text kept, no hang', async (t) => {
       const h = await harness(t, api);
       const text = 'It is thirty one degrees in Makati today.';
@@ -224,7 +225,7 @@ for (const api of APIS) {
   });
 }
 
-describe('settings', TIMEOUT, () => {
+describe('settings', SUITE_TIMEOUT, () => {
   for (const api of APIS) {
     test(`${api}: no API key with OpenAI's base URL: clear message and no request at all`, async () => {
       // Any request would be a bug (and a non-loopback connection): the stub refuses and records it.

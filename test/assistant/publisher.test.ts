@@ -8,7 +8,8 @@ import { validateWireMessage, type ChannelPayload } from '../../src/protocol';
 import { interruptedReply, splitIntoDeltas, textReply, toolCallReply, toolCallsReply } from '../fakes/openai-server';
 import { APIS, MAKATI, harness, nextAssistantEvent, within } from './helpers';
 
-const TIMEOUT = { timeout: 15_000 };
+/** For a whole describe(): the sum of its tests, with room for a busy machine. */
+const SUITE_TIMEOUT = { timeout: 120_000 };
 const WITH_STATUS = ['message', 'timestamp', 'thread_id', 'status', 'type', 'id', 'seq'];
 const WITHOUT_STATUS = ['message', 'timestamp', 'thread_id', 'type', 'id', 'seq'];
 
@@ -40,7 +41,7 @@ function checkCommon(sent: ChannelPayload[], threadId: string, from: number, to:
 const seconds = () => Math.floor(Date.now() / 1000);
 
 for (const api of APIS) {
-  describe(`ChannelPublisher on a real turn (${api})`, TIMEOUT, () => {
+  describe(`ChannelPublisher on a real turn (${api})`, SUITE_TIMEOUT, () => {
     test('tool turn: started → tool_executed → deltas (no status) → completed, in the seed’s shapes', async (t) => {
       const h = await harness(t, api);
       const { publisher, sent } = recordingPublisher();
@@ -122,7 +123,7 @@ for (const api of APIS) {
   });
 }
 
-describe('ChannelPublisher mapping', TIMEOUT, () => {
+describe('ChannelPublisher mapping', SUITE_TIMEOUT, () => {
   test('seq is counted per thread; unknown tools and missing locations still read sensibly', () => {
     const { publisher, sent } = recordingPublisher();
     const events: AssistantEvent[] = [

@@ -7,10 +7,11 @@ import { WEATHER_TOOL_NAME } from '../../src/weather';
 import { splitIntoDeltas, textReply, toolCallReply, toolCallsReply, toolOutputsOf } from '../fakes/openai-server';
 import { APIS, MAKATI, assertOneTerminal, bodyOf, harness, shape, within } from './helpers';
 
-const TIMEOUT = { timeout: 15_000 };
+/** For a whole describe(): the sum of its tests, with room for a busy machine. */
+const SUITE_TIMEOUT = { timeout: 120_000 };
 
 for (const api of APIS) {
-  describe(`engine turns (${api})`, TIMEOUT, () => {
+  describe(`engine turns (${api})`, SUITE_TIMEOUT, () => {
     test('text only: deltas in order, completed text is their join, status completed', async (t) => {
       const h = await harness(t, api);
       const answer = 'Hello! Ask me about the weather anywhere, e.g. “Makati” — I’ll check it. 🌦';

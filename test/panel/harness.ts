@@ -1,0 +1,399 @@
+/**
+ * Runs the real Live Activity panel (dist/panel.js, media/panel.css, codicons) in
+ * headless Debian Chromium, inside the exact HTML shell and CSP the extension gives the
+ * webview, served from a tiny loopback HTTP server. A fake `acquireVsCodeApi` records
+ * what the panel posts; a `PanelHost` drives the real ActivityStore → PanelBatcher →
+ * window.postMessage path, as the extension host does.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { ActivityStore, PanelBatcher, type ActivityStoreOptions } from '../../src/activity';
+import { createNonce, renderPanelHtml } from '../../src/extension/webview-html';
+import type { HeaderView, HostToPanel, PanelToHost } from '../../src/protocol';
+
+export const ROOT = resolve(__dirname, '../../..');
+export const OUTPUT_DIR = resolve(ROOT, 'test-output');
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** What the harness page keeps on `window.__harness` (set up by the init script). */
+export interface HarnessState {
+  posted: PanelToHost[];
+  violations: Array<{ directive: string; blocked: string; sample: string }>;
+  /** innerHTML assignments on elements of the page's own document. */
+  /** `connected`: written in place (the answer's tail); detached: a new final block. */
+  htmlSets: Array<{ frame: number | null; length: number; connected: boolean }>;
+  acquireCalls: number;
+  /** Links VS Code's own webview wrapper would have opened (its did-click-link). */
+  wrapperLinkClicks: string[];
+}
+
+declare global {
+  interface Window {
+    __harness: HarnessState;
+    /** XSS payloads try to set this. */
+    __pwned?: unknown;
+  }
+}
+
+/** VS Code's Dark Modern colours, as the real webview would inject them. */
+const THEME_CSS = `:root {
+  --vscode-font-family: system-ui, "Segoe UI", Ubuntu, "Droid Sans", sans-serif;
+  --vscode-font-size: 13px;
+  --vscode-editor-font-family: "DejaVu Sans Mono", "Droid Sans Mono", monospace;
+  --vscode-editor-font-size: 12px;
+  --vscode-foreground: #cccccc;
+  --vscode-descriptionForeground: #9d9d9d;
+  --vscode-sideBar-background: #181818;
+  --vscode-editor-background: #1f1f1f;
+  --vscode-panel-border: #2b2b2b;
+  --vscode-widget-border: #313131;
+  --vscode-editorWidget-background: #202020;
+  --vscode-errorForeground: #f85149;
+  --vscode-editorWarning-foreground: #cca700;
+  --vscode-testing-iconPassed: #73c991;
+  --vscode-button-secondaryForeground: #cccccc;
+  --vscode-button-secondaryBackground: #313131;
+  --vscode-button-secondaryHoverBackground: #3c3c3c;
+  --vscode-button-border: #ffffff12;
+  --vscode-focusBorder: #0078d4;
+  --vscode-badge-foreground: #f8f8f8;
+  --vscode-badge-background: #616161;
+  --vscode-textLink-foreground: #4daafc;
+  --vscode-textLink-activeForeground: #4daafc;
+  --vscode-textBlockQuote-background: #2b2b2b;
+  --vscode-textCodeBlock-background: #2b2b2b;
+}
+`;
+
+export interface HarnessServer {
+  origin: string;
+  /** Every request path the server received, in order. */
+  requests: string[];
+  nonces: string[];
+  close(): Promise<void>;
+}
+
+const STATIC: Record<string, { file: string; type: string }> = {
+  '/dist/panel.js': { file: 'dist/panel.js', type: 'text/javascript; charset=utf-8' },
+  '/dist/panel.js.map': { file: 'dist/panel.js.map', type: 'application/json' },
+  '/dist/codicons/codicon.css': { file: 'dist/codicons/codicon.css', type: 'text/css; charset=utf-8' },
+  '/dist/codicons/codicon.ttf': { file: 'dist/codicons/codicon.ttf', type: 'font/ttf' },
+  '/media/panel.css': { file: 'media/panel.css', type: 'text/css; charset=utf-8' },
+};
+
+export async function startServer(): Promise<HarnessServer> {
+  for (const { file } of Object.values(STATIC)) {
+    if (!file.endsWith('.map') && !existsSync(resolve(ROOT, file))) throw new Error(`${file} is missing: run \`npm run build\` first`);
+  }
+  const requests: string[] = [];
+  const nonces: string[] = [];
+  let origin = '';
+  const server = http.createServer((request, response) => {
+    const path = request.url ?? '/';
+    requests.push(path);
+    response.setHeader('Cache-Control', 'no-store');
+    if (request.method !== 'GET') {
+      response.writeHead(405).end();
+      return;
+    }
+    if (path === '/panel.html') {
+      const nonce = createNonce();
+      nonces.push(nonce);
+      const html = renderPanelHtml({
+        cspSource: origin,
+        scriptUri: `${origin}/dist/panel.js`,
+        styleUris: [`${origin}/harness/theme.css`, `${origin}/dist/codicons/codicon.css`, `${origin}/media/panel.css`],
+        nonce,
+      });
+      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(html);
+      return;
+    }
+    if (path === '/harness/theme.css') {
+      response.writeHead(200, { 'Content-Type': 'text/css; charset=utf-8' }).end(THEME_CSS);
+      return;
+    }
+    const known = STATIC[path.split('?')[0]];
+    if (known && existsSync(resolve(ROOT, known.file))) {
+      response.writeHead(200, { 'Content-Type': known.type }).end(readFileSync(resolve(ROOT, known.file)));
+      return;
+    }
+    response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    requests,
+    nonces,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
+
+export function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    timeout: 15_000,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Runs in the page before any of its scripts; init scripts are not subject to the CSP. */
+function initScript(): void {
+  const state: HarnessState = { posted: [], violations: [], htmlSets: [], acquireCalls: 0, wrapperLinkClicks: [] };
+  Object.defineProperty(window, '__harness', { value: state, enumerable: false });
+  (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => {
+    // Like VS Code: the API may be acquired once per page.
+    if (++state.acquireCalls > 1) throw new Error('An instance of the VS Code API has already been acquired');
+    return Object.freeze({
+      postMessage: (message: PanelToHost) => {
+        state.posted.push(JSON.parse(JSON.stringify(message)) as PanelToHost);
+      },
+      getState: () => undefined,
+      setState: () => undefined,
+    });
+  };
+  // What VS Code's webview wrapper (webview/browser/pre/index.html) adds to the content
+  // window: every click on an <a href> is opened by VS Code itself (it does not check
+  // defaultPrevented), and middle clicks on links are cancelled.
+  window.addEventListener('click', (event) => {
+    for (const node of event.composedPath() as HTMLAnchorElement[]) {
+      if (node.tagName === 'A' && node.href) {
+        state.wrapperLinkClicks.push(node.href);
+        event.preventDefault();
+        return;
+      }
+    }
+  });
+  window.addEventListener('auxclick', (event) => {
+    if (event.button !== 1) return;
+    for (const node of event.composedPath() as HTMLAnchorElement[]) {
+      if (node.tagName === 'A' && node.href) {
+        event.preventDefault();
+        return;
+      }
+    }
+  });
+  document.addEventListener('securitypolicyviolation', (event) => {
+    state.violations.push({ directive: event.violatedDirective, blocked: event.blockedURI, sample: event.sample });
+  });
+  // Which animation frame (by timestamp) each innerHTML write happens in, if any.
+  let frame: number | null = null;
+  const nativeRaf = window.requestAnimationFrame.bind(window);
+  window.requestAnimationFrame = (callback) =>
+    nativeRaf((time) => {
+      frame = time;
+      try {
+        callback(time);
+      } finally {
+        frame = null;
+      }
+    });
+  const descriptor = Object.getOwnPropertyDescriptor(Element.prototype, 'innerHTML')!;
+  Object.defineProperty(Element.prototype, 'innerHTML', {
+    ...descriptor,
+    set(this: Element, value: string) {
+      // DOMPurify parses in documents of its own: only writes into this page count.
+      if (this.ownerDocument === document) state.htmlSets.push({ frame, length: String(value).length, connected: this.isConnected });
+      descriptor.set!.call(this, value);
+    },
+  });
+}
+
+export interface PanelPage {
+  context: BrowserContext;
+  page: Page;
+  dialogs: string[];
+  consoleMessages: Array<{ type: string; text: string }>;
+  pageErrors: string[];
+  /** Every URL the page requested (all of them must be on the harness origin). */
+  requestUrls: string[];
+  posted(): Promise<PanelToHost[]>;
+  violations(): Promise<HarnessState['violations']>;
+  /** Console messages that report a CSP violation. */
+  cspConsoleErrors(): string[];
+  close(): Promise<void>;
+}
+
+export async function openPanel(
+  browser: Browser,
+  server: HarnessServer,
+  options: { viewport?: { width: number; height: number }; deviceScaleFactor?: number } = {},
+): Promise<PanelPage> {
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 420, height: 800 },
+    deviceScaleFactor: options.deviceScaleFactor ?? 1,
+    colorScheme: 'dark',
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const dialogs: string[] = [];
+  const consoleMessages: Array<{ type: string; text: string }> = [];
+  const pageErrors: string[] = [];
+  const requestUrls: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    void dialog.dismiss().catch(() => undefined);
+  });
+  page.on('console', (message: ConsoleMessage) => consoleMessages.push({ type: message.type(), text: message.text() }));
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+  context.on('request', (request) => requestUrls.push(request.url()));
+  await page.addInitScript(initScript);
+  await page.goto(`${server.origin}/panel.html`);
+  await page.waitForFunction(() => window.__harness.posted.some((message) => message.kind === 'ready'));
+  return {
+    context,
+    page,
+    dialogs,
+    consoleMessages,
+    pageErrors,
+    requestUrls,
+    posted: () => page.evaluate(() => window.__harness.posted),
+    violations: () => page.evaluate(() => window.__harness.violations),
+    cspConsoleErrors: () => consoleMessages.filter((message) => /Content Security Policy/i.test(message.text)).map((message) => message.text),
+    close: () => context.close(),
+  };
+}
+
+export const DEFAULT_HEADER: HeaderView = {
+  connection: 'connected',
+  uri: 'ws://localhost:4000',
+  channel: 'weather-update',
+  hasApiKey: true,
+  busy: false,
+};
+
+/**
+ * The extension host's side, as in ActivityViewProvider: store changes go through a
+ * PanelBatcher and are posted as arrays; `ready` gets a snapshot.
+ */
+export class PanelHost {
+  readonly store: ActivityStore;
+  readonly batches: HostToPanel[][] = [];
+  private readonly batcher: PanelBatcher;
+  private chain: Promise<unknown> = Promise.resolve();
+  private ready = false;
+
+  constructor(
+    private readonly panel: PanelPage,
+    public header: HeaderView = DEFAULT_HEADER,
+    storeOptions: ActivityStoreOptions | ActivityStore = {},
+    intervalMs = 16,
+  ) {
+    this.store = storeOptions instanceof ActivityStore ? storeOptions : new ActivityStore(storeOptions);
+    this.batcher = new PanelBatcher((batch) => this.post(batch), intervalMs);
+    this.store.on('change', (change) => {
+      if (this.ready) this.batcher.push(change);
+    });
+  }
+
+  /** What the host does when the webview says `ready`. */
+  async connect(): Promise<void> {
+    const posted = await this.panel.posted();
+    if (!posted.some((message) => message.kind === 'ready')) throw new Error('the panel never said ready');
+    this.ready = true;
+    this.batcher.push({ kind: 'snapshot', header: this.header, threads: this.store.snapshot() });
+    this.batcher.flush();
+    await this.settle();
+  }
+
+  /** The page was reloaded: it will say ready again and get a fresh snapshot. */
+  async reload(): Promise<void> {
+    this.ready = false;
+    this.batcher.discard();
+    await this.panel.page.reload();
+    await this.panel.page.waitForFunction(() => window.__harness.posted.some((message) => message.kind === 'ready'));
+    await this.connect();
+  }
+
+  setHeader(header: HeaderView): void {
+    this.header = header;
+    if (this.ready) this.batcher.push({ kind: 'header', header });
+  }
+
+  /** Posts a raw batch, bypassing the store (for malformed-input checks). */
+  postRaw(batch: unknown): void {
+    const page = this.panel.page;
+    this.chain = this.chain.then(() => page.evaluate((message) => window.postMessage(message, '*'), batch));
+  }
+
+  /** Delivers what is queued and waits until the panel has applied and rendered it. */
+  async settle(): Promise<void> {
+    this.batcher.flush();
+    await this.chain;
+    await this.panel.page.evaluate(
+      () =>
+        new Promise<void>((done) => {
+          // The message event is a task; the answer renders on the next frame after it.
+          setTimeout(() => requestAnimationFrame(() => requestAnimationFrame(() => done())), 0);
+        }),
+    );
+  }
+
+  private post(batch: HostToPanel[]): void {
+    this.batches.push(batch);
+    const page = this.panel.page;
+    this.chain = this.chain.then(() => page.evaluate((message) => window.postMessage(message, '*'), batch));
+  }
+}
+
+/** Deterministic PRNG (mulberry32). */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Splits text into pieces of 1..maxPiece characters, deterministically. */
+export function splitIntoDeltas(text: string, maxPiece = 6, seed = 1): string[] {
+  const random = seeded(seed);
+  const pieces: string[] = [];
+  for (let at = 0; at < text.length; ) {
+    const size = 1 + Math.floor(random() * maxPiece);
+    pieces.push(text.slice(at, at + size));
+    at += size;
+  }
+  return pieces;
+}
+
+export function ensureOutputDir(): string {
+  mkdirSync(OUTPUT_DIR, { recursive: true });
+  return OUTPUT_DIR;
+}
+
+export const realisticWeather = (location = 'Makati, Metro Manila, Philippines') =>
+  JSON.stringify({
+    location,
+    latitude: 14.5547,
+    longitude: 121.0244,
+    temperature: 31.2,
+    apparent_temperature: 36.4,
+    humidity: 70,
+    wind_speed: 12.3,
+    condition: 'Partly cloudy',
+    units: { system: 'metric', temperature: '°C', wind_speed: 'km/h', humidity: '%' },
+    observed_at: '2025-06-01T04:15:00.000Z',
+    source: 'open-meteo',
+  });

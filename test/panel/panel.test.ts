@@ -1,0 +1,638 @@
+/**
+ * The Live Activity panel in real headless Chromium, under the webview's CSP, driven by
+ * the real ActivityStore and PanelBatcher. See harness.ts.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import MarkdownIt from 'markdown-it';
+import type { Browser, Page } from 'playwright-core';
+import { ActivityStore } from '../../src/activity';
+import {
+  responseCompletedPayload,
+  responseDeltaPayload,
+  toolExecutedPayload,
+  toolStartedPayload,
+  turnFailedPayload,
+  type ChannelPayload,
+  type EventStatus,
+  type PayloadType,
+} from '../../src/protocol';
+import {
+  DEFAULT_HEADER,
+  PanelHost,
+  ensureOutputDir,
+  launchBrowser,
+  openPanel,
+  realisticWeather,
+  splitIntoDeltas,
+  startServer,
+  type HarnessServer,
+  type PanelPage,
+} from './harness';
+
+const TIMEOUT = 20_000;
+
+function seed(threadId: string, type: PayloadType, message: string, status?: EventStatus): ChannelPayload {
+  const payload = { message, timestamp: 1_700_000_000, thread_id: threadId } as ChannelPayload;
+  if (status !== undefined) payload.status = status;
+  payload.type = type;
+  return payload;
+}
+
+function clock(start = 1_700_000_000_000) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => void (now += ms) };
+}
+
+/** Tag structure, link targets and text of rendered markdown, ignoring wrapper divs and whitespace. */
+function signatureOf(page: Page, target: { selector: string } | { html: string }): Promise<string[]> {
+  return page.evaluate((target) => {
+    let root: Element;
+    // (The oracle's table alignment styles would be CSP violations of the test's own making.)
+    if ('html' in target) root = new DOMParser().parseFromString(`<body>${target.html.replace(/ style="[^"]*"/g, '')}</body>`, 'text/html').body;
+    else root = document.querySelector(target.selector)!;
+    const out: string[] = [];
+    const walk = (node: Node) => {
+      for (const child of Array.from(node.childNodes)) {
+        if (child.nodeType === Node.TEXT_NODE) {
+          const text = (child.textContent ?? '').replace(/\s+/g, ' ').trim();
+          if (text) out.push(JSON.stringify(text));
+        } else if (child.nodeType === Node.ELEMENT_NODE) {
+          const element = child as Element;
+          const tag = element.tagName.toLowerCase();
+          if (tag === 'div') {
+            walk(element);
+            continue;
+          }
+          const href = element.getAttribute('href');
+          out.push(`<${tag}${href !== null ? ` href=${href}` : ''}>`);
+          walk(element);
+          out.push(`</${tag}>`);
+        }
+      }
+    };
+    walk(root);
+    return out;
+  }, target);
+}
+
+const markdownOracle = new MarkdownIt({ html: false, linkify: true, typographer: false, breaks: false });
+
+const REALISTIC_ANSWER = `## Weather in Makati right now
+
+It is **31.2 °C** and *partly cloudy*; with 70% humidity it feels like **36.4 °C**.
+
+- Humidity: 70%
+- Wind: 12.3 km/h from the east
+- Source: [Open-Meteo](https://open-meteo.com/)
+
+\`\`\`json
+{ "temperature": 31.2, "condition": "Partly cloudy" }
+\`\`\`
+
+> Stay hydrated if you go out at midday.
+
+| Time  | Forecast |
+|-------|---------:|
+| 12:00 | 32 °C    |
+| 15:00 | 33 °C    |
+
+Have a \`cool\` afternoon!
+`;
+
+describe('Live Activity panel in Chromium', () => {
+  let browser: Browser;
+  let server: HarnessServer;
+  const open: PanelPage[] = [];
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    for (const panel of open) await panel.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function newPanel(...args: Parameters<typeof openPanel> extends [unknown, unknown, ...infer Rest] ? Rest : never) {
+    const panel = await openPanel(browser, server, ...args);
+    open.push(panel);
+    return panel;
+  }
+
+  function assertHealthy(panel: PanelPage) {
+    assert.deepEqual(panel.pageErrors, [], 'no uncaught errors in the page');
+    assert.deepEqual(panel.dialogs, [], 'no dialogs');
+    assert.deepEqual(panel.cspConsoleErrors(), [], 'no CSP errors on the console');
+    const foreign = panel.requestUrls.filter((url) => !url.startsWith(`${server.origin}/`));
+    assert.deepEqual(foreign, [], 'nothing is requested from anywhere but the extension');
+  }
+
+  test('posts ready once on load, acquires the API once, loads only its own files', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    await sleep(50);
+    assert.deepEqual(await panel.posted(), [{ kind: 'ready' }]);
+    assert.equal(await page.evaluate(() => window.__harness.acquireCalls), 1);
+    assert.equal(await page.title(), 'Live Activity');
+    // Before any snapshot the panel is usable: toolbar and the first-run text.
+    assert.equal(await page.locator('.toolbar button').count(), 4);
+    assert.equal(await page.locator('.empty').isVisible(), true);
+    // Codicons actually loaded (font-src allows the extension's own font).
+    await page.waitForFunction(() => [...document.fonts].some((face) => /codicon/.test(face.family) && face.status === 'loaded'));
+    const paths = panel.requestUrls.map((url) => new URL(url).pathname);
+    for (const path of ['/panel.html', '/dist/panel.js', '/media/panel.css', '/dist/codicons/codicon.css', '/dist/codicons/codicon.ttf']) {
+      assert.ok(paths.includes(path), `${path} was loaded`);
+    }
+    assertHealthy(panel);
+    assert.deepEqual(await panel.violations(), []);
+  });
+
+  test('the snapshot renders the header and an empty state that says what to do', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel, { ...DEFAULT_HEADER, uri: 'ws://127.0.0.1:4000', channel: 'weather-update' });
+    await host.connect();
+    assert.equal((await page.locator('.connection').textContent())?.trim(), 'Connected');
+    assert.equal(await page.locator('.connection').getAttribute('role'), 'status');
+    const detail = (await page.locator('.detail').textContent()) ?? '';
+    assert.match(detail, /weather-update/);
+    assert.match(detail, /ws:\/\/127\.0\.0\.1:4000/);
+    assert.equal(await page.locator('.problem').isVisible(), false);
+    const empty = page.locator('.empty');
+    assert.equal(await empty.isVisible(), true);
+    assert.match((await empty.textContent()) ?? '', /Weather Assistant: Ask/);
+    assert.equal(await empty.getByRole('button', { name: 'Set API Key' }).count(), 0, 'no key prompt when a key is set');
+    assert.equal(await empty.getByRole('button', { name: 'Reconnect' }).count(), 0, 'no relay warning when connected');
+
+    // No key and the relay is down: the empty state says both, with buttons.
+    host.setHeader({ ...host.header, connection: 'offline', hasApiKey: false, problem: 'connect ECONNREFUSED 127.0.0.1:4000' });
+    await host.settle();
+    assert.equal((await page.locator('.connection').textContent())?.trim(), 'Offline');
+    assert.equal(await page.locator('.problem').isVisible(), true);
+    assert.equal(await page.locator('.problem').textContent(), 'connect ECONNREFUSED 127.0.0.1:4000');
+    assert.match((await empty.textContent()) ?? '', /No API key is set yet/);
+    assert.match((await empty.textContent()) ?? '', /relay is not reachable/);
+    await empty.getByRole('button', { name: 'Set API Key' }).click();
+    await empty.getByRole('button', { name: 'Reconnect' }).click();
+    assert.deepEqual((await panel.posted()).slice(1), [{ kind: 'setApiKey' }, { kind: 'reconnect' }]);
+
+    for (const [connection, text] of [
+      ['reconnecting', 'Reconnecting…'],
+      ['connecting', 'Connecting…'],
+      ['embedded', 'Connected (relay embedded)'],
+    ] as const) {
+      host.setHeader({ ...host.header, connection, problem: undefined });
+      await host.settle();
+      assert.equal((await page.locator('.connection').textContent())?.trim(), text);
+      assert.equal(await page.locator('.problem').isVisible(), false);
+    }
+
+    // Activity replaces the empty state; clearing brings it back.
+    host.store.ingest(seed('t', 'response', 'hello'), 'channel');
+    await host.settle();
+    assert.equal(await empty.isVisible(), false);
+    assert.equal(await page.locator('article.thread').count(), 1);
+    host.store.clear();
+    await host.settle();
+    assert.equal(await page.locator('article.thread').count(), 0);
+    assert.equal(await empty.isVisible(), true);
+    assertHealthy(panel);
+  });
+
+  test('toolbar buttons post their intents, by mouse and keyboard', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    const toolbar = page.getByRole('toolbar', { name: 'Weather Assistant actions' });
+    for (const name of ['Ask', 'New Chat', 'Clear', 'Reconnect']) await toolbar.getByRole('button', { name }).click();
+    await toolbar.getByRole('button', { name: 'Ask' }).focus();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Space');
+    assert.deepEqual(
+      (await panel.posted()).map((message) => message.kind),
+      ['ready', 'ask', 'newChat', 'clear', 'reconnect', 'ask', 'newChat'],
+    );
+    assertHealthy(panel);
+  });
+
+  test('a streamed markdown answer renders like the whole text, once per frame, with a list, code and a table', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    const t = 'thread_stream';
+    host.store.startLocalTurn(t, 'How is the weather in Makati?');
+    const deltas = splitIntoDeltas(REALISTIC_ANSWER, 6, 7);
+    assert.ok(deltas.length > 80);
+    let seq = 0;
+    for (const [i, delta] of deltas.entries()) {
+      host.store.ingest(responseDeltaPayload(t, delta, { id: `d${i}`, seq: seq++ }), 'local');
+      if (i % 8 === 7) await sleep(4); // let batches and frames interleave with the stream
+      if (i === Math.floor(deltas.length / 2)) {
+        await host.settle();
+        const partial = (await page.locator('.answer').textContent()) ?? '';
+        assert.ok(partial.length > 20 && partial.length < REALISTIC_ANSWER.length, 'the answer shows while it streams');
+        assert.match(partial, /Weather in Makati/);
+      }
+    }
+    await host.settle();
+    const expected = await signatureOf(page, { html: markdownOracle.render(REALISTIC_ANSWER) });
+    assert.deepEqual(await signatureOf(page, { selector: '.answer' }), expected);
+    const answer = page.locator('.answer');
+    assert.equal(await answer.locator('h2').textContent(), 'Weather in Makati right now');
+    assert.equal(await answer.locator('ul > li').count(), 3);
+    assert.equal(await answer.locator('pre > code').textContent(), '{ "temperature": 31.2, "condition": "Partly cloudy" }\n');
+    assert.equal(await answer.locator('table tr').count(), 3);
+    assert.equal(await answer.locator('blockquote').count(), 1);
+    assert.equal(await answer.locator('strong').first().textContent(), '31.2 °C');
+
+    // Deltas were coalesced: answer HTML is only written inside animation frames, a few
+    // writes per frame at most, and far fewer frames than deltas.
+    const sets = await page.evaluate(() => window.__harness.htmlSets);
+    assert.ok(sets.length > 0);
+    assert.deepEqual(sets.filter((set) => set.frame === null), [], 'no answer render outside an animation frame');
+    const perFrame = new Map<number, number>();
+    for (const set of sets) perFrame.set(set.frame!, (perFrame.get(set.frame!) ?? 0) + 1);
+    assert.ok(Math.max(...perFrame.values()) <= 2, 'at most one render (final blocks + tail) per frame');
+    assert.ok(perFrame.size < deltas.length / 2, `${perFrame.size} frames rendered ${deltas.length} deltas`);
+    assert.ok(host.batches.length < deltas.length / 2, `${host.batches.length} batches for ${deltas.length} deltas`);
+
+    // The completion repeats the same text: nothing is re-rendered.
+    const before = sets.length;
+    host.store.ingest(responseCompletedPayload(t, REALISTIC_ANSWER, { id: 'done', seq: seq++ }), 'local');
+    await host.settle();
+    assert.equal((await page.evaluate(() => window.__harness.htmlSets)).length, before);
+    assert.equal((await page.locator('.turn .outcome').textContent())?.trim(), 'Completed');
+    assert.equal(await page.locator('.turn').getAttribute('data-status'), 'completed');
+    assert.deepEqual(await signatureOf(page, { selector: '.answer' }), expected);
+    assertHealthy(panel);
+    assert.deepEqual(await panel.violations(), []);
+  });
+
+  test('a streamed loose numbered list keeps its numbers, and table alignment survives sanitizing', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    // Models often put blank lines between list items: the stream is split into blocks there.
+    const text = '1. **Temperature**: 31 °C\n\n2. **Humidity**: 70%\n\n3. **Wind**: 12 km/h\n\n| Time | Temp |\n|:-----|-----:|\n| 12:00 | 31 °C |\n';
+    for (const delta of splitIntoDeltas(text, 4, 9)) {
+      host.store.ingest(seed('n', 'response', delta), 'channel');
+      await host.settle();
+    }
+    const numbers = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('.answer li'), (item) => {
+        const list = item.closest('ol')!;
+        return list.start + Array.from(list.children).indexOf(item);
+      }),
+    );
+    assert.deepEqual(numbers, [1, 2, 3]);
+    const align = await page.evaluate(() => Array.from(document.querySelectorAll('.answer td'), (cell) => getComputedStyle(cell).textAlign));
+    assert.equal(align.length, 2);
+    assert.match(align[0], /^(-webkit-)?left$/);
+    assert.match(align[1], /^(-webkit-)?right$/);
+    assertHealthy(panel);
+    assert.deepEqual(await panel.violations(), [], 'alignment does not use (CSP-refused) style attributes');
+  });
+
+  test('a completion with different text replaces what streamed; an error shows its text', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    host.store.ingest(seed('R', 'response', 'It is **3'), 'channel');
+    await host.settle();
+    assert.equal((await page.locator('.answer').textContent())?.trim(), 'It is **3');
+    assert.equal((await page.locator('.outcome').textContent())?.trim(), 'Working…');
+    host.store.ingest(seed('R', 'response', 'It is **31 °C** in Makati.', 'completed'), 'channel');
+    await host.settle();
+    assert.deepEqual(await signatureOf(page, { selector: '.answer' }), ['<p>', '"It is"', '<strong>', '"31 °C"', '</strong>', '"in Makati."', '</p>']);
+
+    host.store.ingest(seed('R', 'response', 'model request failed: 401 invalid API key', 'error'), 'channel');
+    await host.settle();
+    const turns = page.locator('.turn');
+    assert.equal(await turns.count(), 2, 'the error opened a new turn after the completed one');
+    const failed = turns.nth(1);
+    assert.equal(await failed.getAttribute('data-status'), 'error');
+    const alert = failed.getByRole('alert');
+    assert.equal((await alert.textContent())?.trim(), 'model request failed: 401 invalid API key');
+    assertHealthy(panel);
+  });
+
+  test('a long answer: each frame re-renders only the growing tail, each final block once', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    const paragraphs = Array.from({ length: 300 }, (_, i) => `Paragraph ${i}: the temperature is **${20 + (i % 10)} °C** and the sky is clear.`);
+    const text = `${paragraphs.join('\n\n')}\n`;
+    const deltas = splitIntoDeltas(text, 30, 3);
+    for (const [i, delta] of deltas.entries()) {
+      host.store.ingest(seed('long', 'response', delta), 'channel');
+      if (i % 40 === 39) await host.settle(); // the stream spans many frames
+    }
+    await host.settle();
+    assert.equal(await page.locator('.answer p').count(), 300);
+    assert.equal(await page.locator('.answer p').last().textContent(), 'Paragraph 299: the temperature is 29 °C and the sky is clear.');
+    const sets = await page.evaluate(() => window.__harness.htmlSets);
+    const total = markdownOracle.render(text).length;
+    const tails = sets.filter((set) => set.connected);
+    const blocks = sets.filter((set) => !set.connected);
+    assert.ok(tails.length >= Math.floor(deltas.length / 40), `${tails.length} frames rendered ${deltas.length} deltas`);
+    // The tail is at most the paragraph being written: its cost does not grow with the answer.
+    const largestTail = Math.max(...tails.map((set) => set.length));
+    assert.ok(largestTail < 400, `largest tail render was ${largestTail} chars (answer: ${total})`);
+    // Final text is rendered once: all final blocks together are the answer, not a multiple of it.
+    const blockTotal = blocks.reduce((sum, set) => sum + set.length, 0);
+    assert.ok(blockTotal <= total * 1.05, `final blocks rendered ${blockTotal} chars for a ${total}-char answer`);
+    assertHealthy(panel);
+  });
+
+  test('tool cards: running → done with duration, a weather summary, raw JSON on demand; errors fail', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const time = clock();
+    const host = new PanelHost(panel, DEFAULT_HEADER, { now: time.now });
+    await host.connect();
+    const t = 'thread_tools';
+    host.store.startLocalTurn(t, 'Weather in Makati and Atlantis?');
+    host.store.ingest(toolStartedPayload(t, 'Makati', { id: 'a1', callId: 'call_m' }), 'local');
+    host.store.ingest(toolStartedPayload(t, 'Atlantis', { id: 'a2', callId: 'call_a' }), 'local');
+    await host.settle();
+    const cards = page.locator('.tools > details.tool');
+    assert.equal(await cards.count(), 2);
+    const makati = cards.nth(0);
+    const atlantis = cards.nth(1);
+    assert.equal(await makati.locator('.tool-message').textContent(), 'Executing weather check for Makati');
+    assert.equal(await makati.locator('.tool-status').textContent(), 'running');
+    assert.match((await makati.getAttribute('class')) ?? '', /\brunning\b/);
+    assert.equal(await makati.locator('.codicon-loading').count(), 1);
+    assert.equal(await makati.locator('.weather').count(), 0);
+
+    time.advance(840);
+    host.store.ingest(toolExecutedPayload(t, realisticWeather(), { id: 'a3', callId: 'call_m' }), 'local');
+    time.advance(660);
+    const atlantisError = JSON.stringify({ error: 'No place called "Atlantis" was found', location: 'Atlantis', source: 'open-meteo' });
+    host.store.ingest(toolExecutedPayload(t, atlantisError, { id: 'a4', callId: 'call_a' }), 'local');
+    await host.settle();
+
+    assert.match((await makati.getAttribute('class')) ?? '', /\bexecuted\b/);
+    assert.equal(await makati.locator('.tool-status').textContent(), 'done · 840 ms');
+    assert.equal(await makati.locator('.codicon-pass').count(), 1);
+    assert.equal(await makati.evaluate((element) => (element as HTMLDetailsElement).open), true, 'a weather result opens by itself');
+    assert.equal(await makati.locator('.weather strong').textContent(), 'Makati, Metro Manila, Philippines');
+    assert.equal(
+      await makati.locator('.weather').textContent(),
+      'Makati, Metro Manila, Philippines31.2 °C, feels like 36.4 °C · Partly cloudy · humidity 70% · wind 12.3 km/h',
+    );
+    assert.equal(await makati.locator('.weather').isVisible(), true);
+    const raw = makati.locator('details.raw');
+    const pre = raw.locator('pre');
+    assert.equal(await pre.isVisible(), false, 'raw JSON is collapsed at first');
+    await raw.locator('summary').click();
+    assert.equal(await pre.isVisible(), true);
+    assert.equal(await pre.textContent(), JSON.stringify(JSON.parse(realisticWeather()), null, 2));
+
+    assert.match((await atlantis.getAttribute('class')) ?? '', /\bfailed\b/);
+    assert.equal(await atlantis.locator('.tool-status').textContent(), 'failed · 1.5 s');
+    assert.equal(await atlantis.locator('.codicon-error').count(), 1);
+    assert.equal(await atlantis.locator('.weather strong').textContent(), 'Weather check failed');
+    assert.match((await atlantis.locator('.weather').textContent()) ?? '', /No place called "Atlantis" was found/);
+
+    // A non-JSON result is still shown, verbatim.
+    host.store.ingest(toolStartedPayload(t, 'Oslo', { id: 'a5', callId: 'call_o' }), 'local');
+    host.store.ingest(toolExecutedPayload(t, 'plain text result', { id: 'a6', callId: 'call_o' }), 'local');
+    await host.settle();
+    const oslo = cards.nth(2);
+    assert.equal(await oslo.locator('.tool-status').textContent(), 'done · 0 ms');
+    assert.equal(await oslo.locator('.weather').count(), 0);
+    assert.equal(await oslo.locator('details.raw pre').textContent(), 'plain text result');
+
+    // The user's choice, and keyboard focus, survive later updates of the same turn.
+    assert.equal(await pre.isVisible(), true, 'raw JSON the user opened stays open while the turn goes on');
+    assert.equal(await raw.locator('summary').evaluate((summary) => summary === document.activeElement), true, 'focus stays on the summary');
+    assertHealthy(panel);
+  });
+
+  test('threads are grouped by thread_id, newest first, local ones marked until delivered', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    // A seed client publishing on the channel, then a question from this window.
+    host.store.ingest(seed('thread_remote', 'tool', 'Executing weather check for Tokyo', 'started'), 'channel');
+    host.store.ingest(seed('thread_remote', 'tool', realisticWeather('Tokyo, Japan'), 'tool_executed'), 'channel');
+    await host.settle();
+    host.store.startLocalTurn('thread_local', 'And in Makati?');
+    const local: ChannelPayload[] = [
+      toolStartedPayload('thread_local', 'Makati', { id: 'l1', callId: 'c1' }),
+      toolExecutedPayload('thread_local', realisticWeather(), { id: 'l2', callId: 'c1' }),
+      responseDeltaPayload('thread_local', 'Hot in Makati.', { id: 'l3' }),
+    ];
+    for (const payload of local) host.store.ingest(payload, 'local');
+    host.store.ingest(seed('thread_remote', 'response', 'Mild in Tokyo.'), 'channel');
+    await host.settle();
+
+    const threads = page.locator('article.thread');
+    assert.equal(await threads.count(), 2);
+    assert.equal(await threads.nth(0).locator('.thread-title code').textContent(), 'thread_local', 'newest thread first');
+    assert.equal(await threads.nth(1).locator('.thread-title code').textContent(), 'thread_remote');
+    const localThread = page.getByRole('article', { name: 'Thread thread_local' });
+    const remoteThread = page.getByRole('article', { name: 'Thread thread_remote' });
+    assert.match((await localThread.locator('.thread-title').textContent()) ?? '', /This window/);
+    assert.match((await remoteThread.locator('.thread-title').textContent()) ?? '', /Channel/);
+    assert.equal(await localThread.locator('.question').textContent(), 'And in Makati?');
+    assert.equal(await remoteThread.locator('.question').isVisible(), false, 'the seed protocol has no question');
+    assert.equal((await localThread.locator('.answer').textContent())?.trim(), 'Hot in Makati.');
+    assert.equal((await remoteThread.locator('.answer').textContent())?.trim(), 'Mild in Tokyo.');
+    assert.equal(await remoteThread.locator('.weather strong').textContent(), 'Tokyo, Japan');
+    assert.equal(await localThread.locator('.weather strong').textContent(), 'Makati, Metro Manila, Philippines');
+
+    const badge = localThread.locator('.badge');
+    assert.equal(await badge.isVisible(), true);
+    assert.equal(await badge.textContent(), '3 not yet delivered');
+    assert.equal(await remoteThread.locator('.badge').isVisible(), false);
+    // The relay echoes our events back: the badge goes, nothing is shown twice.
+    for (const payload of local) host.store.ingest(structuredClone(payload), 'channel');
+    await host.settle();
+    assert.equal(await badge.isVisible(), false);
+    assert.equal(await localThread.locator('.tool').count(), 1);
+    assert.equal((await localThread.locator('.answer').textContent())?.trim(), 'Hot in Makati.');
+
+    // A new turn on the older thread brings it to the top.
+    host.store.ingest(seed('thread_remote', 'response', 'Mild in Tokyo.', 'completed'), 'channel');
+    host.store.ingest(seed('thread_remote', 'response', 'Next question answered.'), 'channel');
+    await host.settle();
+    assert.equal(await threads.nth(0).locator('.thread-title code').textContent(), 'thread_remote');
+    assert.equal(await remoteThread.locator('.turn').count(), 2);
+    assertHealthy(panel);
+  });
+
+  test('bounded history: maxThreads 3 fed 10 threads keeps 3 sections, also after a reload', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel, DEFAULT_HEADER, { maxThreads: 3 });
+    await host.connect();
+    for (let i = 0; i < 10; i++) {
+      host.store.ingest(seed(`t${i}`, 'tool', `Executing weather check for City ${i}`, 'started'), 'channel');
+      host.store.ingest(seed(`t${i}`, 'response', `Answer ${i}`), 'channel');
+      host.store.ingest(seed(`t${i}`, 'response', `Answer ${i}`, 'completed'), 'channel');
+      if (i % 3 === 0) await host.settle();
+    }
+    await host.settle();
+    const ids = () => page.locator('article.thread .thread-title code').allTextContents();
+    assert.equal(await page.locator('article.thread').count(), 3);
+    assert.deepEqual(await ids(), ['t9', 't8', 't7']);
+    assert.equal(await page.locator('.turn').count(), 3);
+    const before = await page.locator('.threads').innerText();
+    await host.reload();
+    assert.deepEqual(await ids(), ['t9', 't8', 't7']);
+    assert.equal(await page.locator('.threads').innerText(), before, 'a reload shows the same state');
+    assertHealthy(panel);
+  });
+
+  test('state survives a reload (the hidden webview is rebuilt from a snapshot)', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const time = clock();
+    const host = new PanelHost(panel, DEFAULT_HEADER, { now: time.now });
+    await host.connect();
+    host.store.ingest(seed('older', 'response', 'Older *answer*.', 'completed'), 'channel');
+    host.store.startLocalTurn('mine', 'Weather in Makati?');
+    host.store.ingest(toolStartedPayload('mine', 'Makati', { id: 'm1', callId: 'c' }), 'local');
+    time.advance(1234);
+    host.store.ingest(toolExecutedPayload('mine', realisticWeather(), { id: 'm2', callId: 'c' }), 'local');
+    for (const [i, delta] of splitIntoDeltas(REALISTIC_ANSWER, 8, 5).entries()) host.store.ingest(responseDeltaPayload('mine', delta, { id: `md${i}` }), 'local');
+    host.store.ingest(turnFailedPayload('mine', 'cancelled', { id: 'mx' }), 'local');
+    await host.settle();
+    const before = await page.locator('.threads').innerText();
+    const signature = await signatureOf(page, { selector: '.threads' });
+    await host.reload();
+    assert.equal(await page.locator('.threads').innerText(), before);
+    assert.deepEqual(await signatureOf(page, { selector: '.threads' }), signature);
+    assert.equal(await page.evaluate(() => window.__harness.posted.length), 1, 'a fresh page says ready again');
+    assertHealthy(panel);
+  });
+
+  test('links in answers are opened by the host, never by the webview', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    host.store.ingest(
+      seed('L', 'response', 'See [Open-Meteo](https://open-meteo.com/en/docs) or www.example.org, and ![radar](https://example.com/radar.png).\n', 'completed'),
+      'channel',
+    );
+    await host.settle();
+    const url = page.url();
+    const link = page.locator('.answer a', { hasText: 'Open-Meteo' });
+    assert.equal(await link.getAttribute('href'), 'https://open-meteo.com/en/docs');
+    await link.click();
+    await sleep(100);
+    assert.equal(page.url(), url, 'no navigation');
+    assert.equal(panel.context.pages().length, 1, 'no new window');
+    // Keyboard users open links too.
+    await page.locator('.answer a', { hasText: 'www.example.org' }).focus();
+    await page.keyboard.press('Enter');
+    // An image is only a link, opened on request, never loaded.
+    const image = page.locator('.answer a', { hasText: '[image: radar]' });
+    assert.equal(await image.count(), 1);
+    assert.equal(await page.locator('img').count(), 0);
+    await image.click();
+    await sleep(50);
+    assert.deepEqual((await panel.posted()).slice(1), [
+      { kind: 'openLink', href: 'https://open-meteo.com/en/docs' },
+      { kind: 'openLink', href: 'http://www.example.org' },
+      { kind: 'openLink', href: 'https://example.com/radar.png' },
+    ]);
+    assert.equal(page.url(), url);
+    assert.deepEqual(await page.evaluate(() => window.__harness.wrapperLinkClicks), [], "VS Code's wrapper does not open them a second time");
+    assertHealthy(panel); // includes: nothing requested from example.com / open-meteo.com
+  });
+
+  test('CSP: default-src none, script by nonce, no violations while rendering; the detector works', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    const csp = (await page.evaluate(() => document.querySelector<HTMLMetaElement>('meta[http-equiv=Content-Security-Policy]')?.content)) ?? '';
+    const directives = new Map(csp.split(';').map((part) => {
+      const [name, ...values] = part.trim().split(/\s+/);
+      return [name, values] as const;
+    }));
+    assert.deepEqual(directives.get('default-src'), ["'none'"]);
+    assert.deepEqual(directives.get('img-src'), ["'none'"]);
+    assert.deepEqual(directives.get('style-src'), [server.origin], 'no unsafe-inline styles');
+    const scriptSrc = directives.get('script-src') ?? [];
+    assert.equal(scriptSrc.length, 1);
+    const nonce = server.nonces.at(-1)!;
+    assert.equal(scriptSrc[0], `'nonce-${nonce}'`);
+    assert.ok(Buffer.from(nonce, 'base64').length >= 16, 'at least 128 bits of nonce');
+    assert.equal(new Set(server.nonces).size, server.nonces.length, 'a fresh nonce per page');
+    assert.equal(await page.evaluate(() => document.scripts.length), 1);
+    assert.equal(await page.evaluate(() => document.scripts[0].nonce), nonce);
+
+    // Normal rendering: a full thread with tool cards and markdown.
+    host.store.startLocalTurn('csp', 'Weather in Makati?');
+    host.store.ingest(toolStartedPayload('csp', 'Makati', { id: 'c1' }), 'local');
+    host.store.ingest(toolExecutedPayload('csp', realisticWeather(), { id: 'c2' }), 'local');
+    for (const delta of splitIntoDeltas(REALISTIC_ANSWER)) host.store.ingest(seed('csp', 'response', delta), 'local');
+    host.store.ingest(seed('csp', 'response', REALISTIC_ANSWER, 'completed'), 'local');
+    await host.settle();
+    await page.locator('details.raw summary').click();
+    await sleep(100);
+    assert.deepEqual(await panel.violations(), []);
+    assertHealthy(panel);
+
+    // Control: the same page does report what the CSP blocks.
+    await page.evaluate((origin) => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__pwned = 1';
+      document.body.append(script);
+      const image = document.createElement('img');
+      image.src = `${origin}/leak?control`;
+      document.body.append(image);
+    }, server.origin);
+    await page.waitForFunction(() => window.__harness.violations.length >= 2);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    const blocked = (await panel.violations()).map((violation) => violation.directive).sort();
+    assert.deepEqual(blocked, ['img-src', 'script-src-elem']);
+    assert.ok(panel.cspConsoleErrors().length >= 2);
+    assert.ok(!server.requests.some((path) => path.startsWith('/leak')), 'the blocked image was never fetched');
+  });
+
+  test('screenshot of a realistic panel', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel({ viewport: { width: 400, height: 760 }, deviceScaleFactor: 2 });
+    const { page } = panel;
+    const time = clock();
+    const host = new PanelHost(panel, { ...DEFAULT_HEADER, connection: 'embedded' }, { now: time.now });
+    await host.connect();
+    host.store.ingest(seed('thread_8f2c', 'tool', 'Executing weather check for Tokyo', 'started'), 'channel');
+    time.advance(512);
+    host.store.ingest(seed('thread_8f2c', 'tool', realisticWeather('Tokyo, Japan').replace('31.2', '18.4').replace('36.4', '17.9').replace('Partly cloudy', 'Light rain'), 'tool_executed'), 'channel');
+    host.store.ingest(seed('thread_8f2c', 'response', 'Tokyo: **18.4 °C** with light rain.', 'completed'), 'channel');
+    const t = 'thread_a1b2c3';
+    host.store.startLocalTurn(t, 'What is the weather in Makati right now?');
+    host.store.ingest(toolStartedPayload(t, 'Makati', { id: 's1', callId: 'c1' }), 'local');
+    time.advance(840);
+    host.store.ingest(toolExecutedPayload(t, realisticWeather(), { id: 's2', callId: 'c1' }), 'local');
+    for (const [i, delta] of splitIntoDeltas(REALISTIC_ANSWER, 6, 11).entries()) {
+      host.store.ingest(responseDeltaPayload(t, delta, { id: `s-d${i}` }), 'local');
+      if (i % 10 === 9) await sleep(2);
+    }
+    host.store.ingest(responseCompletedPayload(t, REALISTIC_ANSWER, { id: 's-end' }), 'local');
+    await host.settle();
+    await page.evaluate(() => document.fonts.ready);
+    const file = join(ensureOutputDir(), 'panel.png');
+    await page.screenshot({ path: file, fullPage: true });
+    assert.equal(await page.locator('article.thread').count(), 2);
+    assertHealthy(panel);
+    assert.deepEqual(await panel.violations(), []);
+  });
+});

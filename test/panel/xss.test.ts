@@ -1,0 +1,376 @@
+/**
+ * Hostile publishers: a corpus of XSS and data-leak payloads, placed in every field a
+ * channel message (or the host) can fill, must stay inert text in the real panel under
+ * its real CSP.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Browser, Page } from 'playwright-core';
+import {
+  isSafeLink,
+  responseDeltaPayload,
+  toolExecutedPayload,
+  toolStartedPayload,
+  type ChannelPayload,
+  type EventStatus,
+  type PayloadType,
+} from '../../src/protocol';
+import { DEFAULT_HEADER, PanelHost, launchBrowser, openPanel, startServer, type HarnessServer, type PanelPage } from './harness';
+import { clamp, LIMITS } from '../../src/panel/dom';
+
+const TIMEOUT = 20_000;
+
+interface Payload {
+  name: string;
+  text: string;
+  /**
+   * Text that must be visible in the rendered markdown (answer, completion): the payload
+   * itself unless markdown legitimately turns it into something else. null: no check.
+   */
+  markdown?: string | null;
+}
+
+function corpus(origin: string): Payload[] {
+  const leak = (tag: string) => `${origin}/leak?${tag}`;
+  return [
+    { name: 'script tag', text: '<script>window.__pwned=1</script>' },
+    { name: 'script tag, alert', text: '<SCRIPT>alert("xss")</SCRIPT>' },
+    { name: 'img onerror', text: '<img src=x onerror="window.__pwned=1">' },
+    { name: 'img onerror alert', text: "<img src=x onerror=alert('img')>" },
+    { name: 'attribute break-out', text: '"><img src=x onerror=window.__pwned=1>' },
+    { name: 'single-quote break-out', text: "'><svg/onload=window.__pwned=1>" },
+    { name: 'svg onload', text: '<svg onload="window.__pwned=1"><circle r="9"/></svg>' },
+    { name: 'svg script', text: '<svg><script>window.__pwned=1</script></svg>' },
+    { name: 'iframe srcdoc', text: '<iframe srcdoc="<script>parent.__pwned=1</script>"></iframe>' },
+    { name: 'iframe javascript', text: '<iframe src="javascript:parent.__pwned=1"></iframe>' },
+    { name: 'object / embed', text: `<object data="javascript:window.__pwned=1"></object><embed src="${leak('embed')}">` },
+    { name: 'details ontoggle', text: '<details open ontoggle="window.__pwned=1">x</details>' },
+    { name: 'autofocus onfocus', text: '<input autofocus onfocus="window.__pwned=1">' },
+    { name: 'video source onerror', text: '<video><source onerror="window.__pwned=1"></video>' },
+    { name: 'form action', text: '<form action="javascript:window.__pwned=1"><button>go</button></form>' },
+    { name: 'meta refresh', text: '<meta http-equiv="refresh" content="0;url=javascript:window.__pwned=1">' },
+    { name: 'base href', text: `<base href="${leak('base')}/">` },
+    { name: 'raw anchor javascript', text: '<a href="javascript:window.__pwned=1">raw link</a>' },
+    { name: 'markdown javascript link', text: '[click me](javascript:window.__pwned=1)' },
+    { name: 'markdown javascript alert', text: '[x](javascript:alert(1))' },
+    { name: 'mixed-case scheme', text: '[x](JaVaScRiPt:alert(1))' },
+    { name: 'entity-encoded scheme', text: '[x](&#106;avascript:alert(1))', markdown: null },
+    { name: 'named-entity colon', text: '[x](javascript&colon;alert(1))', markdown: null },
+    { name: 'tab in scheme', text: '[x](java\tscript:alert(1))', markdown: null },
+    { name: 'vbscript / file links', text: '[a](vbscript:msgbox(1)) [b](file:///etc/passwd)' },
+    { name: 'autolink javascript', text: '<javascript:alert(1)>' },
+    { name: 'reference link javascript', text: '[ref][r]\n\n[r]: javascript:alert(1)', markdown: null },
+    { name: 'data: html link', text: '[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)' },
+    { name: 'data: image', text: '![pixel](data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==)', markdown: '[image: pixel]' },
+    { name: 'remote markdown image', text: `![tracker](${leak('markdown-image')})`, markdown: '[image: tracker]' },
+    { name: 'remote raw image', text: `<img src="${leak('raw-image')}">` },
+    { name: 'link title break-out', text: '[t](https://example.com "a\\" onmouseover=\\"window.__pwned=1")', markdown: null },
+    { name: 'style tag', text: '<style>body{display:none} *{background:url(x)}</style>' },
+    { name: 'style attribute', text: `<div style="background:url(${leak('css')})">styled</div>` },
+    { name: 'stylesheet link', text: `<link rel="stylesheet" href="${leak('link')}"><link rel="prefetch" href="${leak('prefetch')}">` },
+    { name: 'html entities', text: '&lt;script&gt;window.__pwned=1&lt;/script&gt; &#60;img src=x onerror=window.__pwned=1&#62;', markdown: '<script>window.__pwned=1</script> <img src=x onerror=window.__pwned=1>' },
+    { name: 'mXSS math/style', text: '<math><mtext><table><mglyph><style><img src=x onerror=window.__pwned=1>' },
+    { name: 'noscript title', text: '<noscript><p title="</noscript><img src=x onerror=window.__pwned=1>">' },
+    { name: 'closing script in JSON', text: '</script><script>window.__pwned=1</script>' },
+    { name: 'template injection', text: "{{constructor.constructor('window.__pwned=1')()}} ${window.__pwned=1}" },
+    { name: 'html comment / CDATA', text: '<!--<img src=x onerror=window.__pwned=1>--><![CDATA[<script>window.__pwned=1</script>]]>' },
+    { name: 'unicode RTL override', text: 'invoice\u202Efdp.exe \u200B\u2066zero\u2069width' },
+    { name: 'NUL and controls', text: 'nul\u0000byte \u0007bell \u001b[31mred', markdown: null },
+    // Long but breakable (long unbroken words are clamped: see the test below).
+    { name: 'very long', text: `${'<b> '.repeat(2_000)}${'AAAAAAA '.repeat(5_000)}<img src=x onerror=window.__pwned=1>` },
+  ];
+}
+
+function seed(threadId: string, type: PayloadType, message: string, status?: EventStatus): ChannelPayload {
+  const payload = { message, timestamp: 1_700_000_000, thread_id: threadId } as ChannelPayload;
+  if (status !== undefined) payload.status = status;
+  payload.type = type;
+  return payload;
+}
+
+/** Everything in the DOM that could run code or load something. Runs in the page. */
+function inspectDom(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const app = document.getElementById('app')!;
+    const forbidden = [
+      'script', 'img', 'iframe', 'frame', 'frameset', 'svg', 'math', 'object', 'embed', 'style', 'link', 'meta', 'base',
+      'form', 'input', 'textarea', 'select', 'video', 'audio', 'source', 'track', 'picture', 'canvas', 'template',
+      'noscript', 'applet', 'marquee', 'xmp', 'plaintext', 'portal', 'image',
+    ];
+    for (const element of app.querySelectorAll(forbidden.join(','))) problems.push(`<${element.tagName.toLowerCase()}> in the panel`);
+    const scripts = Array.from(document.scripts);
+    if (scripts.length !== 1 || !scripts[0].src.endsWith('/dist/panel.js')) problems.push(`${scripts.length} scripts in the document`);
+    if (document.querySelectorAll('iframe, frame, object, embed, img, svg, base, form').length > 0) problems.push('active element outside the panel');
+    if (document.head.querySelectorAll('link').length !== 3) problems.push('stylesheets were added');
+    if (document.head.querySelectorAll('meta').length !== 3) problems.push('meta elements were added');
+    const urlAttributes = new Set([
+      'href', 'src', 'srcset', 'action', 'formaction', 'xlink:href', 'srcdoc', 'data', 'poster', 'background', 'ping',
+      'lowsrc', 'dynsrc', 'codebase', 'cite', 'longdesc', 'usemap', 'manifest',
+    ]);
+    for (const element of document.querySelectorAll('*')) {
+      for (const attribute of Array.from(element.attributes)) {
+        const name = attribute.name.toLowerCase();
+        const where = `<${element.tagName.toLowerCase()} ${name}="${attribute.value.slice(0, 60)}">`;
+        if (name.startsWith('on')) problems.push(`event handler ${where}`);
+        if (name === 'style') problems.push(`style attribute ${where}`);
+        if (/^\s*(javascript|data|vbscript|file):/i.test(attribute.value) && name !== 'title' && name !== 'aria-label' && !name.startsWith('data-')) {
+          problems.push(`dangerous URL ${where}`);
+        }
+        if (urlAttributes.has(name) && app.contains(element)) {
+          const ok = element.tagName === 'A' && name === 'href' && /^(https?:|mailto:)/i.test(attribute.value);
+          if (!ok) problems.push(`URL attribute ${where}`);
+        }
+      }
+    }
+    // Markdown produces only these; anything else came from a message.
+    const markdownTags = new Set([
+      'div', 'p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'ul', 'ol', 'li', 'strong', 'em', 'code', 'pre', 'blockquote', 'a',
+      'table', 'thead', 'tbody', 'tr', 'th', 'td', 'hr', 'br', 's',
+    ]);
+    for (const element of app.querySelectorAll('.answer *')) {
+      if (!markdownTags.has(element.tagName.toLowerCase())) problems.push(`<${element.tagName.toLowerCase()}> in an answer`);
+    }
+    if (app.querySelectorAll('.threads button').length > 0) problems.push('buttons inside threads');
+    if (app.querySelectorAll('.threads details:not(.tool):not(.raw)').length > 0) problems.push('foreign <details>');
+    return problems;
+  });
+}
+
+function normalize(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+describe('hostile publishers: an XSS corpus in every field stays inert', () => {
+  let browser: Browser;
+  let server: HarnessServer;
+  let panel: PanelPage;
+  let host: PanelHost;
+  let payloads: Payload[];
+  let startUrl: string;
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    panel = await openPanel(browser, server, { viewport: { width: 420, height: 900 } });
+    host = new PanelHost(panel, DEFAULT_HEADER, { maxThreads: 200 });
+    await host.connect();
+    payloads = corpus(server.origin);
+    startUrl = panel.page.url();
+  });
+  after(async () => {
+    await panel?.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+  });
+
+  const threadId = (index: number, payload: Payload) => `x${index}:${payload.text}`;
+
+  async function assertInert(stage: string): Promise<void> {
+    await sleep(300); // time for any onerror/onload/ontoggle/autofocus to fire
+    const { page } = panel;
+    assert.deepEqual(await inspectDom(page), [], `${stage}: nothing active in the DOM`);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined, `${stage}: no payload ran`);
+    assert.deepEqual(panel.dialogs, [], `${stage}: no dialog`);
+    assert.deepEqual(panel.pageErrors, [], `${stage}: no page errors`);
+    assert.deepEqual(await panel.violations(), [], `${stage}: nothing even tried what the CSP forbids`);
+    assert.deepEqual(panel.cspConsoleErrors(), [], `${stage}: no CSP errors`);
+    assert.deepEqual(server.requests.filter((path) => path.startsWith('/leak')), [], `${stage}: nothing was fetched`);
+    assert.deepEqual(panel.requestUrls.filter((url) => !url.startsWith(`${server.origin}/`)), [], `${stage}: no foreign requests`);
+    assert.equal(page.url(), startUrl, `${stage}: no navigation`);
+    assert.equal(panel.context.pages().length, 1, `${stage}: no new window`);
+  }
+
+  test('the corpus is big enough', () => {
+    assert.ok(payloads.length >= 30, `${payloads.length} payloads`);
+  });
+
+  test('questions, tool messages, tool results (JSON fields and raw), answer deltas, thread ids', { timeout: TIMEOUT }, async () => {
+    const { store } = host;
+    for (const [index, payload] of payloads.entries()) {
+      const t = threadId(index, payload);
+      const text = payload.text;
+      store.startLocalTurn(t, text);
+      store.ingest(toolStartedPayload(t, 'x', { id: `s${index}`, callId: `call-${index}` }), 'local');
+      store.ingest({ ...seed(t, 'tool', text, 'started'), id: `m${index}` }, 'local'); // the message itself hostile
+      const report = {
+        location: text,
+        latitude: 1,
+        longitude: 2,
+        temperature: 20,
+        apparent_temperature: 21,
+        humidity: 50,
+        wind_speed: 3,
+        condition: text,
+        units: { system: 'metric', temperature: text, wind_speed: text, humidity: '%' },
+        observed_at: text,
+        source: text,
+        [text]: text,
+      };
+      store.ingest(toolExecutedPayload(t, JSON.stringify(report), { id: `r${index}`, callId: `call-${index}` }), 'local');
+      store.ingest({ ...seed(t, 'tool', JSON.stringify({ error: text, location: text, source: 'open-meteo' }), 'tool_executed'), id: `e${index}` }, 'local');
+      const answer = `Answer ${index}: ${text}\n`;
+      const size = Math.max(3, Math.ceil(answer.length / 60));
+      for (let at = 0, seq = 0; at < answer.length; at += size, seq++) {
+        store.ingest(responseDeltaPayload(t, answer.slice(at, at + size), { id: `d${index}-${seq}` }), 'local');
+      }
+      if (index % 5 === 4) await host.settle();
+    }
+    await host.settle();
+    await assertInert('streaming');
+
+    const { page } = panel;
+    const visible = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('article.thread'), (article) => ({
+        threadId: article.querySelector('.thread-title code')?.textContent ?? '',
+        codeTitle: article.querySelector('.thread-title code')?.getAttribute('title') ?? '',
+        question: article.querySelector('.question > span:last-child')?.textContent ?? null,
+        toolMessages: Array.from(article.querySelectorAll('.tool-message'), (element) => element.textContent ?? ''),
+        weatherTitles: Array.from(article.querySelectorAll('.weather strong'), (element) => element.textContent ?? ''),
+        weather: Array.from(article.querySelectorAll('.weather'), (element) => element.textContent ?? ''),
+        raw: Array.from(article.querySelectorAll('.raw pre'), (element) => element.textContent ?? ''),
+        answer: article.querySelector('.answer')?.textContent ?? '',
+      })),
+    );
+    assert.equal(visible.length, payloads.length, 'one thread per payload: nothing swallowed, nothing merged');
+    const byThread = new Map(visible.map((thread) => [thread.threadId, thread]));
+    for (const [index, payload] of payloads.entries()) {
+      const text = payload.text;
+      const shown = byThread.get(threadId(index, payload));
+      assert.ok(shown, `${payload.name}: thread id shown verbatim`);
+      assert.equal(shown.codeTitle, threadId(index, payload));
+      assert.equal(shown.question, clamp(text, LIMITS.question), `${payload.name}: question shown as text`);
+      assert.deepEqual(shown.toolMessages, ['Executing weather check for x', clamp(text, LIMITS.toolMessage)], `${payload.name}: tool message shown as text`);
+      assert.deepEqual(shown.weatherTitles, [clamp(text, LIMITS.toolMessage), 'Weather check failed'], `${payload.name}: summary title`);
+      assert.ok(shown.weather[0].includes(`20 ${text}, feels like 21 ${text} · ${text}`.slice(0, LIMITS.error)), `${payload.name}: summary details`);
+      assert.equal(shown.weather[1], `Weather check failed${clamp(text, LIMITS.error)}`, `${payload.name}: failed summary`);
+      const escaped = JSON.stringify(text).slice(1, -1);
+      assert.ok(shown.raw[0].includes(`"location": "${escaped}"`), `${payload.name}: raw JSON shown as text`);
+      if (payload.markdown !== null) {
+        const expected = normalize(payload.markdown ?? text);
+        assert.ok(normalize(shown.answer).includes(expected), `${payload.name}: answer shows ${JSON.stringify(expected.slice(0, 80))}, got ${JSON.stringify(normalize(shown.answer).slice(0, 120))}`);
+      } else {
+        assert.match(shown.answer, new RegExp(`Answer ${index}:`), `${payload.name}: answer rendered`);
+      }
+    }
+  });
+
+  test('completion text, error text, raw tool results and a new turn', { timeout: TIMEOUT }, async () => {
+    const { store } = host;
+    for (const [index, payload] of payloads.entries()) {
+      const t = threadId(index, payload);
+      store.ingest({ ...seed(t, 'response', `Completed ${index}: ${payload.text}\n`, 'completed'), id: `c${index}` }, 'local');
+      store.ingest(seed(t, 'tool', payload.text, 'started'), 'channel');
+      store.ingest(seed(t, 'tool', payload.text, 'tool_executed'), 'channel');
+      store.ingest(seed(t, 'response', payload.text, 'error'), 'channel');
+    }
+    await host.settle();
+    await assertInert('completed');
+
+    const visible = await panel.page.evaluate(() =>
+      Array.from(document.querySelectorAll('article.thread'), (article) => {
+        const turns = article.querySelectorAll('.turn');
+        return {
+          threadId: article.querySelector('.thread-title code')?.textContent ?? '',
+          turns: turns.length,
+          firstAnswer: turns[0]?.querySelector('.answer')?.textContent ?? '',
+          firstOutcome: turns[0]?.querySelector('.outcome')?.textContent ?? '',
+          secondMessage: turns[1]?.querySelector('.tool-message')?.textContent ?? null,
+          secondRaw: turns[1]?.querySelector('.raw pre')?.textContent ?? null,
+          secondError: turns[1]?.querySelector('[role=alert]')?.textContent ?? null,
+        };
+      }),
+    );
+    const byThread = new Map(visible.map((thread) => [thread.threadId, thread]));
+    for (const [index, payload] of payloads.entries()) {
+      const shown = byThread.get(threadId(index, payload))!;
+      assert.equal(shown.turns, 2, `${payload.name}: the error after the completion opened a second turn`);
+      assert.equal(shown.firstOutcome.trim(), 'Completed');
+      assert.ok(!normalize(shown.firstAnswer).includes(`Answer ${index}:`), `${payload.name}: the completion replaced the deltas`);
+      if (payload.markdown !== null) {
+        const expected = normalize(payload.markdown ?? payload.text);
+        assert.ok(normalize(shown.firstAnswer).includes(expected), `${payload.name}: completion shows the payload as text`);
+      } else {
+        assert.match(shown.firstAnswer, new RegExp(`Completed ${index}:`));
+      }
+      assert.equal(shown.secondMessage, clamp(payload.text, LIMITS.toolMessage), `${payload.name}: second tool message`);
+      let raw = payload.text;
+      try {
+        raw = JSON.stringify(JSON.parse(payload.text), null, 2);
+      } catch {
+        // not JSON: shown verbatim
+      }
+      assert.equal(shown.secondRaw, raw, `${payload.name}: a non-JSON result is shown verbatim`);
+      assert.equal(shown.secondError, ` ${clamp(payload.text, LIMITS.error)}`, `${payload.name}: error text shown as text`);
+    }
+  });
+
+  test('the host-provided header (relay problem text, uri, channel) is text too', { timeout: TIMEOUT }, async () => {
+    const hostile = payloads.map((payload) => payload.text).slice(0, 12).join(' | ');
+    host.setHeader({ ...DEFAULT_HEADER, connection: 'offline', uri: `ws://h/${hostile}`, channel: hostile, problem: hostile, hasApiKey: false });
+    await host.settle();
+    await assertInert('header');
+    assert.equal(await panel.page.locator('.problem').textContent(), clamp(hostile, LIMITS.header));
+    assert.ok(((await panel.page.locator('.detail').textContent()) ?? '').includes(`· ${hostile} · ${clamp(`ws://h/${hostile}`, LIMITS.header)}`));
+  });
+
+  test('clicking every link in every answer only asks the host to open a safe URL', { timeout: TIMEOUT }, async () => {
+    const { page } = panel;
+    const before = (await panel.posted()).length;
+    const links = page.locator('.answer a');
+    const count = await links.count();
+    assert.ok(count >= 3, `${count} links rendered`);
+    for (let i = 0; i < count; i++) await links.nth(i).click();
+    const opened = (await panel.posted()).slice(before);
+    assert.ok(opened.length > 0);
+    for (const message of opened) {
+      assert.equal(message.kind, 'openLink');
+      const href = (message as { href: string }).href;
+      assert.ok(isSafeLink(href), `only http(s)/mailto reach the host: ${href}`);
+    }
+    assert.deepEqual(await page.evaluate(() => window.__harness.wrapperLinkClicks), [], "VS Code's wrapper opens nothing itself");
+    // Links to the harness's /leak are offered to the host, never fetched by the webview.
+    await assertInert('clicked');
+  });
+
+  test('a huge unbroken word in a tool message or error is clamped before layout', { timeout: TIMEOUT }, async () => {
+    // Chromium wraps one long run of a repeated letter in quadratic time: a hostile
+    // publisher could freeze the panel with a single 40k-character message.
+    const word = 'A'.repeat(40_000);
+    host.store.ingest(seed('long-word', 'tool', word, 'started'), 'channel');
+    host.store.ingest(seed('long-word', 'response', word, 'error'), 'channel');
+    await host.settle();
+    const shown = await panel.page.evaluate(() => {
+      const thread = [...document.querySelectorAll('article.thread')].find((element) => element.getAttribute('aria-label')?.includes('long-word'))!;
+      return {
+        tool: thread.querySelector('.tool-message')!.textContent!,
+        error: thread.querySelector('.outcome .error')!.textContent!.trim(),
+      };
+    });
+    assert.equal(shown.tool, `${'A'.repeat(300)}…`);
+    assert.equal(shown.error, `${'A'.repeat(2000)}…`);
+  });
+
+  test('control: the checks do catch an active payload in the DOM', { timeout: TIMEOUT }, async () => {
+    const { page } = panel;
+    await page.evaluate((origin) => {
+      const box = document.createElement('div');
+      box.id = 'control';
+      box.innerHTML = `<img src="${origin}/leak?control" onerror="window.__pwned=1"><a href="javascript:void 0">j</a>`;
+      document.querySelector('.threads')!.append(box);
+    }, server.origin);
+    await sleep(200);
+    const problems = await inspectDom(page);
+    assert.ok(problems.some((problem) => problem.startsWith('<img>')), problems.join('\n'));
+    assert.ok(problems.some((problem) => problem.startsWith('event handler')));
+    assert.ok(problems.some((problem) => problem.startsWith('dangerous URL')));
+    // The CSP is the second line of defence: the handler and the image are both refused.
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    const directives = (await panel.violations()).map((violation) => violation.directive);
+    assert.ok(directives.includes('img-src'), directives.join());
+    assert.ok(directives.includes('script-src-attr'), directives.join());
+    assert.ok(!server.requests.some((path) => path === '/leak?control'));
+    await page.evaluate(() => document.getElementById('control')!.remove());
+  });
+});
