@@ -1,6 +1,7 @@
 // Makes sure the system packages that the real-VS-Code tests need are present:
 //   /usr/bin/chromium  - the headless browser that drives the VS Code workbench
 //   libkrb5-dev        - headers needed to compile code-server's `kerberos` module
+//   openssl            - makes the self-signed certificate of the TLS test
 // When something is missing and we are root on Debian/Ubuntu, installs it with apt-get
 // (bounded in time); otherwise prints what to run and exits non-zero.
 // Plain Node, no dependencies; runs in a few milliseconds when everything is present.
@@ -9,6 +10,7 @@
 //        node scripts/ensure-system.mjs start    (for `npm start`: only what starting needs;
 //            nothing when `code` is on PATH or the VS Code server cache is already built)
 // Set WEATHER_SKIP_SYSTEM_CHECK=1 to skip the check entirely.
+import { homedir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -25,7 +27,9 @@ if (process.platform !== 'linux') {
 }
 
 const onPath = (name) => (process.env.PATH ?? '').split(delimiter).some((dir) => dir && existsSync(join(dir, name)));
-const cacheDir = process.env.WEATHER_VSCODE_CACHE ? resolve(process.env.WEATHER_VSCODE_CACHE) : join(repo, '.cache', 'vscode-server');
+const cacheDir = process.env.WEATHER_VSCODE_CACHE
+  ? resolve(process.env.WEATHER_VSCODE_CACHE)
+  : join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'weather-assistant-live', 'vscode-server');
 const serverCached = existsSync(join(cacheDir, 'installed.json'));
 const krb5Present = existsSync('/usr/include/gssapi/gssapi.h') && existsSync('/usr/include/krb5.h');
 
@@ -33,6 +37,7 @@ const krb5Present = existsSync('/usr/include/gssapi/gssapi.h') && existsSync('/u
 const missing = [];
 if (mode === 'test') {
   if (!existsSync('/usr/bin/chromium')) missing.push(['chromium', '/usr/bin/chromium (drives the VS Code workbench in tests)']);
+  if (!onPath('openssl')) missing.push(['openssl', 'openssl (makes a self-signed certificate for the TLS test)']);
   if (!krb5Present && !serverCached) missing.push(['libkrb5-dev', 'krb5 headers (to build the VS Code server)']);
 } else if (!onPath('code') && !serverCached && !krb5Present) {
   missing.push(['libkrb5-dev', 'krb5 headers (to build the VS Code server)']);
