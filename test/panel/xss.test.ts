@@ -16,8 +16,12 @@ import {
   type EventStatus,
   type PayloadType,
 } from '../../src/protocol';
-import { DEFAULT_HEADER, PanelHost, launchBrowser, openPanel, startServer, type HarnessServer, type PanelPage } from './harness';
+import { DEFAULT_HEADER, PanelHost, launchBrowser, openPanel, splitIntoDeltas, startServer, type HarnessServer, type PanelPage } from './harness';
+import { WebSocketManager } from '../../src/client';
 import { clamp, LIMITS } from '../../src/panel/dom';
+import { startRelay } from '../../src/relay';
+import { waitUntil } from '../support/wait';
+import { WsPeer } from '../support/ws-peer';
 
 const TIMEOUT = 20_000;
 
@@ -350,6 +354,48 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
     });
     assert.equal(shown.tool, `${'A'.repeat(300)}…`);
     assert.equal(shown.error, `${'A'.repeat(2000)}…`);
+  });
+
+  test('end to end: the corpus published through a real relay by a raw client stays inert', { timeout: TIMEOUT }, async () => {
+    const relay = await startRelay({ host: '127.0.0.1', port: 0, messagesPerSecond: 100_000, messageBurst: 100_000 });
+    const subscriber = new WebSocketManager(relay.url, 'weather-update', { reconnect: false });
+    const publisher = await WsPeer.open(relay.url);
+    try {
+      subscriber.on('message', (message) => host.store.ingest(message.payload, 'channel'));
+      await subscriber.connect();
+      await subscriber.subscribe();
+      let sent = 0;
+      for (const [index, payload] of payloads.entries()) {
+        const thread = `relay${index}:${payload.text}`;
+        const result = JSON.stringify({ location: payload.text, temperature: 1, condition: payload.text, units: { temperature: payload.text } });
+        const events = [
+          { message: payload.text, status: 'started', type: 'tool' },
+          { message: result, status: 'tool_executed', type: 'tool' },
+          ...splitIntoDeltas(payload.markdown ?? payload.text, 40, index).map((piece) => ({ message: piece, type: 'response' })),
+          { message: payload.text, status: index % 2 === 0 ? 'completed' : 'error', type: 'response' },
+        ];
+        for (const event of events) {
+          publisher.send({ type: 'weather-update', payload: { ...event, timestamp: 1_700_000_000, thread_id: thread } });
+          sent++;
+        }
+      }
+      const finished = () =>
+        host.store.snapshot().filter((thread) => thread.threadId.startsWith('relay') && thread.turns.at(-1)?.status !== 'running').length;
+      await waitUntil(() => finished() === payloads.length, 20_000, 'every thread through the relay, to its end').catch((error: Error) => {
+        const stuck = host.store.snapshot().filter((thread) => thread.threadId.startsWith('relay') && thread.turns.at(-1)?.status === 'running');
+        const seen = host.store.snapshot().filter((thread) => thread.threadId.startsWith('relay')).length;
+        throw new Error(`${error.message}: ${seen} threads seen, stuck: ${stuck.map((thread) => JSON.stringify(thread.threadId.slice(0, 30))).join(', ')}; subscriber ${subscriber.state}`);
+      });
+      await host.settle();
+      await assertInert('through the relay');
+      assert.ok(sent > payloads.length * 3);
+      const shown = await panel.page.locator('article.thread').count();
+      assert.ok(shown >= payloads.length, `${shown} threads shown`);
+    } finally {
+      await publisher.close();
+      await subscriber.disconnect();
+      await relay.close();
+    }
   });
 
   test('control: the checks do catch an active payload in the DOM', { timeout: TIMEOUT }, async () => {
