@@ -25,5 +25,5 @@ export const BACKOFF_DEFAULTS: Required<BackoffOptions> = {
 export function backoffDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
   const { initialDelayMs, maxDelayMs, factor, minDelayMs } = { ...BACKOFF_DEFAULTS, ...options };
   const ceiling = Math.min(maxDelayMs, initialDelayMs * factor ** Math.min(attempt, 64));
-  return Math.max(minDelayMs, Math.floor(random() * ceiling));
+  return Math.min(maxDelayMs, Math.max(minDelayMs, Math.floor(random() * ceiling)));
 }

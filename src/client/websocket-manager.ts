@@ -125,6 +125,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
   /** The epoch the current relay announced; undefined for relays without receipts (seed relays). */
   private relayEpoch: string | undefined;
   private firstSubscribe = true;
+  private reconnectRequested = false;
   /** Set on each new connection: resends come before anything else on it. */
   private resendPending = false;
   private readonly tracker: DeliveryTracker | undefined;
@@ -196,8 +197,11 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     this.attempt = 0;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    if (this.socket) this.socket.terminate();
-    else this.open();
+    if (this.socket) {
+      // Asked for, so neither an error nor a backoff wait: the close handler reopens at once.
+      this.reconnectRequested = true;
+      this.socket.terminate();
+    } else this.open();
   }
 
   /**
@@ -257,6 +261,14 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
       this.emit('dropped', dropped, this.droppedTotal);
     }
     return 'queued';
+  }
+
+  /**
+   * Removes and returns the payloads still waiting for a connection, oldest first, so
+   * that a caller replacing this manager (another relay, say) can send them there.
+   */
+  takeQueued(): ChannelPayload[] {
+    return this.queue.drain().map(({ frame }) => (JSON.parse(frame) as ChannelMessage).payload);
   }
 
   /**
@@ -457,6 +469,12 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     this.settle(this.unsubscribeWaiters);
     if (!this.wantConnection) {
       this.setState('closed');
+      return;
+    }
+    if (this.reconnectRequested) {
+      this.reconnectRequested = false;
+      this.setState('reconnecting');
+      this.open();
       return;
     }
     this.lastError = error;

@@ -27,6 +27,8 @@ export interface CommandContext {
   log: vscode.LogOutputChannel;
   /** Called when a turn starts or ends, so the panel header can show it. */
   onBusyChange: () => void;
+  /** Rebuilds the engine with the current key; awaited so the next Ask uses the new key. */
+  reconfigure: () => Promise<void>;
 }
 
 export function registerCommands(context: CommandContext): vscode.Disposable[] {
@@ -119,6 +121,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
           });
     if (value === undefined) return;
     await apiKeys.set(value.trim());
+    await context.reconfigure();
     void vscode.window.showInformationMessage(value.trim() ? 'Weather Assistant: API key saved.' : 'Weather Assistant: API key removed.');
   };
 

@@ -65,6 +65,8 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
     }
     const old = this.manager;
     this.manager = undefined;
+    // Events still waiting for the old relay go to the new one instead of being lost.
+    const carried = old?.takeQueued() ?? [];
     if (old) {
       old.removeAllListeners();
       void old.disconnect();
@@ -72,6 +74,8 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
     if (this.embedded && (!previous || previous.uri !== settings.uri)) await this.stopEmbedded();
     this.problem = undefined;
     this.connect(settings);
+    if (carried.length > 0) this.options.log('info', `moving ${carried.length} unsent event(s) to ${settings.uri}`);
+    for (const payload of carried) this.manager!.send(payload);
   }
 
   /** Publishes on the channel (queued while offline). */
@@ -101,8 +105,13 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
     manager.on('message', (message) => this.emit('message', message));
     manager.on('state', (state, error) => {
       if (manager !== this.manager) return;
+      // Each new problem is logged once, not on every retry.
+      if (error && error.message !== this.problem) this.options.log('warn', `${settings.uri}: ${error.message}`);
       if (error) this.problem = error.message;
-      if (state === 'subscribed') this.problem = undefined;
+      if (state === 'subscribed') {
+        if (this.problem) this.options.log('info', `connected to ${settings.uri}, channel ${settings.channel}`);
+        this.problem = undefined;
+      }
       this.publishStatus();
       if (error && (state === 'reconnecting' || state === 'closed')) this.onTrouble(manager);
     });

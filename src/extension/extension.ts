@@ -79,7 +79,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     view,
     statusBar,
     vscode.window.registerWebviewViewProvider(VIEW_ID, view),
-    ...registerCommands({ session, store, connection, apiKeys, log, onBusyChange: () => view.refreshHeader() }),
+    ...registerCommands({
+      session,
+      store,
+      connection,
+      apiKeys,
+      log,
+      onBusyChange: () => view.refreshHeader(),
+      reconfigure: configureSession,
+    }),
     apiKeys.onDidChange(() => void configureSession()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration(SETTINGS_SECTION)) return;

@@ -102,10 +102,12 @@ export class PanelView {
         this.updateTurn(message.threadId, message.turn, message.answer);
         return;
       case 'answer': {
-        const turn = this.threads.get(message.threadId)?.turns.get(message.turnIndex);
-        if (!turn) return;
+        const thread = this.threads.get(message.threadId);
+        const turn = thread?.turns.get(message.turnIndex);
+        if (!thread || !turn) return;
         turn.answer.append(message.append);
         this.markDirty(turn);
+        this.bringToTop(thread);
         return;
       }
       case 'removed':
@@ -157,7 +159,7 @@ export class PanelView {
 
   private setUndelivered(thread: ThreadElements, count: number): void {
     thread.badge.hidden = count === 0;
-    thread.badge.textContent = count === 0 ? '' : `${count} not yet delivered`;
+    thread.badge.textContent = count === 0 ? '' : `${count} event${count === 1 ? '' : 's'} not yet delivered`;
     thread.badge.title = 'Shown here, not yet confirmed by the relay';
   }
 
@@ -180,8 +182,8 @@ export class PanelView {
         thread.turns.get(index)!.root.remove();
         thread.turns.delete(index);
       }
-      if (thread.root !== this.list.firstElementChild) this.list.prepend(thread.root);
     }
+    this.bringToTop(thread);
     if (header.question !== undefined) {
       turn.question.replaceChildren(icon('comment'), el('span', {}, clamp(header.question, LIMITS.question)));
       if (!turn.question.isConnected) turn.root.prepend(turn.question);
@@ -192,6 +194,11 @@ export class PanelView {
       this.markDirty(turn);
     }
     this.renderOutcome(turn, header);
+  }
+
+  /** The most recently active thread goes first, as in the store's snapshot order. */
+  private bringToTop(thread: ThreadElements): void {
+    if (thread.root !== this.list.firstElementChild) this.list.prepend(thread.root);
   }
 
   private renderOutcome(turn: TurnElements, header: TurnHeader): void {

@@ -102,3 +102,25 @@ test('a non-loopback URI is never embedded', async () => {
     dns.restore();
   }
 });
+
+test('events queued for an unreachable relay move to the new one when the settings change', async () => {
+  const port = await freePort();
+  const live = await startRelay({ host: '127.0.0.1', port: 0 });
+  const { connection, lines } = controller();
+  try {
+    await connection.apply({ uri: `ws://127.0.0.1:${port}`, channel: 'weather-update', autoStart: false });
+    await waitUntil(() => connection.status.view === 'reconnecting', 5000, 'reconnecting');
+    for (const text of ['one', 'two', 'three']) connection.send(responseDeltaPayload('thread_q', text));
+    const peer = await WsPeer.open(live.url);
+    await peer.subscribe('weather-update');
+    await connection.apply({ uri: live.url, channel: 'weather-update', autoStart: false });
+    await peer.waitForFrames(4);
+    assert.deepEqual(peer.messages.slice(1).map((message) => message.payload.message), ['one', 'two', 'three']);
+    assert.ok(lines.some((line) => line.includes(`moving 3 unsent event(s) to ${live.url}`)), lines.join('\n'));
+    assert.ok(lines.some((line) => /connection refused/.test(line)), 'the failure was logged');
+    await peer.close();
+  } finally {
+    await connection.dispose();
+    await live.close();
+  }
+});

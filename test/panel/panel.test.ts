@@ -420,7 +420,7 @@ describe('Live Activity panel in Chromium', () => {
     assertHealthy(panel);
   });
 
-  test('threads are grouped by thread_id, newest first, local ones marked until delivered', { timeout: TIMEOUT }, async () => {
+  test('threads are grouped by thread_id, most recently active first, local ones marked until delivered', { timeout: TIMEOUT }, async () => {
     const panel = await newPanel();
     const { page } = panel;
     const host = new PanelHost(panel);
@@ -441,8 +441,9 @@ describe('Live Activity panel in Chromium', () => {
 
     const threads = page.locator('article.thread');
     assert.equal(await threads.count(), 2);
-    assert.equal(await threads.nth(0).locator('.thread-title code').textContent(), 'thread_local', 'newest thread first');
-    assert.equal(await threads.nth(1).locator('.thread-title code').textContent(), 'thread_remote');
+    // The remote thread spoke last, so it is on top: the same order a reload's snapshot gives.
+    assert.equal(await threads.nth(0).locator('.thread-title code').textContent(), 'thread_remote', 'most recently active first');
+    assert.equal(await threads.nth(1).locator('.thread-title code').textContent(), 'thread_local');
     const localThread = page.getByRole('article', { name: 'Thread thread_local' });
     const remoteThread = page.getByRole('article', { name: 'Thread thread_remote' });
     assert.match((await localThread.locator('.thread-title').textContent()) ?? '', /This window/);
@@ -456,7 +457,7 @@ describe('Live Activity panel in Chromium', () => {
 
     const badge = localThread.locator('.badge');
     assert.equal(await badge.isVisible(), true);
-    assert.equal(await badge.textContent(), '3 not yet delivered');
+    assert.equal(await badge.textContent(), '3 events not yet delivered');
     assert.equal(await remoteThread.locator('.badge').isVisible(), false);
     // The relay echoes our events back: the badge goes, nothing is shown twice.
     for (const payload of local) host.store.ingest(structuredClone(payload), 'channel');

@@ -1,0 +1,331 @@
+// Fixture for the suites in test/vscode/suite/, run by the node:test driver before VS Code starts
+// (see test/vscode/README.md). Everything listens on 127.0.0.1 only:
+//   - two real relays (A: the one the extension starts on; B: the one suites move it to),
+//   - the fake OpenAI server (test/fakes/openai-server.ts) and the fake weather server,
+//   - a small JSON control server through which suites in the extension host script the fakes
+//     (enqueue scenarios, read recorded requests, switch the weather mode),
+//   - a UI driver: the launcher's headless Chromium is started through a wrapper (WEATHER_CHROMIUM)
+//     that adds --remote-debugging-port on 127.0.0.1, and this process attaches to it with
+//     playwright-core's connectOverCDP, so a suite can ask for what the extension host cannot do
+//     itself: type in the command palette like a user, read the Live Activity webview's DOM, take
+//     a picture of just the side bar. WEATHER_VSCODE_UI_DRIVER=0 turns it off (the UI routes then
+//     answer { available: false } and the suites skip those checks).
+// The extension host gets their addresses as WEATHER_TEST_* variables, and VS Code starts with
+// user settings that already point the extension at them (WEATHER_VSCODE_SETTINGS, read by
+// scripts/vscode-server.mjs), so no request of the extension can ever leave the machine.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { startRelay, type RunningRelay } from '../../src/relay';
+import { startFakeOpenAI, type FakeOpenAIOptions, type Scenario } from '../fakes/openai-server';
+import { startFakeWeatherServer, type FakeEndpoint, type FakeMode } from '../fakes/weather-server';
+
+/** The key the extension host sees in OPENAI_API_KEY (never a real one). */
+export const ENV_API_KEY = 'sk-env-fallback-0123456789abcdef';
+
+export async function setup(): Promise<{ env: Record<string, string>; teardown: () => Promise<void> }> {
+  const relays: RunningRelay[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    const relayA = await startRelay({ host: '127.0.0.1', port: 0 });
+    relays.push(relayA);
+    const relayB = await startRelay({ host: '127.0.0.1', port: 0 });
+    relays.push(relayB);
+    for (const relay of relays) closers.push(() => relay.close());
+
+    // Mutable: the control server changes apiKey while the run goes on.
+    const openaiOptions: FakeOpenAIOptions = { logViolations: true };
+    const openai = await startFakeOpenAI(openaiOptions);
+    const allViolations: string[] = [];
+    closers.push(async () => {
+      allViolations.push(...openai.violations);
+      openai.violations.length = 0; // reported through the control server, not as a teardown crash
+      await openai.close();
+    });
+    const weather = await startFakeWeatherServer();
+    closers.push(() => weather.close());
+
+    const ui = await startUiDriver();
+    closers.push(() => ui.close());
+
+    const routes: Record<string, (body: any) => unknown> = {
+      'GET /ui/status': () => ui.status(),
+      'POST /ui/ask': (body: { question: string }) => ui.askFromPalette(body.question),
+      'GET /ui/panel': () => ui.panel(),
+      'GET /ui/notifications': () => ui.notifications(),
+      'GET /ui/statusbar': () => ui.statusBar(),
+      'POST /ui/screenshot-sidebar': (body: { name: string }) => ui.screenshotSidebar(body.name),
+      'POST /openai/enqueue': (scenarios: Scenario[]) => {
+        openai.enqueue(...scenarios);
+        return { pending: openai.pending() };
+      },
+      'POST /openai/reset': () => {
+        allViolations.push(...openai.violations);
+        openai.reset();
+        return {};
+      },
+      'POST /openai/config': (body: { apiKey?: string | null }) => {
+        if (body.apiKey) openaiOptions.apiKey = body.apiKey;
+        else delete openaiOptions.apiKey;
+        return {};
+      },
+      'GET /openai/requests': () => openai.requests,
+      'GET /openai/state': () => ({ pending: openai.pending(), violations: [...allViolations, ...openai.violations] }),
+      'POST /weather/mode': (body: { mode: FakeMode; endpoint?: FakeEndpoint }) => {
+        weather.setMode(body.mode, body.endpoint);
+        return {};
+      },
+      'POST /weather/reset': () => {
+        weather.reset();
+        return {};
+      },
+      'GET /weather/requests': () => weather.requests,
+    };
+    const control = createServer((request: IncomingMessage, response: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', async () => {
+        const route = routes[`${request.method} ${(request.url ?? '').split('?')[0]}`];
+        let status = 200;
+        let result: unknown;
+        try {
+          if (!route) throw Object.assign(new Error(`no route ${request.method} ${request.url}`), { status: 404 });
+          const text = Buffer.concat(chunks).toString('utf8');
+          result = await route(text ? JSON.parse(text) : undefined);
+        } catch (error) {
+          status = (error as { status?: number }).status ?? 500;
+          result = { error: (error as Error).message };
+        }
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(result ?? {}));
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      control.once('error', reject);
+      control.listen(0, '127.0.0.1', () => resolve());
+    });
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          control.closeAllConnections();
+          control.close(() => resolve());
+        }),
+    );
+    const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+
+    let userSettings: Record<string, unknown> = {};
+    try {
+      userSettings = JSON.parse(process.env.WEATHER_VSCODE_SETTINGS || '{}');
+    } catch {
+      // scripts/vscode-server.mjs reports a malformed value itself
+    }
+    const settings = {
+      ...userSettings,
+      'weatherAssistant.server.uri': relayA.url,
+      'weatherAssistant.baseUrl': openai.baseUrl,
+      'weatherAssistant.model': 'gpt-test-mini',
+      'weatherAssistant.weather.forecastUrl': weather.forecastUrl,
+      'weatherAssistant.weather.geocodingUrl': weather.geocodingUrl,
+    };
+
+    return {
+      env: {
+        ...ui.env,
+        OPENAI_API_KEY: ENV_API_KEY,
+        OPENAI_BASE_URL: openai.baseUrl, // belt and braces: nothing may default to api.openai.com
+        // code-server's extension gallery defaults to open-vsx.org, which VS Code looks up at start;
+        // a dead loopback gallery keeps that name (and any other) away from the DNS resolver.
+        EXTENSIONS_GALLERY: process.env.EXTENSIONS_GALLERY ?? JSON.stringify(deadGallery()),
+        WEATHER_VSCODE_SETTINGS: JSON.stringify(settings),
+        WEATHER_TEST_CONTROL_URL: controlUrl,
+        WEATHER_TEST_RELAY_A: relayA.url,
+        WEATHER_TEST_RELAY_B: relayB.url,
+        WEATHER_TEST_OPENAI_URL: openai.baseUrl,
+        WEATHER_TEST_FORECAST_URL: weather.forecastUrl,
+        WEATHER_TEST_GEOCODING_URL: weather.geocodingUrl,
+        WEATHER_TEST_ENV_API_KEY: ENV_API_KEY,
+      },
+      async teardown() {
+        for (const close of closers.reverse()) await close().catch((error) => console.error(`vscode setup teardown: ${error}`));
+        if (allViolations.length > 0) console.error(`fake OpenAI violations during the VS Code run:\n${allViolations.join('\n')}`);
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    throw error;
+  }
+}
+
+function deadGallery() {
+  const base = 'http://127.0.0.1:9/vscode'; // port 9 (discard): nothing listens, refused at once
+  return {
+    serviceUrl: `${base}/gallery`,
+    itemUrl: `${base}/item`,
+    extensionUrlTemplate: `${base}/gallery/{publisher}/{name}/latest`,
+    resourceUrlTemplate: `${base}/asset/{publisher}/{name}/{version}/Microsoft.VisualStudio.Code.WebResources/{path}`,
+  };
+}
+
+// ---- the UI driver ---------------------------------------------------------------------------
+
+const repo = resolve(__dirname, '..', '..', '..');
+const outputDir = join(repo, 'test-output');
+
+async function freeLoopbackPort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+const unavailable = (reason: string) => ({ available: false as const, reason });
+
+/** What the Live Activity webview shows, read from its DOM. */
+export interface PanelSummary {
+  available: true;
+  header: string;
+  threads: Array<{
+    title: string;
+    turns: Array<{ status: string; question: string; tools: Array<{ status: string; text: string }>; answerText: string; answerHtml: string; outcome: string }>;
+  }>;
+  empty: string;
+}
+
+async function startUiDriver() {
+  if (process.env.WEATHER_VSCODE_UI_DRIVER === '0' || process.env.WEATHER_VSCODE_DESKTOP === '1') {
+    const reason = 'the UI driver is off (WEATHER_VSCODE_UI_DRIVER=0 or desktop VS Code)';
+    const off = async () => unavailable(reason);
+    return { env: {} as Record<string, string>, status: () => unavailable(reason), askFromPalette: off, panel: off, notifications: off, statusBar: off, screenshotSidebar: off, close: async () => {} };
+  }
+  const port = await freeLoopbackPort();
+  const dir = mkdtempSync(join(tmpdir(), 'weather-vscode-ui-'));
+  const wrapper = join(dir, 'chromium');
+  const real = process.env.WEATHER_CHROMIUM || '/usr/bin/chromium';
+  writeFileSync(wrapper, `#!/bin/sh\nexec '${real.replace(/'/g, `'\\''`)}' --remote-debugging-port=${port} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  let browser: Browser | undefined;
+  let failure: string | undefined;
+
+  const workbench = async (): Promise<Page> => {
+    if (!browser?.isConnected()) {
+      browser = await chromium.connectOverCDP(`http://127.0.0.1:${port}`, { timeout: 10_000 });
+    }
+    for (const context of browser.contexts()) {
+      for (const page of context.pages()) if (page.url().includes('payload=')) return page;
+    }
+    throw new Error('no VS Code workbench page in the browser');
+  };
+  /** Runs `body` against the workbench, or says why it cannot. */
+  const withPage = async <T>(body: (page: Page) => Promise<T>): Promise<T | ReturnType<typeof unavailable>> => {
+    if (failure) return unavailable(failure);
+    let page: Page;
+    try {
+      page = await workbench();
+    } catch (error) {
+      failure = `cannot attach to the launcher's Chromium on 127.0.0.1:${port}: ${(error as Error).message.split('\n')[0]}`;
+      return unavailable(failure);
+    }
+    return body(page);
+  };
+
+  const panelFrame = async (page: Page): Promise<Frame | undefined> => {
+    for (const frame of page.frames()) {
+      if (frame === page.mainFrame()) continue;
+      try {
+        if ((await frame.locator('.threads').count()) > 0) return frame;
+      } catch {
+        // a frame that went away while we looked
+      }
+    }
+    return undefined;
+  };
+
+  return {
+    env: { WEATHER_CHROMIUM: wrapper } as Record<string, string>,
+    status: () => (failure ? unavailable(failure) : { available: true as const }),
+
+    /** F1, "Weather Assistant: Ask", Enter, the question, Enter: as a user would. */
+    askFromPalette: (question: string) =>
+      withPage(async (page) => {
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('F1');
+        const widget = page.locator('.quick-input-widget');
+        await widget.locator('input.input').first().waitFor({ state: 'visible', timeout: 5000 });
+        await page.keyboard.type('Weather Assistant: Ask', { delay: 5 });
+        const focused = widget.locator('.monaco-list-row.focused');
+        const deadline = Date.now() + 5000;
+        let label = '';
+        while (Date.now() < deadline) {
+          label = (await focused.first().innerText({ timeout: 1000 }).catch(() => '')).trim();
+          if (/^Weather Assistant: Ask\b/.test(label)) break;
+          await page.waitForTimeout(50);
+        }
+        if (!/^Weather Assistant: Ask\b/.test(label)) throw new Error(`the palette did not select "Weather Assistant: Ask" (focused: ${JSON.stringify(label)})`);
+        await page.keyboard.press('Enter');
+        await widget.locator('.quick-input-title', { hasText: 'Ask the Weather Assistant' }).waitFor({ state: 'visible', timeout: 5000 });
+        await page.keyboard.type(question, { delay: 5 });
+        await page.keyboard.press('Enter');
+        return { available: true as const, selected: label };
+      }),
+
+    panel: () =>
+      withPage(async (page): Promise<PanelSummary | ReturnType<typeof unavailable>> => {
+        const frame = await panelFrame(page);
+        if (!frame) return unavailable('the Live Activity webview is not open');
+        return frame.evaluate(() => {
+          const text = (node: Element | null) => (node as HTMLElement | null)?.innerText.trim() ?? '';
+          return {
+            available: true as const,
+            header: text(document.querySelector('header')),
+            empty: text(document.querySelector('.empty')),
+            threads: Array.from(document.querySelectorAll('article.thread')).map((thread) => ({
+              title: text(thread.firstElementChild),
+              turns: Array.from(thread.querySelectorAll('section.turn')).map((turn) => ({
+                status: (turn as HTMLElement).dataset.status ?? '',
+                question: text(turn.querySelector('.question')),
+                tools: Array.from(turn.querySelectorAll('details.tool')).map((tool) => ({ status: tool.className, text: text(tool) })),
+                answerText: text(turn.querySelector('.answer')),
+                answerHtml: turn.querySelector('.answer')?.innerHTML ?? '',
+                outcome: text(turn.querySelector('.outcome')),
+              })),
+            })),
+          };
+        });
+      }),
+
+    /** The messages of the notification toasts on screen now. */
+    notifications: () =>
+      withPage(async (page) => ({
+        available: true as const,
+        // Toasts, and the notification center's list (extension test runs show no toasts).
+        messages: await page.locator('.notifications-toasts .notification-list-item-message, .notifications-center .notification-list-item-message').allInnerTexts(),
+      })),
+
+    /** The accessible labels of the status bar's items. */
+    statusBar: () =>
+      withPage(async (page) => ({
+        available: true as const,
+        items: await page.locator('.part.statusbar .statusbar-item').evaluateAll((items) =>
+          items.map((item) => ({ label: item.getAttribute('aria-label') ?? '', text: (item as HTMLElement).innerText.trim() })),
+        ),
+      })),
+
+    /** A picture of the side bar alone (where the Live Activity view lives), in test-output/. */
+    screenshotSidebar: (name: string) =>
+      withPage(async (page) => {
+        mkdirSync(outputDir, { recursive: true });
+        const file = join(outputDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
+        await page.locator('.part.sidebar').screenshot({ path: file, timeout: 10_000 });
+        return { available: true as const, file };
+      }),
+
+    async close() {
+      await browser?.close().catch(() => {}); // disconnects; the launcher owns the browser
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

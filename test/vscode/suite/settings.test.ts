@@ -1,0 +1,170 @@
+// Issue 4 settings + issue 5 "survives bad settings": Set Server URI / Set Channel validate and
+// write the setting, a changed server.uri / server.channel moves the live connection without a
+// reload (checked on the relays' /healthz and by what reaches the store), and bad values written
+// straight into settings.json fall back to the defaults without breaking anything.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { setup, suite, suiteSetup, teardown, test } from 'mocha';
+import * as vscode from 'vscode';
+import { textReply } from '../../fakes/openai-scenarios';
+import { WsPeer } from '../../support/ws-peer';
+import {
+  api,
+  clearNotifications,
+  connectedTo,
+  delay,
+  extensionLogFile,
+  fakes,
+  globalSetting,
+  healthz,
+  notificationMatching,
+  rememberSettings,
+  requireFixture,
+  setSetting,
+  waitFor,
+  type ExtensionApi,
+  type Fixture,
+} from './fixture';
+import { screenshot } from './harness';
+
+const SERVER_KEYS = ['server.uri', 'server.channel', 'server.autoStart', 'api', 'panel.maxThreads', 'weather.units', 'weather.provider', 'model'];
+
+suite('settings', () => {
+  let fx: Fixture;
+  let ext: ExtensionApi;
+  let saved: ReturnType<typeof rememberSettings>;
+  const peers: WsPeer[] = [];
+
+  suiteSetup(async function () {
+    fx = requireFixture(this);
+    ext = await api();
+    await connectedTo(ext, fx.relayA, 'weather-update');
+  });
+
+  setup(() => {
+    saved = rememberSettings(...SERVER_KEYS);
+  });
+
+  teardown(async () => {
+    for (const peer of peers.splice(0)) await peer.close();
+    await saved.restore();
+    await connectedTo(ext, fx.relayA, 'weather-update');
+    await clearNotifications();
+  });
+
+  test('Set Server URI refuses a non-ws URI with a clear message and writes nothing', async () => {
+    const before = globalSetting('server.uri');
+    const cases: Array<[string, RegExp]> = [
+      ['http://x', /relay URI must use ws:\/\/ or wss:\/\/, not http:\/\/ \(try ws:\/\/x\)/],
+      ['not a uri', /"not a uri" is not a valid URI; expected something like ws:\/\/localhost:4000/],
+      ['   ', /relay URI must be a non-empty string/],
+    ];
+    for (const [value, message] of cases) {
+      await vscode.commands.executeCommand('weatherAssistant.setServerUri', value);
+      assert.equal(globalSetting('server.uri'), before, `"${value}" was not written`);
+      assert.equal(ext.connection.status.uri, fx.relayA, `"${value}" did not move the connection`);
+      const shown = await notificationMatching(message);
+      if (shown !== undefined) assert.match(shown, /^Weather Assistant: /, 'the error names the extension');
+      if (value === 'http://x') await screenshot('vscode-settings-bad-uri');
+    }
+    assert.equal(ext.connection.status.view, 'connected');
+  });
+
+  test('Set Server URI with a ws:// URI writes server.uri and moves the connection live', async () => {
+    const [a0, b0] = [await healthz(fx.relayA), await healthz(fx.relayB)];
+    await vscode.commands.executeCommand('weatherAssistant.setServerUri', `  ${fx.relayB}  `);
+    assert.equal(globalSetting('server.uri'), fx.relayB, 'written, trimmed, to the user settings');
+    await connectedTo(ext, fx.relayB, 'weather-update');
+    await waitFor('relay B to gain the subscription and relay A to lose it', async () => {
+      const [a, b] = [await healthz(fx.relayA), await healthz(fx.relayB)];
+      return b.subscriptions === b0.subscriptions + 1 && a.subscriptions === a0.subscriptions - 1;
+    });
+
+    // and back, the same way: still no reload
+    await vscode.commands.executeCommand('weatherAssistant.setServerUri', fx.relayA);
+    await connectedTo(ext, fx.relayA, 'weather-update');
+    await waitFor('the subscription to return to relay A', async () => (await healthz(fx.relayA)).subscriptions === a0.subscriptions && (await healthz(fx.relayB)).subscriptions === b0.subscriptions);
+  });
+
+  test('Set Channel refuses reserved, malformed and too long names with a clear message', async () => {
+    const before = globalSetting('server.channel');
+    const cases: Array<[string, RegExp]> = [
+      ['subscribe', /"subscribe" is a reserved message type and cannot be a channel/],
+      ['bad name!', /channel "bad name!" may only contain letters, digits and \. _ : -/],
+      ['x'.repeat(129), /channel must be at most 128 characters \(got 129\)/],
+      ['', /channel must not be empty/],
+    ];
+    for (const [value, message] of cases) {
+      await vscode.commands.executeCommand('weatherAssistant.setChannel', value);
+      assert.equal(globalSetting('server.channel'), before, `"${value.slice(0, 20)}" was not written`);
+      assert.equal(ext.connection.status.channel, 'weather-update');
+      await notificationMatching(message);
+    }
+  });
+
+  test('Set Channel with a valid name writes server.channel and re-subscribes live', async () => {
+    const channel = 'wal-test.channel:1';
+    await vscode.commands.executeCommand('weatherAssistant.setChannel', channel);
+    assert.equal(globalSetting('server.channel'), channel);
+    await connectedTo(ext, fx.relayA, channel);
+
+    const publisher = await WsPeer.open(fx.relayA);
+    peers.push(publisher);
+    const publish = (on: string, threadId: string) =>
+      publisher.send({ type: on, payload: { message: `hello on ${on}`, timestamp: Math.floor(Date.now() / 1000), thread_id: threadId, type: 'response', status: 'completed' } });
+    publish('weather-update', 'thread-on-the-old-channel');
+    publish(channel, 'thread-on-the-new-channel');
+    const thread = await waitFor('the message on the new channel in the store', () => ext.store.snapshot().find((t) => t.threadId === 'thread-on-the-new-channel'));
+    assert.equal(thread.origin, 'remote');
+    assert.equal(thread.turns[0]?.answer, `hello on ${channel}`);
+    await delay(200);
+    assert.equal(ext.store.snapshot().find((t) => t.threadId === 'thread-on-the-old-channel'), undefined, 'nothing from the channel it left');
+
+    // the longest legal name is accepted too
+    await vscode.commands.executeCommand('weatherAssistant.setChannel', 'c'.repeat(128));
+    assert.equal(globalSetting('server.channel'), 'c'.repeat(128));
+    await connectedTo(ext, fx.relayA, 'c'.repeat(128));
+  });
+
+  test('bad values written straight to settings: defaults are used, nothing crashes, Ask still works', async () => {
+    await setSetting('server.channel', 'error');
+    await setSetting('api', 'foo');
+    await setSetting('panel.maxThreads', 0);
+    await setSetting('server.autoStart', 'yes');
+    await setSetting('weather.units', 'kelvin');
+    await setSetting('weather.provider', 42);
+    await delay(300);
+    const status = ext.connection.status;
+    assert.deepEqual({ view: status.view, uri: status.uri, channel: status.channel }, { view: 'connected', uri: fx.relayA, channel: 'weather-update' }, 'the default channel, still connected');
+    assert.equal(ext.connection.embeddedRelayUrl, undefined);
+    await notificationMatching(/weatherAssistant\.server\.channel: "error" is a reserved message type and cannot be a channel; using "weather-update"/);
+
+    const log = extensionLogFile();
+    if (log) {
+      await waitFor('the problems in the log', () => {
+        const text = fs.readFileSync(log, 'utf8');
+        return ['weatherAssistant.api: must be one of responses, chat, got "foo"', 'weatherAssistant.panel.maxThreads must be a whole number', 'weatherAssistant.server.autoStart must be true or false'].every((line) =>
+          text.includes(line),
+        );
+      });
+    }
+
+    await fakes.resetOpenAI();
+    await fakes.enqueue(textReply('Still here.'));
+    const result = await vscode.commands.executeCommand<{ status: string; text: string }>('weatherAssistant.ask', 'Are you still working?');
+    assert.equal(result?.status, 'completed', JSON.stringify(result));
+    assert.equal(result.text, 'Still here.');
+    const [request] = await fakes.openaiRequests();
+    assert.equal(request.path, '/v1/responses', 'api "foo" fell back to the Responses API');
+  });
+
+  test('a non-ws server.uri in settings falls back to the default URI and says why', async () => {
+    await setSetting('server.autoStart', false); // first, so that nothing starts on port 4000
+    await setSetting('server.uri', 'http://x');
+    const status = await waitFor('the connection to move to the default URI', () => (ext.connection.status.uri === 'ws://localhost:4000' ? ext.connection.status : undefined));
+    assert.ok(['connecting', 'connected', 'reconnecting', 'offline'].includes(status.view), status.view);
+    assert.equal(ext.connection.embeddedRelayUrl, undefined, 'autoStart false: no embedded relay');
+    await notificationMatching(/weatherAssistant\.server\.uri: relay URI must use ws:\/\/ or wss:\/\/, not http:\/\//);
+    await vscode.commands.executeCommand('weatherAssistant.reconnect'); // still answers
+  });
+});
