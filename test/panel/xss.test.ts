@@ -366,12 +366,15 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
       await subscriber.subscribe();
       let sent = 0;
       for (const [index, payload] of payloads.entries()) {
-        const thread = `relay${index}:${payload.text}`;
+        // Thread ids are cut short here: 1,000 deltas each carrying a 48 kB id would push the
+        // subscriber past the relay's outbound high-water mark (it would rightly be cut off).
+        // Full-length hostile thread ids are covered by the tests above.
+        const thread = `relay${index}:${payload.text.slice(0, 200)}`;
         const result = JSON.stringify({ location: payload.text, temperature: 1, condition: payload.text, units: { temperature: payload.text } });
         const events = [
           { message: payload.text, status: 'started', type: 'tool' },
           { message: result, status: 'tool_executed', type: 'tool' },
-          ...splitIntoDeltas(payload.markdown ?? payload.text, 40, index).map((piece) => ({ message: piece, type: 'response' })),
+          ...splitIntoDeltas(payload.markdown ?? payload.text, 400, index).map((piece) => ({ message: piece, type: 'response' })),
           { message: payload.text, status: index % 2 === 0 ? 'completed' : 'error', type: 'response' },
         ];
         for (const event of events) {
