@@ -4,6 +4,7 @@
  * can throw out of here; the connection stays usable after an error. Limits (rate,
  * subscriptions, outbound buffer) are enforced here, per connection.
  */
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import {
   CLOSE_CODES,
@@ -50,6 +51,7 @@ export class RelayConnection implements Subscriber {
   /** Cleared on each heartbeat, set again by any sign of life from the peer. */
   alive = true;
   private closing = false;
+  private corked = false;
   private readonly bucket: TokenBucket;
   private rateWarned = false;
   private rateExcess = 0;
@@ -58,6 +60,8 @@ export class RelayConnection implements Subscriber {
     readonly id: number,
     readonly remote: string,
     private readonly socket: WebSocket,
+    /** The TCP socket under `socket`, as handed over at the upgrade. */
+    private readonly transport: Socket,
     private readonly context: ConnectionContext,
     private readonly features: ConnectionFeatures,
   ) {
@@ -66,13 +70,27 @@ export class RelayConnection implements Subscriber {
 
   deliver(delivery: Delivery): void {
     if (this.closing || this.socket.readyState !== this.socket.OPEN) return;
-    if (this.socket.bufferedAmount > this.context.limits.outboundHighWaterBytes) {
+    if (this.transport.writableLength > this.context.limits.outboundHighWaterBytes) {
       this.cutOffSlowConsumer();
       return;
     }
-    this.socket.send(this.channels.get(delivery.channel) ? delivery.annotated() : delivery.raw, { binary: false });
+    // Writes made while handling one batch of incoming frames leave in as few syscalls as
+    // possible: the socket is corked until the current operation has run to completion.
+    if (!this.corked) {
+      this.corked = true;
+      this.transport.cork();
+      process.nextTick(this.uncork);
+    }
+    // The pre-encoded frame goes straight to the TCP socket that ws itself writes to;
+    // ws's own writes (replies, pings, close) are synchronous too, so frames never interleave.
+    this.transport.write(this.channels.get(delivery.channel) ? delivery.annotated() : delivery.frame());
     this.context.metrics.messagesDelivered++;
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.transport.uncork();
+  };
 
   handleFrame(data: Buffer, isBinary: boolean): void {
     this.alive = true;

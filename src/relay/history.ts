@@ -28,6 +28,8 @@ export class RelayHistory {
   readonly epoch = randomBytes(6).toString('hex');
   private readonly channels = new Map<string, ChannelHistory>();
   private lastOffset = 0;
+  /** The channel last moved to the end of `channels`. */
+  private newest: string | undefined;
   /** Highest offset dropped with a whole channel's history (least recently published first). */
   private evictedUpTo = 0;
 
@@ -71,14 +73,19 @@ export class RelayHistory {
   private channel(name: string): ChannelHistory {
     let history = this.channels.get(name);
     if (history) {
-      // Most recently published channels are kept longest.
-      this.channels.delete(name);
-      this.channels.set(name, history);
+      // Most recently published channels are kept longest (re-inserting moves one to the end;
+      // skipped when it is there already, the common case of one busy channel).
+      if (this.newest !== name) {
+        this.channels.delete(name);
+        this.channels.set(name, history);
+        this.newest = name;
+      }
       return history;
     }
     // This channel may have had a history that was evicted: assume the worst.
     history = { entries: [], start: 0, forgottenUpTo: this.evictedUpTo };
     this.channels.set(name, history);
+    this.newest = name;
     if (this.channels.size > this.maxChannels) {
       const [oldestName, oldest] = this.channels.entries().next().value as [string, ChannelHistory];
       this.channels.delete(oldestName);

@@ -115,7 +115,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       socket.end(refusal.response);
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request));
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request, socket));
   });
   // Our clients learn the epoch before sending anything, so they know what to resend.
   wss.on('headers', (headers) => {
@@ -126,10 +126,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     else socket.destroy();
   });
 
-  const accept = (ws: WebSocket, request: IncomingMessage): void => {
+  const accept = (ws: WebSocket, request: IncomingMessage, transport: Socket): void => {
     const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
     const acks = String(request.headers[FEATURES_HEADER] ?? '').split(',').some((feature) => feature.trim() === 'ack');
-    const connection = new RelayConnection(nextId++, remote, ws, { broker, history, metrics, log, limits }, { acks });
+    const connection = new RelayConnection(nextId++, remote, ws, transport, { broker, history, metrics, log, limits }, { acks });
     connections.add(connection);
     sockets.set(connection, ws);
     metrics.connectionsTotal++;
