@@ -24,9 +24,22 @@ const panelOptions = {
   logLevel: 'warning',
 };
 
-/** The extension host side: `vscode` is provided by the host at run time. */
+/**
+ * The extension host side: `vscode` is provided by the host at run time. The engine
+ * (with the OpenAI SDK, most of the code) is a bundle of its own, dist/engine.js, that
+ * src/extension/load-engine.ts requires on the first question, so activation stays fast.
+ */
+const engineOnDemand = {
+  name: 'engine-on-demand',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/assistant$/ }, (args) =>
+      args.importer.endsWith('load-engine.ts') ? { path: './engine.js', external: true } : undefined,
+    );
+  },
+};
 const extensionOptions = {
-  entryPoints: { extension: 'src/extension/extension.ts' },
+  entryPoints: { extension: 'src/extension/extension.ts', engine: 'src/assistant/index.ts' },
+  plugins: [engineOnDemand],
   outdir: 'dist',
   bundle: true,
   platform: 'node',

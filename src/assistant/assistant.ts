@@ -5,8 +5,8 @@
  * network or tool failures.
  */
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
+import { newThreadId } from '../protocol';
 import { createWeatherTool, type WeatherConfig, type WeatherTool } from '../weather';
 import { ChatAdapter } from './chat-adapter';
 import { resolveAssistantConfig, type AssistantConfig, type ResolvedAssistantConfig } from './config';
@@ -25,10 +25,6 @@ export interface AskOptions {
   /** Continue this thread; a new one is started when omitted. */
   threadId?: string;
   signal?: AbortSignal;
-}
-
-export function newThreadId(): string {
-  return `thread_${randomBytes(12).toString('hex')}`;
 }
 
 export class WeatherAssistant extends EventEmitter<{ event: [AssistantEvent] }> {

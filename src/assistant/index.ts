@@ -1,5 +1,6 @@
 /** The assistant engine: `new WeatherAssistant({ model, weather }).ask(question)`. */
-export { WeatherAssistant, newThreadId, type AskOptions, type WeatherAssistantOptions } from './assistant';
+export { WeatherAssistant, type AskOptions, type WeatherAssistantOptions } from './assistant';
+export { newThreadId } from '../protocol';
 export { ChannelPublisher, type PayloadSink } from './channel-publisher';
 export {
   resolveAssistantConfig,

@@ -4,8 +4,9 @@
  * through the store) and the channel (through the connection). No `vscode` import.
  */
 import type { ActivityStore } from '../activity';
-import { ChannelPublisher, WeatherAssistant, newThreadId, type TurnResult } from '../assistant';
-import type { ChannelPayload } from '../protocol';
+import type { ChannelPublisher, TurnResult, WeatherAssistant } from '../assistant';
+import { newThreadId, type ChannelPayload } from '../protocol';
+import { loadEngine } from './load-engine';
 import type { ExtensionSettings } from './settings';
 
 export interface SessionOptions {
@@ -20,17 +21,24 @@ export class AssistantSession {
   private apiKey: string | undefined;
   private current = newThreadId();
   private running: AbortController | undefined;
-  private readonly publisher: ChannelPublisher;
+  private publisherInstance: ChannelPublisher | undefined;
+  /** Settles once the settings and key of the latest configure() are in place. */
+  private pending: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly options: SessionOptions) {
-    // Each payload goes to the channel and, the same object, to the panel: its id lets
-    // the store recognise the relay's echo instead of showing it twice.
-    this.publisher = new ChannelPublisher({
+  constructor(private readonly options: SessionOptions) {}
+
+  /**
+   * Each payload goes to the channel and, the same object, to the panel: its id lets the
+   * store recognise the relay's echo instead of showing it twice.
+   */
+  private get publisher(): ChannelPublisher {
+    this.publisherInstance ??= new (loadEngine().ChannelPublisher)({
       send: (payload) => {
         this.options.publish(payload);
         this.options.store.ingest(payload, 'local');
       },
     });
+    return this.publisherInstance;
   }
 
   get threadId(): string {
@@ -48,37 +56,47 @@ export class AssistantSession {
     this.assistant = undefined;
   }
 
+  /** A configure() is on its way (the key is being read): questions wait for it. */
+  waitFor(configuring: Promise<unknown>): void {
+    this.pending = configuring.catch(() => undefined);
+  }
+
   /** Runs one turn on the current thread. Resolves with the outcome; never throws. */
   async ask(question: string, signal?: AbortSignal): Promise<TurnResult> {
     const threadId = this.current;
     if (this.running) {
       return { threadId, status: 'failed', text: '', error: 'a question is already being answered; wait for it or cancel it' };
     }
-    let assistant: WeatherAssistant;
-    try {
-      assistant = this.engine();
-    } catch (error) {
-      const message = (error as Error).message;
-      this.options.store.startLocalTurn(threadId, question);
-      this.publisher.handle({ type: 'failed', threadId, message, cancelled: false });
-      return { threadId, status: 'failed', text: '', error: message };
-    }
+    // Taken at once, before any await, so two quick questions cannot both start.
     const controller = new AbortController();
+    this.running = controller;
     const abort = () => controller.abort();
     signal?.addEventListener('abort', abort, { once: true });
-    this.running = controller;
-    const onEvent = (event: Parameters<ChannelPublisher['handle']>[0]) => {
-      if (event.threadId !== threadId) return;
-      if (event.type === 'turn_started') this.options.store.startLocalTurn(threadId, event.question);
-      else this.publisher.handle(event);
-    };
-    assistant.on('event', onEvent);
     try {
-      const result = await assistant.ask(question, { threadId, signal: controller.signal });
-      this.options.log(result.status === 'completed' ? 'info' : 'warn', `turn on ${threadId} ${result.status}${result.error ? `: ${result.error}` : ''}`);
-      return result;
+      await this.pending;
+      let assistant: WeatherAssistant;
+      try {
+        assistant = this.engine();
+      } catch (error) {
+        const message = (error as Error).message;
+        this.options.store.startLocalTurn(threadId, question);
+        this.publisher.handle({ type: 'failed', threadId, message, cancelled: false });
+        return { threadId, status: 'failed', text: '', error: message };
+      }
+      const onEvent = (event: Parameters<ChannelPublisher['handle']>[0]) => {
+        if (event.threadId !== threadId) return;
+        if (event.type === 'turn_started') this.options.store.startLocalTurn(threadId, event.question);
+        else this.publisher.handle(event);
+      };
+      assistant.on('event', onEvent);
+      try {
+        const result = await assistant.ask(question, { threadId, signal: controller.signal });
+        this.options.log(result.status === 'completed' ? 'info' : 'warn', `turn on ${threadId} ${result.status}${result.error ? `: ${result.error}` : ''}`);
+        return result;
+      } finally {
+        assistant.off('event', onEvent);
+      }
     } finally {
-      assistant.off('event', onEvent);
       signal?.removeEventListener('abort', abort);
       this.running = undefined;
     }
@@ -101,7 +119,7 @@ export class AssistantSession {
     if (this.assistant) return this.assistant;
     const settings = this.settings;
     if (!settings) throw new Error('the extension has not finished starting');
-    this.assistant = new WeatherAssistant({
+    this.assistant = new (loadEngine().WeatherAssistant)({
       model: {
         api: settings.model.api,
         baseUrl: settings.model.baseUrl || undefined,

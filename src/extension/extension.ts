@@ -60,11 +60,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   });
   const statusBar = new ConnectionStatusBar(COMMANDS.showActivity);
 
-  const configureSession = async () => {
-    const key = await apiKeys.get();
-    hasApiKey = Boolean(key);
-    session.configure(settings, key);
-    view.refreshHeader();
+  const configureSession = (): Promise<void> => {
+    const configuring = (async () => {
+      const key = await apiKeys.get();
+      hasApiKey = Boolean(key);
+      session.configure(settings, key);
+      view.refreshHeader();
+    })();
+    session.waitFor(configuring);
+    return configuring;
   };
 
   connection.on('status', (status) => {
@@ -99,7 +103,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       }
     }),
   );
-  await configureSession();
+  // Reading the key is a round trip to the workbench: activation does not wait for it,
+  // a question asked meanwhile does.
+  void configureSession();
   void connection.apply(settings.server);
   statusBar.update(connection.status);
   teardown = () => connection.dispose();

@@ -4,7 +4,8 @@
  * reported in words and replaced by its default, never passed on.
  */
 import { channelNameProblem, relayUriProblem } from '../protocol';
-import { MODEL_APIS, type AssistantConfig, type ModelApi } from '../assistant';
+// The config module only: importing the engine here would load the OpenAI SDK at activation.
+import { MODEL_APIS, type AssistantConfig, type ModelApi } from '../assistant/config';
 import { WEATHER_PROVIDERS, type WeatherConfig, type WeatherProvider } from '../weather';
 
 export const SETTINGS_SECTION = 'weatherAssistant';

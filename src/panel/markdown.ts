@@ -92,6 +92,7 @@ export class IncrementalMarkdown {
     this.scan();
     if (this.safeSplit > this.stableEnd) {
       const block = this.stable.ownerDocument.createElement('div');
+      block.className = 'md-block';
       block.innerHTML = renderMarkdown(this.text.slice(this.stableEnd, this.safeSplit));
       this.stable.append(block);
       this.stableEnd = this.safeSplit;

@@ -16,6 +16,12 @@ import type {
   UnsubscribedMessage,
 } from './messages';
 
+/** A new thread id in the seed's style ("thread_" and 24 hex digits), from the platform's CSPRNG. */
+export function newThreadId(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(12));
+  return `thread_${Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+}
+
 /** Unix time in whole seconds, the seed's timestamp unit. */
 export function unixSeconds(now: number = Date.now()): number {
   return Math.floor(now / 1000);
