@@ -106,8 +106,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   // Reading the key is a round trip to the workbench: activation does not wait for it,
   // a question asked meanwhile does.
   void configureSession();
-  void connection.apply(settings.server);
-  statusBar.update(connection.status);
+  // Connecting (and perhaps starting the embedded relay) happens just after activation
+  // returns: nothing in it is needed to register the commands and the view.
+  statusBar.update({ view: 'connecting', uri: settings.server.uri, channel: settings.server.channel });
+  const connecting = setImmediate(() => void connection.apply(settings.server));
+  context.subscriptions.push({ dispose: () => clearImmediate(connecting) });
   teardown = () => connection.dispose();
   log.info(`activated in ${(performance.now() - started).toFixed(1)} ms`);
   return { connection, store, session };
