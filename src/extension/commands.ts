@@ -68,46 +68,46 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     return result;
   };
 
-  const setServerUri = async (preset?: unknown) => {
-    const current = config().get<string>('server.uri');
+  /** Asks for (or takes) a value, checks it with `problemOf`, and writes the setting. */
+  const setCheckedSetting = async (
+    key: string,
+    box: { title: string; prompt: string },
+    problemOf: (value: string) => string | undefined,
+    preset?: unknown,
+  ) => {
     const value =
       typeof preset === 'string'
         ? preset
         : await vscode.window.showInputBox({
-            title: 'Relay server URI',
-            value: current,
-            prompt: 'The WebSocket relay to publish to and listen on, e.g. ws://localhost:4000',
+            ...box,
+            value: config().get<string>(key),
             ignoreFocusOut: true,
-            validateInput: (text) => relayUriProblem(text.trim()),
+            validateInput: (text) => problemOf(text.trim()),
           });
     if (value === undefined) return;
-    const problem = relayUriProblem(value.trim());
+    const problem = problemOf(value.trim());
     if (problem) {
       void vscode.window.showErrorMessage(`Weather Assistant: ${problem}`);
       return;
     }
-    await config().update('server.uri', value.trim(), vscode.ConfigurationTarget.Global);
+    await config().update(key, value.trim(), vscode.ConfigurationTarget.Global);
   };
 
-  const setChannel = async (preset?: unknown) => {
-    const value =
-      typeof preset === 'string'
-        ? preset
-        : await vscode.window.showInputBox({
-            title: 'Relay channel',
-            value: config().get<string>('server.channel'),
-            prompt: 'Channel name: letters, digits and . _ : - (up to 128)',
-            ignoreFocusOut: true,
-            validateInput: (text) => channelNameProblem(text.trim()),
-          });
-    if (value === undefined) return;
-    const problem = channelNameProblem(value.trim());
-    if (problem) {
-      void vscode.window.showErrorMessage(`Weather Assistant: ${problem}`);
-      return;
-    }
-    await config().update('server.channel', value.trim(), vscode.ConfigurationTarget.Global);
-  };
+  const setServerUri = (preset?: unknown) =>
+    setCheckedSetting(
+      'server.uri',
+      { title: 'Relay server URI', prompt: 'The WebSocket relay to publish to and listen on, e.g. ws://localhost:4000' },
+      relayUriProblem,
+      preset,
+    );
+
+  const setChannel = (preset?: unknown) =>
+    setCheckedSetting(
+      'server.channel',
+      { title: 'Relay channel', prompt: 'Channel name: letters, digits and . _ : - (up to 128)' },
+      channelNameProblem,
+      preset,
+    );
 
   const setApiKey = async (preset?: unknown) => {
     const value =
