@@ -8,7 +8,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ChannelPayload, HostToPanel, ThreadView, ToolCard, TurnView } from '../protocol';
-import { RecentIds } from '../protocol';
+import { RecentIds } from '../collections/recent-ids';
+import { MAX_TURNS_PER_THREAD } from '../protocol';
 
 export interface ActivityStoreOptions {
   /** Threads kept; the oldest are dropped past this (default 50). */
@@ -49,7 +50,7 @@ export class ActivityStore extends EventEmitter<{ change: [HostToPanel] }> {
   constructor(options: ActivityStoreOptions = {}) {
     super();
     this.maxThreads = options.maxThreads ?? 50;
-    this.maxTurns = options.maxTurnsPerThread ?? 20;
+    this.maxTurns = options.maxTurnsPerThread ?? MAX_TURNS_PER_THREAD;
     this.maxAnswer = options.maxAnswerLength ?? 200_000;
     this.now = options.now ?? Date.now;
     this.seen = new RecentIds(20_000);

@@ -4,6 +4,8 @@
  * refused (is the relay running?)".
  */
 
+import { isRetryableUpgradeStatus } from '../protocol';
+
 export class RelayConnectionError extends Error {
   /** False when trying again cannot help (bad credentials, refused by policy). */
   readonly retryable: boolean;
@@ -56,7 +58,7 @@ export function describeConnectionError(error: unknown, uri: string): RelayConne
 /** The relay answered the upgrade with a plain HTTP status instead of switching protocols. */
 export function describeHttpRefusal(status: number, statusText: string | undefined, uri: string): RelayConnectionError {
   const what = `${status}${statusText ? ` ${statusText}` : ''}`;
-  if (status === 401 || status === 403) {
+  if (!isRetryableUpgradeStatus(status)) {
     return new RelayConnectionError(`relay at ${uri} refused the connection: HTTP ${what} (check the access token)`, {
       retryable: false,
     });

@@ -3,7 +3,8 @@
  * that offset belongs to, so that a re-subscribe asks only for what it missed; and the
  * ids it has seen, so that replays and publishers' resends are delivered once.
  */
-import { RecentIds, type ChannelPayload } from '../protocol';
+import { RecentIds } from '../collections/recent-ids';
+import type { ChannelPayload } from '../protocol';
 
 export class SubscriptionCursor {
   offset = 0;

@@ -11,6 +11,9 @@ import WebSocket from 'ws';
 import {
   channelMessage,
   channelNameProblem,
+  EPOCH_HEADER,
+  FEATURES_HEADER,
+  isRetryableCloseCode,
   relayUriProblem,
   subscribeMessage,
   unsubscribeMessage,
@@ -26,10 +29,6 @@ import { describeConnectionError, describeHttpRefusal, RelayConnectionError } fr
 import { DeliveryTracker } from './delivery-tracker';
 import { OfflineQueue } from './offline-queue';
 import { SubscriptionCursor } from './subscription-cursor';
-
-/** Request header asking our relay for receipts; response header carrying its epoch. */
-const FEATURES_HEADER = 'x-weather-relay-features';
-const EPOCH_HEADER = 'x-weather-relay-epoch';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'subscribed' | 'reconnecting' | 'closed';
 
@@ -577,9 +576,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
 
 function closeError(code: number, reason: string, uri: string): RelayConnectionError {
   const why = reason ? `: ${reason}` : '';
-  // 4500–4999: the relay says trying again will not help (bad auth, protocol violation).
-  const retryable = !(code >= 4500 && code <= 4999);
-  return new RelayConnectionError(`connection to ${uri} closed (code ${code}${why})`, { retryable });
+  return new RelayConnectionError(`connection to ${uri} closed (code ${code}${why})`, { retryable: isRetryableCloseCode(code) });
 }
 
 function closeGracefully(socket: WebSocket, timeoutMs: number): Promise<void> {

@@ -4,6 +4,7 @@
  * Batches from the host are applied at once; answer text is only re-rendered on the
  * next animation frame, once per frame however many deltas arrived.
  */
+import { MAX_TURNS_PER_THREAD } from '../protocol/panel';
 import type { HeaderView, HostToPanel, PanelToHost, ThreadView, ToolCard, TurnHeader } from '../protocol';
 import { clamp, el, formatDuration, icon, LIMITS } from './dom';
 import { IncrementalMarkdown } from './markdown';
@@ -178,7 +179,7 @@ export class PanelView {
       thread.root.append(root);
       // The store keeps a bounded number of turns: drop ours past the same bound.
       for (const index of thread.turns.keys()) {
-        if (thread.turns.size <= 20) break;
+        if (thread.turns.size <= MAX_TURNS_PER_THREAD) break;
         thread.turns.get(index)!.root.remove();
         thread.turns.delete(index);
       }

@@ -1,8 +1,7 @@
-/** The one protocol module: wire types, validation and builders shared by every part. */
-export * from './channel';
-export * from './messages';
-export * from './parse';
-export * from './builders';
-export * from './uri';
-export * from './activity';
-export * from './recent-ids';
+/**
+ * The one protocol module shared by every part. `wire/` is what travels over the relay
+ * (relay, client, engine, extension); `panel/` is what travels between the extension host
+ * and its webview (activity store, extension, panel).
+ */
+export * from './wire';
+export * from './panel';

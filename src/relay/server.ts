@@ -7,6 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { EPOCH_HEADER, FEATURES_HEADER, parseFeatures } from '../protocol';
 import { InMemoryBroker, type Broker } from './broker';
 import { RelayConnection } from './connection';
 import { RelayHistory } from './history';
@@ -128,7 +129,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
 
   const accept = (ws: WebSocket, request: IncomingMessage, transport: Socket): void => {
     const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
-    const acks = String(request.headers[FEATURES_HEADER] ?? '').split(',').some((feature) => feature.trim() === 'ack');
+    const acks = parseFeatures(request.headers[FEATURES_HEADER]).has('ack');
     const connection = new RelayConnection(nextId++, remote, ws, transport, { broker, history, metrics, log, limits }, { acks });
     connections.add(connection);
     sockets.set(connection, ws);
@@ -201,10 +202,6 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     close,
   };
 }
-
-/** Request header in which a client asks for extras; response headers that describe the relay. */
-export const FEATURES_HEADER = 'x-weather-relay-features';
-export const EPOCH_HEADER = 'x-weather-relay-epoch';
 
 interface Refusal {
   status: number;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PanelBatcher } from '../../src/activity';
-import { RecentIds } from '../../src/protocol';
+import { RecentIds } from '../../src/collections/recent-ids';
 import type { HeaderView, HostToPanel, TurnHeader } from '../../src/protocol';
 
 const header: HeaderView = { connection: 'connected', uri: 'ws://localhost:4000', channel: 'weather-update', hasApiKey: true, busy: false };

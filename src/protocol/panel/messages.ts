@@ -4,6 +4,9 @@
  * it and sends back user intents.
  */
 
+/** Turns the host keeps per thread, and so the most the panel ever shows. */
+export const MAX_TURNS_PER_THREAD = 20;
+
 export type TurnStatus = 'running' | 'completed' | 'error';
 export type ToolStatus = 'running' | 'executed' | 'failed';
 

@@ -119,22 +119,6 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Close codes the relay uses. 4000–4499: try again later; 4500–4999: do not retry. */
-export const CLOSE_CODES = {
-  /** The subscriber read too slowly; its outbound buffer passed the high-water mark. */
-  slowConsumer: 4001,
-  /** Too many messages per second from this connection. */
-  rateLimited: 4029,
-  /** The relay has as many connections as it allows. */
-  tooManyConnections: 4013,
-  /** The client broke the protocol badly enough that retrying the same way cannot help. */
-  protocolViolation: 4500,
-} as const;
-
-export function isRetryableCloseCode(code: number): boolean {
-  return !(code >= 4500 && code <= 4999);
-}
-
 export function isChannelMessage(message: WireMessage): message is ChannelMessage {
   return !isReservedType(message.type);
 }
