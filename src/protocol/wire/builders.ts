@@ -76,6 +76,16 @@ export function responseCompletedPayload(threadId: string, answer: string, optio
   return payload(answer, threadId, 'response', 'completed', options);
 }
 
+/**
+ * A passing state of a running turn (a retry wait, say): an empty answer delta carrying
+ * the `notice` extension, so seed clients append nothing and ours show the notice.
+ */
+export function turnNoticePayload(threadId: string, notice: string, options: EventOptions = {}): ChannelPayload {
+  const built = payload('', threadId, 'response', undefined, options);
+  built.notice = notice;
+  return built;
+}
+
 /** Ends a failed turn so that watchers stop waiting; `message` says what went wrong. */
 export function turnFailedPayload(threadId: string, message: string, options: EventOptions = {}): ChannelPayload {
   return payload(message, threadId, 'response', 'error', options);

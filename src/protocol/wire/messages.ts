@@ -30,6 +30,12 @@ export interface ChannelPayload {
   seq?: number;
   /** Extension: pairs a tool result with its start when several tools run at once. */
   tool_call_id?: string;
+  /**
+   * Extension: a passing state of the turn that is not part of the answer, in words (e.g.
+   * "Waiting 20 s to retry: the model server is rate limiting (HTTP 429)"). It rides on a
+   * response payload whose `message` is empty, so seed clients append nothing.
+   */
+  notice?: string;
   /** Extension: the relay's position of this message in the channel's history. */
   offset?: number;
   /** Other publishers may add fields of their own; they are passed through untouched. */

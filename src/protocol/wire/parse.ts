@@ -138,6 +138,7 @@ function validateChannelMessage(channel: string, payload: Json, data: Json): Par
     oneOf(payload, 'status', EVENT_STATUSES, channel, false) ??
     optionalString(payload, 'id', channel) ??
     optionalString(payload, 'tool_call_id', channel) ??
+    optionalString(payload, 'notice', channel) ??
     optionalCount(payload, 'seq', channel) ??
     optionalCount(payload, 'offset', channel);
   return fieldProblem ?? ok('channel', data);
