@@ -32,10 +32,10 @@ for (const api of APIS) {
         await nextAssistantEvent(h.assistant, (e) => e.type === 'delta');
       })();
       const turn = h.assistant.ask('Weather?', { signal: controller.signal });
-      await within(5_000, secondDelta, 'the first two deltas');
+      await within(secondDelta, 5_000, 'the first two deltas');
       const abortedAt = Date.now();
       controller.abort();
-      const result = await within(PROMPT_MS, turn, 'the cancelled turn');
+      const result = await within(turn, PROMPT_MS, 'the cancelled turn');
       assert.ok(Date.now() - abortedAt < PROMPT_MS);
       assertCancelled(result, h.events);
       const deltas = h.of('delta');
@@ -54,10 +54,10 @@ for (const api of APIS) {
       h.fake.enqueue(interruptedReply(LONG_ANSWER, 'stall', { afterDeltas: 3 }));
       const controller = new AbortController();
       const turn = h.assistant.ask('Weather?', { signal: controller.signal });
-      await within(5_000, waitUntil(() => h.of('delta').length === 3, 5_000, 'three deltas'));
+      await within(waitUntil(() => h.of('delta').length === 3, 5_000, 'three deltas'), 5_000);
       await delay(100); // well into the stall
       controller.abort();
-      const result = await within(PROMPT_MS, turn, 'the cancelled turn');
+      const result = await within(turn, PROMPT_MS, 'the cancelled turn');
       assertCancelled(result, h.events);
       assert.equal(h.of('delta').length, 3);
     });
@@ -69,12 +69,12 @@ for (const api of APIS) {
       const controller = new AbortController();
       const started = nextAssistantEvent(h.assistant, (e) => e.type === 'tool_started');
       const turn = h.assistant.ask('Weather in Makati?', { signal: controller.signal });
-      await within(5_000, started, 'tool_started');
-      await within(2_000, waitUntil(() => h.weather.requests.length > 0, 2_000, 'the weather request'));
+      await within(started, 5_000, 'tool_started');
+      await within(waitUntil(() => h.weather.requests.length > 0, 2_000, 'the weather request'), 2_000);
       await delay(50);
       const abortedAt = Date.now();
       controller.abort();
-      const result = await within(PROMPT_MS, turn, 'the cancelled turn');
+      const result = await within(turn, PROMPT_MS, 'the cancelled turn');
       assert.ok(Date.now() - abortedAt < PROMPT_MS);
       assertCancelled(result, h.events);
       assert.equal(h.of('tool_executed').length, 0, 'a cancelled tool reports no result');
@@ -86,7 +86,7 @@ for (const api of APIS) {
       const h = await harness(t, api);
       const controller = new AbortController();
       controller.abort();
-      const result = await within(PROMPT_MS, h.assistant.ask('Weather?', { signal: controller.signal }));
+      const result = await within(h.assistant.ask('Weather?', { signal: controller.signal }), PROMPT_MS);
       assertCancelled(result, h.events);
       assert.equal(h.fake.requests.length, 0);
     });
@@ -97,7 +97,7 @@ for (const api of APIS) {
       const controller = new AbortController();
       // Abort as soon as the tool result is reported: the follow-up round has started or is about to.
       h.assistant.on('event', (e) => e.type === 'tool_executed' && controller.abort());
-      const result = await within(PROMPT_MS + 1_000, h.assistant.ask('Weather?', { signal: controller.signal }));
+      const result = await within(h.assistant.ask('Weather?', { signal: controller.signal }), PROMPT_MS + 1_000);
       assertCancelled(result, h.events);
       assert.equal(h.of('completed').length, 0);
     });
@@ -107,10 +107,10 @@ for (const api of APIS) {
       h.fake.enqueue(textReply(LONG_ANSWER, { delayMs: 100 }), textReply('Fine.'));
       const controller = new AbortController();
       const turn = h.assistant.ask('First?', { signal: controller.signal, threadId: 'thread_a' });
-      await within(5_000, nextAssistantEvent(h.assistant, (e) => e.type === 'delta'));
+      await within(nextAssistantEvent(h.assistant, (e) => e.type === 'delta'), 5_000);
       controller.abort();
-      assert.equal((await within(PROMPT_MS, turn)).status, 'cancelled');
-      const second = await within(5_000, h.assistant.ask('Second?', { threadId: 'thread_b' }));
+      assert.equal((await within(turn, PROMPT_MS)).status, 'cancelled');
+      const second = await within(h.assistant.ask('Second?', { threadId: 'thread_b' }), 5_000);
       assert.equal(second.status, 'completed', second.error);
       assert.equal(second.text, 'Fine.');
     });

@@ -220,10 +220,7 @@ describe('CLI end to end on loopback', SUITE_TIMEOUT, () => {
     ));
     // Wait until the CLI has found the relay down (its one warning), has run the tool and
     // is streaming the answer: the tool events and the first deltas are queued by now.
-    await within(
-      10_000,
-      waitUntil(() => /warning/.test(run.stderr()) && fake.requests.length >= 2 && run.stdout().length > 0, 10_000, 'the CLI to warn, run the tool and stream'),
-    );
+    await within(waitUntil(() => /warning/.test(run.stderr()) && fake.requests.length >= 2 && run.stdout().length > 0, 10_000, 'the CLI to warn, run the tool and stream'), 10_000, );
     assert.equal(run.child.exitCode, null, 'still running');
     assert.equal(peer.frames.length, 1, 'nothing delivered while the relay was down');
 
@@ -261,9 +258,9 @@ describe('CLI end to end on loopback', SUITE_TIMEOUT, () => {
     const { relay, peer } = await relayWithSubscriber(t);
     fake.enqueue(textReply(ANSWER, { delayMs: 100 }));
     const run = track(t, runCli(['ask', QUESTION, '--server', relay.url, ...modelArgs()], { env: { OPENAI_API_KEY: 'test' } }));
-    await within(10_000, waitUntil(() => run.stdout().length > 0, 10_000, 'the first words on stdout'));
+    await within(waitUntil(() => run.stdout().length > 0, 10_000, 'the first words on stdout'), 10_000);
     run.child.kill('SIGINT');
-    const code = await within(3_000, run.exit, 'the interrupted CLI');
+    const code = await within(run.exit, 3_000, 'the interrupted CLI');
     assert.equal(code, 130, run.stderr());
     assert.match(run.stderr(), /^weather-assistant: cancelled\n$/);
     await peer.until(() => peer.messages.some((m) => m.payload?.status === 'error'), 3_000, 'the error payload');

@@ -17,9 +17,9 @@ async function twoTurns(h: Awaited<ReturnType<typeof harness>>, thread = 'thread
     textReply('It is 31.2 °C in Makati.'),
     textReply('Tomorrow looks similar.'),
   );
-  const first = await within(5_000, h.assistant.ask("What's the weather in Makati?", { threadId: thread }));
+  const first = await within(h.assistant.ask("What's the weather in Makati?", { threadId: thread }), 5_000);
   assert.equal(first.status, 'completed', first.error);
-  const second = await within(5_000, h.assistant.ask('And tomorrow?', { threadId: thread }));
+  const second = await within(h.assistant.ask('And tomorrow?', { threadId: thread }), 5_000);
   assert.equal(second.status, 'completed', second.error);
   assert.equal(second.text, 'Tomorrow looks similar.');
   for (const request of h.fake.requests) assert.equal(request.rejected, undefined, request.rejected);
@@ -49,9 +49,9 @@ describe('conversation per thread: Responses', SUITE_TIMEOUT, () => {
   test('server state: another thread starts without previous_response_id', async (t) => {
     const h = await harness(t, 'responses', { model: { conversationState: 'server' } });
     h.fake.enqueue(textReply('One.'), textReply('Two.'), textReply('Three.'));
-    await within(5_000, h.assistant.ask('First on A', { threadId: 'thread_a' }));
-    await within(5_000, h.assistant.ask('First on B', { threadId: 'thread_b' }));
-    await within(5_000, h.assistant.ask('Second on A', { threadId: 'thread_a' }));
+    await within(h.assistant.ask('First on A', { threadId: 'thread_a' }), 5_000);
+    await within(h.assistant.ask('First on B', { threadId: 'thread_b' }), 5_000);
+    await within(h.assistant.ask('Second on A', { threadId: 'thread_a' }), 5_000);
     const bodies = [0, 1, 2].map((i) => bodyOf(h.fake, i));
     assert.equal(bodies[0].previous_response_id, undefined);
     assert.equal(bodies[1].previous_response_id, undefined, 'thread B does not continue thread A');
@@ -97,9 +97,9 @@ describe('conversation per thread: Responses', SUITE_TIMEOUT, () => {
     for (const conversationState of ['server', 'client'] as const) {
       const h = await harness(t, 'responses', { model: { conversationState } });
       h.fake.enqueue(textReply('One.'), textReply('Two.'));
-      await within(5_000, h.assistant.ask('First', { threadId: 'thread_f' }));
+      await within(h.assistant.ask('First', { threadId: 'thread_f' }), 5_000);
       h.assistant.forget('thread_f');
-      await within(5_000, h.assistant.ask('Again', { threadId: 'thread_f' }));
+      await within(h.assistant.ask('Again', { threadId: 'thread_f' }), 5_000);
       const body = bodyOf(h.fake, 1);
       assert.equal(body.previous_response_id, undefined, conversationState);
       assert.deepEqual(body.input, [{ role: 'user', content: 'Again' }], conversationState);
@@ -128,10 +128,10 @@ describe('conversation per thread: Chat Completions', SUITE_TIMEOUT, () => {
   test('threads are separate, and forget(thread) starts afresh', async (t) => {
     const h = await harness(t, 'chat');
     h.fake.enqueue(textReply('One.'), textReply('Two.'), textReply('Three.'));
-    await within(5_000, h.assistant.ask('On A', { threadId: 'thread_a' }));
-    await within(5_000, h.assistant.ask('On B', { threadId: 'thread_b' }));
+    await within(h.assistant.ask('On A', { threadId: 'thread_a' }), 5_000);
+    await within(h.assistant.ask('On B', { threadId: 'thread_b' }), 5_000);
     h.assistant.forget('thread_a');
-    await within(5_000, h.assistant.ask('A again', { threadId: 'thread_a' }));
+    await within(h.assistant.ask('A again', { threadId: 'thread_a' }), 5_000);
     assert.deepEqual(bodyOf(h.fake, 1).messages.map((m: any) => m.role), ['system', 'user']);
     assert.deepEqual(bodyOf(h.fake, 2).messages.map((m: any) => [m.role, m.content]).slice(1), [['user', 'A again']]);
   });
@@ -154,18 +154,18 @@ const BREAKS = {
     const controller = new AbortController();
     const abortOnTool = (e: { type: string }) => e.type === 'tool_started' && setTimeout(() => controller.abort(), 30);
     h.assistant.on('event', abortOnTool);
-    const result = await within(3_000, h.assistant.ask('Makati?', { threadId: 'thread_r', signal: controller.signal }));
+    const result = await within(h.assistant.ask('Makati?', { threadId: 'thread_r', signal: controller.signal }), 3_000);
     h.assistant.off('event', abortOnTool);
     h.weather.setMode('normal');
     return result.status;
   },
   'stopped at the tool-round cap': async (h: Awaited<ReturnType<typeof harness>>) => {
     h.fake.enqueue(toolCallReply('get_weather', { location: 'Makati' }), toolCallReply('get_weather', { location: 'Tokyo' }));
-    return (await within(3_000, h.assistant.ask('Makati?', { threadId: 'thread_r' }))).status;
+    return (await within(h.assistant.ask('Makati?', { threadId: 'thread_r' }), 3_000)).status;
   },
   'failed in the tool follow-up': async (h: Awaited<ReturnType<typeof harness>>) => {
     h.fake.enqueue(toolCallReply('get_weather', { location: 'Makati' }), interruptedReply('In Makati', 'error', { afterDeltas: 1 }));
-    return (await within(3_000, h.assistant.ask('Makati?', { threadId: 'thread_r' }))).status;
+    return (await within(h.assistant.ask('Makati?', { threadId: 'thread_r' }), 3_000)).status;
   },
 };
 
@@ -175,7 +175,7 @@ describe('a turn that stops part-way does not break its thread', SUITE_TIMEOUT, 
       test(`${variant.name}: ${what}, then the next question works and carries the last completed turn`, async (t) => {
         const h = await harness(t, variant.api, { model: { ...variant.model, maxToolRounds: 2 }, fake: variant.fake });
         h.fake.enqueue(textReply('One.'));
-        assert.equal((await within(5_000, h.assistant.ask('First', { threadId: 'thread_r' }))).status, 'completed');
+        assert.equal((await within(h.assistant.ask('First', { threadId: 'thread_r' }), 5_000)).status, 'completed');
         const firstResponseId = h.fake.requests[0].responseId;
 
         const status = await breakTurn(h);
@@ -183,7 +183,7 @@ describe('a turn that stops part-way does not break its thread', SUITE_TIMEOUT, 
 
         const before = h.fake.requests.length;
         h.fake.enqueue(textReply('Three.'));
-        const third = await within(5_000, h.assistant.ask('Third', { threadId: 'thread_r' }));
+        const third = await within(h.assistant.ask('Third', { threadId: 'thread_r' }), 5_000);
         assert.equal(third.status, 'completed', third.error);
         assert.equal(third.text, 'Three.');
         assert.equal(h.fake.requests.length, before + 1);

@@ -27,7 +27,7 @@ for (const api of APIS) {
       const h = await harness(t, api);
       const text = 'It is thirty one degrees in Makati today.';
       h.fake.enqueue(interruptedReply(text, 'error', { afterDeltas: 3, message: 'The engine overheated.' }));
-      const result = await within(5_000, h.assistant.ask('Weather?'));
+      const result = await within(h.assistant.ask('Weather?'), 5_000);
       const message = assertFailed(result, h.events, /mid-stream.*The engine overheated\./);
       assert.equal(result.text, splitIntoDeltas(text).slice(0, 3).join(''), 'the three deltas that did arrive');
       assert.equal(h.of('delta').length, 3);
@@ -37,7 +37,7 @@ for (const api of APIS) {
     test('connection cut mid-stream: failed, not hung', async (t) => {
       const h = await harness(t, api);
       h.fake.enqueue(interruptedReply('It is thirty one degrees in Makati today.', 'cut', { afterDeltas: 2 }));
-      const result = await within(5_000, h.assistant.ask('Weather?'));
+      const result = await within(h.assistant.ask('Weather?'), 5_000);
       assertFailed(result, h.events, /^the model server at http:\/\/127\.0\.0\.1:\d+\/v1 dropped the connection mid-stream/);
       assert.equal(h.of('delta').length, 2);
     });
@@ -46,7 +46,7 @@ for (const api of APIS) {
       test('response.failed mid-stream: failed with the server’s reason', async (t) => {
         const h = await harness(t, api);
         h.fake.enqueue(interruptedReply('It is thirty one degrees.', 'failed', { afterDeltas: 1, message: 'Model crashed.' }));
-        const result = await within(5_000, h.assistant.ask('Weather?'));
+        const result = await within(h.assistant.ask('Weather?'), 5_000);
         assertFailed(result, h.events, /failed to answer \(server_error\): Model crashed\./);
       });
     }
@@ -57,7 +57,7 @@ for (const api of APIS) {
         toolCallReply('get_weather', { location: 'Makati' }, { callId: 'call_1' }),
         interruptedReply('In Makati it is hot.', 'error', { afterDeltas: 1 }),
       );
-      const result = await within(5_000, h.assistant.ask('Weather?'));
+      const result = await within(h.assistant.ask('Weather?'), 5_000);
       assertFailed(result, h.events, /mid-stream/);
       assert.equal(h.of('tool_started').length, 1);
       assert.equal(h.of('tool_executed').length, 1);
@@ -66,7 +66,7 @@ for (const api of APIS) {
     test('429 with retry-after, then success: retry-after is honoured and the turn completes', async (t) => {
       const h = await harness(t, api, { model: { maxRetries: 1 } });
       h.fake.enqueue(rateLimited(1), textReply('Sunny.'));
-      const result = await within(8_000, h.assistant.ask('Weather?'));
+      const result = await within(h.assistant.ask('Weather?'), 8_000);
       assert.equal(result.status, 'completed', result.error);
       assert.equal(result.text, 'Sunny.');
       assert.equal(h.fake.requests.length, 2);
@@ -79,7 +79,7 @@ for (const api of APIS) {
     test('429 beyond maxRetries: a clear "rate limited" message', async (t) => {
       const h = await harness(t, api, { model: { maxRetries: 1 } });
       h.fake.enqueue(rateLimited(0.05), rateLimited(0.05), textReply('never sent'));
-      const result = await within(5_000, h.assistant.ask('Weather?'));
+      const result = await within(h.assistant.ask('Weather?'), 5_000);
       assertFailed(result, h.events, /^rate limited by http:\/\/127\.0\.0\.1:\d+\/v1 \(429\), still after 1 retry: Rate limit reached/);
       assert.equal(h.fake.requests.length, 2, 'the first try and one retry');
       assert.equal(h.fake.pending(), 1);
@@ -88,14 +88,14 @@ for (const api of APIS) {
     test('429 with maxRetries 0: no retry at all', async (t) => {
       const h = await harness(t, api, { model: { maxRetries: 0 } });
       h.fake.enqueue(rateLimited(0.05));
-      const result = await within(5_000, h.assistant.ask('Weather?'));
+      const result = await within(h.assistant.ask('Weather?'), 5_000);
       assertFailed(result, h.events, /rate limited.*after 0 retries/);
       assert.equal(h.fake.requests.length, 1);
     });
 
     test('401 from a server that checks the key: the message says the API key was rejected', async (t) => {
       const h = await harness(t, api, { fake: { apiKey: 'sk-the-right-key-1234' }, model: { apiKey: 'sk-wrong-key-5678' } });
-      const result = await within(5_000, h.assistant.ask('Weather?'));
+      const result = await within(h.assistant.ask('Weather?'), 5_000);
       const message = assertFailed(result, h.events, /rejected the API key \(401\)/);
       assert.match(message, /Incorrect API key provided/);
       assert.doesNotMatch(message, /sk-wrong-key-5678/, 'the key itself is never echoed in full');
@@ -105,7 +105,7 @@ for (const api of APIS) {
     test('401 scripted (unauthorized scenario) even with retries allowed: one request, clear message', async (t) => {
       const h = await harness(t, api, { model: { maxRetries: 2 } });
       h.fake.enqueue(unauthorized('sk-abcdefghijklmnop'));
-      const result = await within(5_000, h.assistant.ask('Weather?'));
+      const result = await within(h.assistant.ask('Weather?'), 5_000);
       assertFailed(result, h.events, /rejected the API key/);
       assert.equal(h.fake.requests.length, 1);
     });
@@ -113,14 +113,14 @@ for (const api of APIS) {
     test('404 for the model: the message names the model', async (t) => {
       const h = await harness(t, api, { model: { model: 'gpt-nonexistent-9' } });
       h.fake.enqueue(modelNotFound('gpt-nonexistent-9'));
-      const result = await within(5_000, h.assistant.ask('Weather?'));
+      const result = await within(h.assistant.ask('Weather?'), 5_000);
       assertFailed(result, h.events, /^model "gpt-nonexistent-9" was not found at http:\/\/127\.0\.0\.1:\d+\/v1 \(404\)/);
     });
 
     test('another HTTP error (400): status and the server’s words', async (t) => {
       const h = await harness(t, api);
       h.fake.enqueue(httpError(400, { message: 'Invalid value for temperature.', type: 'invalid_request_error', param: 'temperature', code: null }));
-      const result = await within(5_000, h.assistant.ask('Weather?'));
+      const result = await within(h.assistant.ask('Weather?'), 5_000);
       assertFailed(result, h.events, /answered 400: Invalid value for temperature\./);
     });
 
@@ -130,7 +130,7 @@ for (const api of APIS) {
       const assistant = h.makeAssistant({ baseUrl: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
       const events: AssistantEvent[] = [];
       assistant.on('event', (e) => events.push(e));
-      const result = await within(5_000, assistant.ask('Weather?'));
+      const result = await within(assistant.ask('Weather?'), 5_000);
       assertFailed(result, events, new RegExp(`^cannot reach the model server at http://127\\.0\\.0\\.1:${port}/v1: connection refused`));
     });
 
@@ -140,7 +140,7 @@ for (const api of APIS) {
       const assistant = h.makeAssistant({ baseUrl: `http://127.0.0.1:${port}/v1`, maxRetries: 1 });
       const events: AssistantEvent[] = [];
       assistant.on('event', (e) => events.push(e));
-      const result = await within(5_000, assistant.ask('Weather?'));
+      const result = await within(assistant.ask('Weather?'), 5_000);
       assertFailed(result, events, /cannot reach the model server.*connection refused/);
     });
 
@@ -149,7 +149,7 @@ for (const api of APIS) {
         model: { maxToolRounds: 3 },
         fake: { fallback: () => toolCallReply('get_weather', { location: 'Makati' }) },
       });
-      const result = await within(8_000, h.assistant.ask('Weather forever?'));
+      const result = await within(h.assistant.ask('Weather forever?'), 8_000);
       assertFailed(result, h.events, /still calling tools after 3 rounds/);
       assert.equal(h.fake.requests.length, 3, 'exactly maxToolRounds model requests');
       assert.ok(h.fake.requests.every((r) => r.rejected === undefined), 'every follow-up was well formed');
@@ -160,7 +160,7 @@ for (const api of APIS) {
     test('maxToolRounds 1: a single tool call already exceeds it', async (t) => {
       const h = await harness(t, api, { model: { maxToolRounds: 1 } });
       h.fake.enqueue(toolCallReply('get_weather', { location: 'Makati' }));
-      const result = await within(5_000, h.assistant.ask('Weather?'));
+      const result = await within(h.assistant.ask('Weather?'), 5_000);
       assertFailed(result, h.events, /after 1 rounds?/);
       assert.equal(h.fake.requests.length, 1);
     });
@@ -188,7 +188,7 @@ for (const api of APIS) {
       const assistant = h.makeAssistant({ baseUrl: `http://127.0.0.1:${port}/v1` });
       const events: AssistantEvent[] = [];
       assistant.on('event', (e) => events.push(e));
-      const result = await within(5_000, assistant.ask('Weather?'));
+      const result = await within(assistant.ask('Weather?'), 5_000);
       assertFailed(result, events, /malformed stream/);
     });
 
@@ -212,13 +212,13 @@ for (const api of APIS) {
       const assistant = h.makeAssistant({ baseUrl: `http://127.0.0.1:${port}/v1` });
       const events: AssistantEvent[] = [];
       assistant.on('event', (e) => events.push(e));
-      const result = await within(5_000, assistant.ask('Weather?'));
+      const result = await within(assistant.ask('Weather?'), 5_000);
       assertFailed(result, events, /ended before/);
     });
 
     test('an empty question fails at once without a request', async (t) => {
       const h = await harness(t, api);
-      const result = await within(2_000, h.assistant.ask('   '));
+      const result = await within(h.assistant.ask('   '), 2_000);
       assertFailed(result, h.events, /question is empty/);
       assert.equal(h.fake.requests.length, 0);
     });
@@ -244,7 +244,7 @@ describe('settings', SUITE_TIMEOUT, () => {
           assert.equal(assistant.config.isOpenAI, true);
           const events: AssistantEvent[] = [];
           assistant.on('event', (e) => events.push(e));
-          const result = await within(2_000, assistant.ask("What's the weather in Makati?", { threadId: 'thread_nokey' }));
+          const result = await within(assistant.ask("What's the weather in Makati?", { threadId: 'thread_nokey' }), 2_000);
           assertFailed(result, events, /^no API key for https:\/\/api\.openai\.com\/v1: set OPENAI_API_KEY/);
           assert.deepEqual(events.map((e) => e.type), ['turn_started', 'failed']);
           assert.equal(result.threadId, 'thread_nokey');

@@ -13,6 +13,9 @@ import type { WeatherConfig } from '../../src/weather';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from '../fakes/openai-server';
 import { startFakeWeatherServer, type FakeWeatherServer } from '../fakes/weather-server';
 
+/** Shared with every suite: see test/support/wait.ts. */
+export { within } from '../support/wait';
+
 export const APIS = ['responses', 'chat'] as const;
 export type Api = (typeof APIS)[number];
 
@@ -89,19 +92,6 @@ export function assertFailed(result: TurnResult, events: AssistantEvent[], patte
   // A clear sentence, not a stack trace or an SDK class name.
   assert.doesNotMatch(failed.message, /\n\s+at |APIError|undefined/);
   return failed.message;
-}
-
-/** Rejects if `promise` takes longer than `ms`: every await on the engine is bounded. */
-export async function within<T>(ms: number, promise: Promise<T>, what = 'operation'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Resolves on the first event that passes `filter`. */

@@ -50,7 +50,7 @@ for (const api of APIS) {
       const answer = 'It is 31.2 °C in Makati, partly cloudy.';
       h.fake.enqueue(toolCallReply('get_weather', { location: 'Makati' }), textReply(answer));
       const from = seconds();
-      const result = await within(5_000, h.assistant.ask("What's the weather in Makati?", { threadId: 'thread_pub' }));
+      const result = await within(h.assistant.ask("What's the weather in Makati?", { threadId: 'thread_pub' }), 5_000);
       assert.equal(result.status, 'completed', result.error);
 
       const triples = checkCommon(sent, 'thread_pub', from, seconds());
@@ -81,7 +81,7 @@ for (const api of APIS) {
         ]),
         textReply('Done.'),
       );
-      await within(5_000, h.assistant.ask('Makati and London?', { threadId: 'thread_two' }));
+      await within(h.assistant.ask('Makati and London?', { threadId: 'thread_two' }), 5_000);
       const triples = checkCommon(sent, 'thread_two', 0, seconds());
       assert.deepEqual(triples.slice(0, 2), [
         ['started', 'tool', 'Executing weather check for Makati'],
@@ -97,7 +97,7 @@ for (const api of APIS) {
       const { publisher, sent } = recordingPublisher();
       h.assistant.on('event', (event) => publisher.handle(event));
       h.fake.enqueue(interruptedReply('Partial answer here.', 'error', { afterDeltas: 2, message: 'Overloaded.' }));
-      const result = await within(5_000, h.assistant.ask('Weather?', { threadId: 'thread_err' }));
+      const result = await within(h.assistant.ask('Weather?', { threadId: 'thread_err' }), 5_000);
       assert.equal(result.status, 'failed');
       const triples = checkCommon(sent, 'thread_err', 0, seconds());
       assert.equal(triples.length, 3);
@@ -113,9 +113,9 @@ for (const api of APIS) {
       h.fake.enqueue(textReply('A long answer that streams slowly, word by word, for a while.', { delayMs: 80 }));
       const controller = new AbortController();
       const turn = h.assistant.ask('Weather?', { threadId: 'thread_cancel', signal: controller.signal });
-      await within(5_000, nextAssistantEvent(h.assistant, (e) => e.type === 'delta'));
+      await within(nextAssistantEvent(h.assistant, (e) => e.type === 'delta'), 5_000);
       controller.abort();
-      assert.equal((await within(2_000, turn)).status, 'cancelled');
+      assert.equal((await within(turn, 2_000)).status, 'cancelled');
       const last = sent.at(-1)!;
       assert.deepEqual([last.status, last.type, last.message], ['error', 'response', 'The request was cancelled.']);
       checkCommon(sent, 'thread_cancel', 0, seconds());

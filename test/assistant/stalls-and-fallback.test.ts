@@ -17,7 +17,7 @@ for (const api of APIS) {
       const h = await harness(t, api, { model: { timeoutMs: 300 } });
       h.fake.enqueue(interruptedReply('It is warm in Makati today.', 'stall', { afterDeltas: 2 }));
       // The fake drops the stalled stream when it closes (after this test), which ends the turn either way.
-      const result = await within(1_500, h.assistant.ask('Weather?'), 'the stalled turn');
+      const result = await within(h.assistant.ask('Weather?'), 1_500, 'the stalled turn');
       assert.equal(result.status, 'failed');
       assert.match(result.error ?? '', /0\.3 s/);
     },
@@ -32,8 +32,8 @@ test(
   async (t) => {
     const h = await harness(t, 'responses', { model: { conversationState: 'server' }, fake: { stateless: true } });
     h.fake.enqueue(textReply('One.'), textReply('Two.'));
-    assert.equal((await within(5_000, h.assistant.ask('First', { threadId: 'thread_s' }))).status, 'completed');
-    const second = await within(5_000, h.assistant.ask('Second', { threadId: 'thread_s' }));
+    assert.equal((await within(h.assistant.ask('First', { threadId: 'thread_s' }), 5_000)).status, 'completed');
+    const second = await within(h.assistant.ask('Second', { threadId: 'thread_s' }), 5_000);
     assert.equal(second.status, 'completed', second.error);
     const last = h.fake.requests.at(-1)!.body as any;
     assert.equal(last.previous_response_id, undefined);

@@ -17,7 +17,7 @@ for (const api of APIS) {
       const answer = 'Hello! Ask me about the weather anywhere, e.g. “Makati” — I’ll check it. 🌦';
       h.fake.enqueue(textReply(answer));
 
-      const result = await within(5_000, h.assistant.ask('  Hi there  ', { threadId: 'thread_text' }));
+      const result = await within(h.assistant.ask('  Hi there  ', { threadId: 'thread_text' }), 5_000);
 
       assert.deepEqual(result, { threadId: 'thread_text', status: 'completed', text: answer });
       assert.deepEqual(shape(h.events), ['turn_started', 'delta*', 'completed']);
@@ -53,7 +53,7 @@ for (const api of APIS) {
       const h = await harness(t, api);
       const answer = 'Température à Makati : 31 °C — ensoleillé ☀️';
       h.fake.enqueue(textReply(answer, { fragment: true }));
-      const result = await within(5_000, h.assistant.ask('Météo ?'));
+      const result = await within(h.assistant.ask('Météo ?'), 5_000);
       assert.equal(result.status, 'completed');
       assert.equal(result.text, answer);
       assert.deepEqual(h.of('delta').map((d) => d.text), splitIntoDeltas(answer));
@@ -64,7 +64,7 @@ for (const api of APIS) {
       const answer = 'In Makati it is 31.2 °C (feels like 37.4 °C), partly cloudy.';
       h.fake.enqueue(toolCallReply('get_weather', { location: 'Makati' }, { callId: 'call_makati_1' }), textReply(answer));
 
-      const result = await within(5_000, h.assistant.ask("What's the weather in Makati?", { threadId: 'thread_tool' }));
+      const result = await within(h.assistant.ask("What's the weather in Makati?", { threadId: 'thread_tool' }), 5_000);
 
       assert.equal(result.status, 'completed', result.error);
       assert.equal(result.text, answer);
@@ -112,7 +112,7 @@ for (const api of APIS) {
         toolCallReply('get_weather', { location: 'Makati' }, { callId: 'call_pre', text: 'Let me check. ' }),
         textReply('It is 31.2 °C.'),
       );
-      const result = await within(5_000, h.assistant.ask('Makati?'));
+      const result = await within(h.assistant.ask('Makati?'), 5_000);
       assert.equal(result.status, 'completed', result.error);
       assert.equal(result.text, 'Let me check. It is 31.2 °C.');
       assert.deepEqual(shape(h.events), ['turn_started', 'delta*', 'tool_started', 'tool_executed', 'delta*', 'completed']);
@@ -129,7 +129,7 @@ for (const api of APIS) {
         textReply('Makati is warmer than Tokyo.'),
       );
 
-      const result = await within(5_000, h.assistant.ask('Compare Makati and Tokyo'));
+      const result = await within(h.assistant.ask('Compare Makati and Tokyo'), 5_000);
 
       assert.equal(result.status, 'completed', result.error);
       assert.equal(result.text, 'Makati is warmer than Tokyo.');
@@ -166,7 +166,7 @@ for (const api of APIS) {
         ]),
         textReply('Sorry, I could not find that place.'),
       );
-      const result = await within(5_000, h.assistant.ask('Weather in Atlantis?'));
+      const result = await within(h.assistant.ask('Weather in Atlantis?'), 5_000);
       assert.equal(result.status, 'completed', result.error);
 
       const outputs = new Map(toolOutputsOf(h.fake.requests[1]).map((o) => [o.callId, JSON.parse(o.output)]));

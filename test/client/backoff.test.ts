@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BACKOFF_DEFAULTS, backoffDelay } from '../../src/client';
-
-/** Deterministic PRNG (mulberry32) so the "random" cases are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/random';
 
 test('defaults are 500 ms initial, 30 s cap, factor 2, 50 ms floor', () => {
   assert.deepEqual(BACKOFF_DEFAULTS, { initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, minDelayMs: 50 });
@@ -41,7 +30,7 @@ test('random = 0 gives the floor (minDelayMs), never 0 by default: no busy loop'
 });
 
 test('full jitter: every delay is an integer in [minDelayMs, min(maxDelayMs, initial × factor^attempt))', () => {
-  const random = seeded(42);
+  const random = seededRandom(42);
   const options = { initialDelayMs: 20, maxDelayMs: 200, minDelayMs: 5 };
   for (let attempt = 0; attempt <= 100; attempt++) {
     const ceiling = Math.min(200, 20 * 2 ** attempt);
@@ -56,7 +45,7 @@ test('full jitter: every delay is an integer in [minDelayMs, min(maxDelayMs, ini
 });
 
 test('full jitter spreads delays over the whole range (not just around the ceiling)', () => {
-  const random = seeded(7);
+  const random = seededRandom(7);
   const samples = Array.from({ length: 2000 }, () => backoffDelay(10, { initialDelayMs: 100, maxDelayMs: 10_000, minDelayMs: 0 }, random));
   const min = Math.min(...samples);
   const max = Math.max(...samples);

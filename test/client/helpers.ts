@@ -10,6 +10,10 @@ import type { TestContext } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { ChannelMessage, ChannelPayload } from '../../src/protocol';
 import type { WebSocketManager, WebSocketManagerOptions } from '../../src/client';
+import { within } from '../support/wait';
+
+/** Shared with every suite: see test/support/wait.ts. */
+export { within };
 
 export const CHANNEL = 'weather-update';
 
@@ -186,19 +190,6 @@ export function nextEvent<T extends unknown[] = any[]>(
   });
 }
 
-/** Settles `promise` within `timeoutMs` or rejects with a clear message (keeps a hung promise from hanging a test). */
-export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Records every state change of a manager, with the error when there is one. */
 export function recordStates(manager: WebSocketManager): Array<{ state: string; error?: Error }> {
   const states: Array<{ state: string; error?: Error }> = [];
@@ -228,16 +219,6 @@ export async function disconnectAllManagers(): Promise<void> {
   const managers = [...liveManagers];
   liveManagers.clear();
   await Promise.all(managers.map((manager) => within(manager.disconnect(), 5000, 'disconnect() in cleanup').catch(() => {})));
-}
-
-/**
- * Counts unhandled promise rejections in this test file: every file asserts the
- * count is zero in a last test, so a rejected internal promise cannot go unnoticed.
- */
-export function trackUnhandledRejections(): unknown[] {
-  const seen: unknown[] = [];
-  process.on('unhandledRejection', (reason) => seen.push(reason));
-  return seen;
 }
 
 /** A delivered message as published: without the relay's `offset`, which resuming clients get added. */

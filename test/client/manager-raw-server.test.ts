@@ -22,14 +22,14 @@ import {
   silent,
   subscribeBytes,
   subscribedBytes,
-  trackUnhandledRejections,
   unsubscribeBytes,
   unsubscribedBytes,
   within,
   type RawServerOptions,
 } from './helpers';
+import { failOnUnhandledRejections } from '../support/unhandled';
 
-const unhandled = trackUnhandledRejections();
+failOnUnhandledRejections();
 after(disconnectAllManagers);
 
 async function rawServer(t: TestContext, options: RawServerOptions = {}): Promise<RawWsServer> {
@@ -419,9 +419,4 @@ test('reconnect() drops the connection and connects again', { timeout: 10_000 },
   assert.equal(server.connections.length, 2);
   assert.deepEqual(server.connections[1].frames, [subscribeBytes()]);
   await within(server.connections[0].closed, 3000, 'first connection closed');
-});
-
-test('no unhandled rejections in this file', async () => {
-  await delay(50);
-  assert.deepEqual(unhandled, []);
 });

@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { ActivityStore, PanelBatcher, type ActivityStoreOptions } from '../../src/activity';
 import { createNonce, renderPanelHtml } from '../../src/extension/webview-html';
+import { seededRandom } from '../support/random';
 import type { HeaderView, HostToPanel, PanelToHost } from '../../src/protocol';
 
 export const ROOT = resolve(__dirname, '../../..');
@@ -354,21 +355,9 @@ export class PanelHost {
   }
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Splits text into pieces of 1..maxPiece characters, deterministically. */
 export function splitIntoDeltas(text: string, maxPiece = 6, seed = 1): string[] {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const pieces: string[] = [];
   for (let at = 0; at < text.length; ) {
     const size = 1 + Math.floor(random() * maxPiece);

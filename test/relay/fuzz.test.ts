@@ -5,19 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { channelMessage, responseDeltaPayload } from '../../src/protocol';
 import { spawnRelay } from '../support/relay-process';
+import { seededRandom } from '../support/random';
 import { WsPeer } from '../support/ws-peer';
-
-/** Small seeded PRNG (mulberry32): the same frames on every run, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STRANGE_STRINGS = [
   '', ' ', '\u0000', '\ud800', '\udfff', '\ufeff', '\u202e', 'e\u0301', '😀', '𝕏'.repeat(50), '\u200b\u200d', 'null',
@@ -71,7 +60,7 @@ test('10,000 hostile frames from 4 clients: errors, no crash, and the good pair 
     let reconnects = 0;
     await Promise.all(
       Array.from({ length: fuzzers }, async (_, index) => {
-        const make = frameMaker(random(1000 + index));
+        const make = frameMaker(seededRandom(1000 + index));
         let peer = await WsPeer.open(relay.url);
         for (let i = 0; i < perFuzzer; i++) {
           // Frames past the size limit or with broken UTF-8 close the connection: come back.

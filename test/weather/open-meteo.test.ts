@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createWeatherTool, type WeatherConfig, type WeatherReport } from '../../src/weather';
 import { OPEN_METEO_CURRENT } from '../../src/weather/open-meteo';
-import { startFakeWeatherServer, type FakeWeatherServer } from '../fakes/weather-server';
+import { startFakeWeatherServer } from '../fakes/weather-server';
+import { useFakeWeatherServer } from '../support/fake-weather';
 
 const opts = { timeout: 5_000 };
 
 describe('Open-Meteo through the fake server', () => {
-  let server: FakeWeatherServer;
-  before(async () => {
-    server = await startFakeWeatherServer();
-  });
-  after(() => server.close());
-  beforeEach(() => server.reset());
+  const fakeWeather = useFakeWeatherServer();
 
   const tool = (extra: WeatherConfig = {}) =>
-    createWeatherTool({ geocodingUrl: server.geocodingUrl, forecastUrl: server.forecastUrl, cacheTtlMs: 0, ...extra });
+    createWeatherTool({ geocodingUrl: fakeWeather().geocodingUrl, forecastUrl: fakeWeather().forecastUrl, cacheTtlMs: 0, ...extra });
 
   const makatiMetric: WeatherReport = {
     location: 'Makati, Metro Manila, Philippines',
@@ -39,7 +35,7 @@ describe('Open-Meteo through the fake server', () => {
     assert.equal(run.error, undefined);
     assert.equal(run.cached, false);
     assert.deepEqual(
-      server.requests.map(({ endpoint, method, query }) => ({ endpoint, method, query })),
+      fakeWeather().requests.map(({ endpoint, method, query }) => ({ endpoint, method, query })),
       [
         { endpoint: 'geocoding', method: 'GET', query: { name: 'Makati', count: '1' } },
         {
@@ -61,7 +57,7 @@ describe('Open-Meteo through the fake server', () => {
       wind_speed: 7.8,
       units: { system: 'imperial', temperature: '°F', wind_speed: 'mph', humidity: '%' },
     });
-    const forecast = server.requests.find((r) => r.endpoint === 'forecast');
+    const forecast = fakeWeather().requests.find((r) => r.endpoint === 'forecast');
     assert.equal(forecast?.query.temperature_unit, 'fahrenheit');
     assert.equal(forecast?.query.wind_speed_unit, 'mph');
   });
@@ -71,7 +67,7 @@ describe('Open-Meteo through the fake server', () => {
     assert.equal(((await imperial.run('{"location":"Makati"}')).result as WeatherReport).units.system, 'imperial');
     const metric = await imperial.run('{"location":"Makati","units":"metric"}');
     assert.equal((metric.result as WeatherReport).temperature, 31.2);
-    const lastForecast = server.requests.filter((r) => r.endpoint === 'forecast').at(-1);
+    const lastForecast = fakeWeather().requests.filter((r) => r.endpoint === 'forecast').at(-1);
     assert.equal(lastForecast?.query.temperature_unit, undefined);
   });
 
@@ -85,8 +81,8 @@ describe('Open-Meteo through the fake server', () => {
     const texas = await tool().run('{"location":"Paris, Texas"}');
     assert.equal((texas.result as WeatherReport).location, 'Paris, Texas, United States');
     assert.equal((texas.result as WeatherReport).condition, 'Fog');
-    assert.deepEqual(server.requests[0]?.query, { name: 'Paris', count: '10' });
-    assert.equal(server.requests[1]?.query.latitude, '33.66094');
+    assert.deepEqual(fakeWeather().requests[0]?.query, { name: 'Paris', count: '10' });
+    assert.equal(fakeWeather().requests[1]?.query.latitude, '33.66094');
 
     const france = await tool().run('{"location":"Paris"}');
     assert.equal((france.result as WeatherReport).location, 'Paris, Île-de-France, France');
@@ -99,26 +95,26 @@ describe('Open-Meteo through the fake server', () => {
     assert.deepEqual(run.result, { error: 'No place called "Atlantis" was found', location: 'Atlantis', source: 'open-meteo' });
     assert.equal(run.error, 'No place called "Atlantis" was found');
     assert.deepEqual(JSON.parse(run.resultJson), run.result);
-    assert.deepEqual(server.requests.map((r) => r.endpoint), ['geocoding']);
+    assert.deepEqual(fakeWeather().requests.map((r) => r.endpoint), ['geocoding']);
   });
 
   test('HTTP 500 from either step becomes an error result', opts, async () => {
-    server.setMode('status500', 'geocoding');
+    fakeWeather().setMode('status500', 'geocoding');
     assert.equal((await tool().run('{"location":"Makati"}')).error, 'Open-Meteo geocoding failed with HTTP 500');
-    server.reset();
-    server.setMode('status500', 'forecast');
+    fakeWeather().reset();
+    fakeWeather().setMode('status500', 'forecast');
     assert.equal((await tool().run('{"location":"Makati"}')).error, 'Open-Meteo forecast failed with HTTP 500');
-    assert.deepEqual(server.requests.map((r) => r.endpoint), ['geocoding', 'forecast']);
+    assert.deepEqual(fakeWeather().requests.map((r) => r.endpoint), ['geocoding', 'forecast']);
   });
 
   test('a 400 passes on Open-Meteo\'s reason', opts, async () => {
-    server.setMode('badRequest', 'forecast');
+    fakeWeather().setMode('badRequest', 'forecast');
     const run = await tool().run('{"location":"Makati"}');
     assert.equal(run.error, 'Open-Meteo forecast rejected the request (HTTP 400): Latitude must be in range of -90 to 90°. Given: 91.0.');
   });
 
   test('a server that never answers times out quickly with an error result', opts, async () => {
-    server.setMode('hang');
+    fakeWeather().setMode('hang');
     const started = Date.now();
     const run = await tool({ timeoutMs: 150 }).run('{"location":"Makati"}');
     assert.equal(run.error, 'Open-Meteo geocoding did not answer within 150 ms; try again later');
@@ -126,7 +122,7 @@ describe('Open-Meteo through the fake server', () => {
   });
 
   test('one deadline covers both steps', opts, async () => {
-    server.setMode('hang', 'forecast');
+    fakeWeather().setMode('hang', 'forecast');
     const started = Date.now();
     const run = await tool({ timeoutMs: 300 }).run('{"location":"Makati"}');
     assert.equal(run.error, 'Open-Meteo forecast did not answer within 300 ms; try again later');
@@ -134,7 +130,7 @@ describe('Open-Meteo through the fake server', () => {
   });
 
   test('malformed JSON becomes an error result', opts, async () => {
-    server.setMode('malformed', 'geocoding');
+    fakeWeather().setMode('malformed', 'geocoding');
     const run = await tool().run('{"location":"Makati"}');
     assert.equal(run.error, 'Open-Meteo geocoding sent a response that is not valid JSON (HTTP 200)');
   });
@@ -147,8 +143,8 @@ describe('Open-Meteo through the fake server', () => {
   });
 
   test('an API key goes to both endpoints as apikey; a mirror URL keeps its own parameters', opts, async () => {
-    await tool({ apiKey: 'customer-key', geocodingUrl: `${server.geocodingUrl}?language=en` }).run('{"location":"Makati"}');
-    const [geocoding, forecast] = server.requests;
+    await tool({ apiKey: 'customer-key', geocodingUrl: `${fakeWeather().geocodingUrl}?language=en` }).run('{"location":"Makati"}');
+    const [geocoding, forecast] = fakeWeather().requests;
     assert.deepEqual(geocoding?.query, { language: 'en', name: 'Makati', count: '1', apikey: 'customer-key' });
     assert.equal(forecast?.query.apikey, 'customer-key');
   });

@@ -1,23 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createWeatherTool, type WeatherConfig, type WeatherReport } from '../../src/weather';
-import { startFakeWeatherServer, type FakeWeatherServer } from '../fakes/weather-server';
+import { useFakeWeatherServer } from '../support/fake-weather';
 
 const opts = { timeout: 5_000 };
 
 describe('OpenWeatherMap through the fake server', () => {
-  let server: FakeWeatherServer;
-  before(async () => {
-    server = await startFakeWeatherServer();
-  });
-  after(() => server.close());
-  beforeEach(() => server.reset());
+  const fakeWeather = useFakeWeatherServer();
 
   const tool = (extra: WeatherConfig = {}) =>
     createWeatherTool({
       provider: 'openweathermap',
-      forecastUrl: server.owmUrl,
-      apiKey: server.owmApiKey,
+      forecastUrl: fakeWeather().owmUrl,
+      apiKey: fakeWeather().owmApiKey,
       cacheTtlMs: 0,
       ...extra,
     });
@@ -41,8 +36,8 @@ describe('OpenWeatherMap through the fake server', () => {
     assert.deepEqual(run.result, makatiMetric);
     assert.deepEqual(JSON.parse(run.resultJson), makatiMetric);
     assert.deepEqual(
-      server.requests.map(({ path, query }) => ({ path, query })),
-      [{ path: '/data/2.5/weather', query: { q: 'Makati', appid: server.owmApiKey, units: 'metric' } }],
+      fakeWeather().requests.map(({ path, query }) => ({ path, query })),
+      [{ path: '/data/2.5/weather', query: { q: 'Makati', appid: fakeWeather().owmApiKey, units: 'metric' } }],
     );
   });
 
@@ -55,12 +50,12 @@ describe('OpenWeatherMap through the fake server', () => {
       wind_speed: 7.8,
       units: { system: 'imperial', temperature: '°F', wind_speed: 'mph', humidity: '%' },
     });
-    assert.equal(server.requests[0]?.query.units, 'imperial');
+    assert.equal(fakeWeather().requests[0]?.query.units, 'imperial');
   });
 
   test('the location goes to OpenWeatherMap as written, qualifiers included', opts, async () => {
     const run = await tool().run('{"location":"Paris, US"}');
-    assert.equal(server.requests[0]?.query.q, 'Paris, US');
+    assert.equal(fakeWeather().requests[0]?.query.q, 'Paris, US');
     assert.equal((run.result as WeatherReport).location, 'Paris, US');
     assert.equal((run.result as WeatherReport).latitude, 33.66094);
   });
@@ -69,7 +64,7 @@ describe('OpenWeatherMap through the fake server', () => {
     const run = await tool({ apiKey: '' }).run('{"location":"Makati"}');
     assert.match(run.error ?? '', /^OpenWeatherMap needs an API key and none is configured/);
     assert.equal(run.result.source, 'openweathermap');
-    assert.equal(server.requests.length, 0);
+    assert.equal(fakeWeather().requests.length, 0);
   });
 
   test('a wrong key: OpenWeatherMap\'s 401 explanation, without the key', opts, async () => {
@@ -87,13 +82,13 @@ describe('OpenWeatherMap through the fake server', () => {
   });
 
   test('HTTP errors, malformed JSON and silence become error results', opts, async () => {
-    server.setMode('status500');
+    fakeWeather().setMode('status500');
     assert.equal((await tool().run('{"location":"Makati"}')).error, 'OpenWeatherMap failed with HTTP 500');
-    server.setMode('badRequest');
+    fakeWeather().setMode('badRequest');
     assert.equal((await tool().run('{"location":"Makati"}')).error, 'OpenWeatherMap rejected the request (HTTP 400): wrong units value');
-    server.setMode('malformed');
+    fakeWeather().setMode('malformed');
     assert.equal((await tool().run('{"location":"Makati"}')).error, 'OpenWeatherMap sent a response that is not valid JSON (HTTP 200)');
-    server.setMode('hang');
+    fakeWeather().setMode('hang');
     const started = Date.now();
     assert.equal((await tool({ timeoutMs: 100 }).run('{"location":"Makati"}')).error, 'OpenWeatherMap did not answer within 100 ms; try again later');
     assert.ok(Date.now() - started < 2_000);

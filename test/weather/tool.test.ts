@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createWeatherTool, WEATHER_TOOL_DEFINITION, type WeatherConfig, type WeatherReport } from '../../src/weather';
-import { startFakeWeatherServer, type FakeWeatherServer } from '../fakes/weather-server';
+import { useFakeWeatherServer } from '../support/fake-weather';
 
 const opts = { timeout: 5_000 };
 
 describe('createWeatherTool', () => {
-  let server: FakeWeatherServer;
-  before(async () => {
-    server = await startFakeWeatherServer();
-  });
-  after(() => server.close());
-  beforeEach(() => server.reset());
+  const fakeWeather = useFakeWeatherServer();
 
   const tool = (extra: WeatherConfig = {}) =>
-    createWeatherTool({ geocodingUrl: server.geocodingUrl, forecastUrl: server.forecastUrl, ...extra });
+    createWeatherTool({ geocodingUrl: fakeWeather().geocodingUrl, forecastUrl: fakeWeather().forecastUrl, ...extra });
 
   test('exposes the definition, the provider and the argument parser', opts, () => {
     const weather = tool();
@@ -26,9 +21,9 @@ describe('createWeatherTool', () => {
   test('a repeated question is answered from the cache without any request', opts, async () => {
     const weather = tool();
     const first = await weather.run('{"location":"Makati"}');
-    assert.equal(server.requests.length, 2);
+    assert.equal(fakeWeather().requests.length, 2);
     const second = await weather.run('{"location":"  makati "}');
-    assert.equal(server.requests.length, 2, 'no new request');
+    assert.equal(fakeWeather().requests.length, 2, 'no new request');
     assert.equal(second.cached, true);
     assert.equal(second.location, 'makati');
     assert.deepEqual(second.result, first.result);
@@ -40,7 +35,7 @@ describe('createWeatherTool', () => {
     await weather.run('{"location":"Makati"}');
     const imperial = await weather.run('{"location":"Makati","units":"imperial"}');
     assert.equal(imperial.cached, false);
-    assert.equal(server.requests.length, 4);
+    assert.equal(fakeWeather().requests.length, 4);
     assert.equal((imperial.result as WeatherReport).units.temperature, '°F');
   });
 
@@ -52,7 +47,7 @@ describe('createWeatherTool', () => {
     assert.equal((await weather.run('{"location":"Makati"}')).cached, true);
     now = 60_000;
     assert.equal((await weather.run('{"location":"Makati"}')).cached, false);
-    assert.equal(server.requests.length, 4);
+    assert.equal(fakeWeather().requests.length, 4);
   });
 
   test('cacheTtlMs 0 turns the cache off; clearCache() empties it', opts, async () => {
@@ -63,20 +58,20 @@ describe('createWeatherTool', () => {
     await on.run('{"location":"Makati"}');
     on.clearCache();
     assert.equal((await on.run('{"location":"Makati"}')).cached, false);
-    assert.equal(server.requests.length, 8);
+    assert.equal(fakeWeather().requests.length, 8);
   });
 
   test('errors are not cached: the next ask tries again', opts, async () => {
     const weather = tool();
-    server.setMode('status500', 'forecast');
+    fakeWeather().setMode('status500', 'forecast');
     assert.equal((await weather.run('{"location":"Makati"}')).error, 'Open-Meteo forecast failed with HTTP 500');
-    server.setMode('normal');
+    fakeWeather().setMode('normal');
     const retry = await weather.run('{"location":"Makati"}');
     assert.equal(retry.error, undefined);
     assert.equal(retry.cached, false);
     await weather.run('{"location":"Atlantis"}');
     await weather.run('{"location":"Atlantis"}');
-    assert.equal(server.requests.filter((r) => r.query.name === 'Atlantis').length, 2);
+    assert.equal(fakeWeather().requests.filter((r) => r.query.name === 'Atlantis').length, 2);
   });
 
   test('editing a returned result does not change what the cache hands out next', opts, async () => {
@@ -101,7 +96,7 @@ describe('createWeatherTool', () => {
     assert.equal(run.error, run.result.error);
     assert.equal(JSON.parse(run.resultJson).error, run.error);
     assert.equal((await tool().run('not json')).error, 'get_weather arguments are not valid JSON: "not json"');
-    assert.equal(server.requests.length, 0);
+    assert.equal(fakeWeather().requests.length, 0);
   });
 
   test('accepts already-parsed arguments', opts, async () => {
@@ -111,18 +106,18 @@ describe('createWeatherTool', () => {
   });
 
   test('cancellation rejects with an AbortError, promptly, even while the server hangs', opts, async () => {
-    server.setMode('hang');
+    fakeWeather().setMode('hang');
     const controller = new AbortController();
     const started = Date.now();
     const pending = tool({ timeoutMs: 30_000 }).run('{"location":"Makati"}', controller.signal);
     setTimeout(() => controller.abort(), 50);
     await assert.rejects(pending, { name: 'AbortError' });
     assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
-    assert.equal(server.requests.length, 1);
+    assert.equal(fakeWeather().requests.length, 1);
   });
 
   test('cancellation passes on the caller\'s own reason', opts, async () => {
-    server.setMode('hang', 'forecast');
+    fakeWeather().setMode('hang', 'forecast');
     const controller = new AbortController();
     const reason = new Error('user stopped the turn');
     const pending = tool({ timeoutMs: 30_000 }).run('{"location":"Makati"}', controller.signal);
@@ -134,7 +129,7 @@ describe('createWeatherTool', () => {
     const controller = new AbortController();
     controller.abort();
     await assert.rejects(tool().run('{"location":"Makati"}', controller.signal), { name: 'AbortError' });
-    assert.equal(server.requests.length, 0);
+    assert.equal(fakeWeather().requests.length, 0);
     // Not even a cached answer: the caller has stopped listening.
     const weather = tool();
     await weather.run('{"location":"Makati"}');
