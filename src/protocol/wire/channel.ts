@@ -29,10 +29,6 @@ export function channelNameProblem(name: unknown): string | undefined {
   return undefined;
 }
 
-export function isValidChannel(name: unknown): name is string {
-  return channelNameProblem(name) === undefined;
-}
-
 /** Shortens and escapes untrusted text before it goes into an error message. */
 export function printable(text: string, max = 40): string {
   const escaped = JSON.stringify(text.length > max ? text.slice(0, max) : text).slice(1, -1);

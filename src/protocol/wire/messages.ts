@@ -1,5 +1,3 @@
-import { isReservedType } from './channel';
-
 /**
  * Wire messages of the seed protocol (../shared/seed/websocket-implementation.md),
  * byte-compatible with it. Optional fields marked "extension" are ours: seed
@@ -124,7 +122,3 @@ export const ERROR_CODES = [
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
-
-export function isChannelMessage(message: WireMessage): message is ChannelMessage {
-  return !isReservedType(message.type);
-}
