@@ -83,6 +83,10 @@ export interface RawServerOptions {
   respond?: Responder;
   /** Called for each new connection, before any frame. */
   onConnection?: (connection: RawConnection) => void;
+  /** Listen on this loopback port (default: any free one). */
+  port?: number;
+  /** Extra headers for the upgrade response, as our relay adds its epoch. */
+  upgradeHeaders?: Record<string, string>;
 }
 
 /** A bare `ws` server on 127.0.0.1 that records what clients send and replies as scripted. */
@@ -139,11 +143,13 @@ export class RawWsServer {
   static async start(options: RawServerOptions = {}): Promise<RawWsServer> {
     const wss = new WebSocketServer({
       host: '127.0.0.1',
-      port: 0,
+      port: options.port ?? 0,
       perMessageDeflate: false,
       autoPong: options.autoPong ?? true,
     });
     await once(wss, 'listening');
+    const extra = Object.entries(options.upgradeHeaders ?? {}).map(([name, value]) => `${name}: ${value}`);
+    wss.on('headers', (headers) => headers.push(...extra));
     return new RawWsServer(wss, (wss.address() as AddressInfo).port, options);
   }
 
