@@ -61,6 +61,8 @@ export function resolveSettings(options: WebSocketManagerOptions): ManagerSettin
     throw new TypeError(`reconnect must be true, false or backoff options, got ${typeof reconnect}`);
   }
   const reliable = options.reliable ?? true;
+  const resendWindow = whole('resendWindow', options.resendWindow, 500, 0, Number.MAX_SAFE_INTEGER);
+  const dedupeWindow = whole('dedupeWindow', options.dedupeWindow, 10_000, 0, Number.MAX_SAFE_INTEGER);
   return {
     maxQueue: whole('maxQueue', options.maxQueue, 1000, 1, Number.MAX_SAFE_INTEGER),
     subscribeTimeoutMs: whole('subscribeTimeoutMs', options.subscribeTimeoutMs, 5_000, 1, MAX_TIMER_MS),
@@ -70,12 +72,7 @@ export function resolveSettings(options: WebSocketManagerOptions): ManagerSettin
     backoff: reconnect === false ? false : reconnect === true ? {} : checkedBackoff(reconnect),
     headers: reliable ? { ...options.headers, [FEATURES_HEADER]: 'ack' } : options.headers,
     catchUp: options.catchUp ?? false,
-    reliability: reliable
-      ? {
-          resendWindow: whole('resendWindow', options.resendWindow, 500, 0, Number.MAX_SAFE_INTEGER),
-          dedupeWindow: whole('dedupeWindow', options.dedupeWindow, 10_000, 0, Number.MAX_SAFE_INTEGER),
-        }
-      : undefined,
+    reliability: reliable ? { resendWindow, dedupeWindow } : undefined,
   };
 }
 
@@ -85,7 +82,7 @@ function checkedBackoff(backoff: BackoffOptions): BackoffOptions {
   }
   const factor = backoff.factor;
   if (factor !== undefined && !(typeof factor === 'number' && Number.isFinite(factor) && factor >= 1)) {
-    throw new RangeError(`reconnect.factor must be a finite number of at least 1, got ${String(factor)}`);
+    throw new RangeError(`reconnect.factor must be a finite number of at least 1, got ${shown(factor)}`);
   }
   return backoff;
 }
@@ -93,8 +90,12 @@ function checkedBackoff(backoff: BackoffOptions): BackoffOptions {
 function whole(name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`${name} must be a whole number of at least ${min}, got ${String(value)}`);
+    throw new RangeError(`${name} must be a whole number of at least ${min}, got ${shown(value)}`);
   }
   if (value > max) throw new RangeError(`${name} must be at most ${max}, got ${value}`);
   return value;
+}
+
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : String(value);
 }

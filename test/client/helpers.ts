@@ -164,6 +164,13 @@ export class RawWsServer {
   }
 }
 
+/** Starts a raw server for one test and closes it after the test. */
+export async function rawServer(t: TestContext, options: RawServerOptions = {}): Promise<RawWsServer> {
+  const server = await RawWsServer.start(options);
+  t.after(() => server.close());
+  return server;
+}
+
 /** A loopback port that nothing listens on (it was free a moment ago). */
 export async function unusedPort(): Promise<number> {
   const server = createServer();

@@ -13,22 +13,15 @@ import {
   disconnectAfter,
   disconnectAllManagers,
   fastOptions,
-  RawWsServer,
+  rawServer,
   subscribeBytes,
   subscribedBytes,
   unusedPort,
   within,
-  type RawServerOptions,
 } from './helpers';
 
 failOnUnhandledRejections();
 after(disconnectAllManagers);
-
-async function rawServerLater(t: TestContext, options: RawServerOptions): Promise<RawWsServer> {
-  const server = await RawWsServer.start(options);
-  t.after(() => server.close());
-  return server;
-}
 
 /** A manager for a port nobody listens on yet, with subscribe() already called. */
 async function subscribingWhileAway(t: TestContext, subscribeTimeoutMs: number) {
@@ -49,7 +42,7 @@ test('a relay that comes up after the timeout and confirms within it: subscribe(
   await delay(700);
   assert.equal(outcome.text, 'pending', 'nothing was sent, so nothing timed out');
   // Confirms 200 ms after the subscribe arrives: late for a clock started at the call, in time for one started at the send.
-  const server = await rawServerLater(t, {
+  const server = await rawServer(t, {
     port,
     respond: (connection, text) => {
       if (text === subscribeBytes()) setTimeout(() => connection.send(subscribedBytes()), 200);
@@ -67,7 +60,7 @@ test('a relay that comes up and never confirms: subscribe() rejects one timeout 
   await delay(700);
   assert.equal(outcome.text, 'pending');
   let sentAt = 0;
-  await rawServerLater(t, {
+  await rawServer(t, {
     port,
     respond: (_connection, text) => {
       if (text === subscribeBytes() && sentAt === 0) sentAt = Date.now();

@@ -18,7 +18,8 @@ import {
   disconnectAllManagers,
   fastOptions,
   nextEvent,
-  RawWsServer,
+  rawServer,
+  type RawWsServer,
   samplePayload,
   within,
   type RawServerOptions,
@@ -31,9 +32,7 @@ const withId = (i: number): ChannelPayload => ({ ...samplePayload(i), id: `event
 
 /** Speaks like our relay (announces an epoch, confirms subscribes) but never sends a receipt. */
 async function neverAcks(t: TestContext, extra: RawServerOptions = {}): Promise<RawWsServer> {
-  const server = await RawWsServer.start({ upgradeHeaders: { [EPOCH_HEADER]: 'epoch-without-receipts' }, ...extra });
-  t.after(() => server.close());
-  return server;
+  return rawServer(t, { upgradeHeaders: { [EPOCH_HEADER]: 'epoch-without-receipts' }, ...extra });
 }
 
 const channelFrames = (server: RawWsServer, index: number): string[] =>
