@@ -12,11 +12,11 @@ import { Heartbeat } from './heartbeat';
 import type { ManagerSettings } from './settings';
 
 /** Where our subscription stands on this socket. */
-export type SubscriptionPhase = 'none' | 'requested' | 'confirmed';
+type SubscriptionPhase = 'none' | 'requested' | 'confirmed';
 
 export type Log = (level: 'info' | 'warn' | 'error', line: string) => void;
 
-export interface SessionHandlers {
+interface SessionHandlers {
   opened(session: RelaySession): void;
   /** A text frame from the relay (binary frames are logged and dropped here). */
   text(session: RelaySession, text: string): void;

@@ -35,7 +35,7 @@ import { resolveSettings, type ManagerSettings, type WebSocketManagerOptions } f
 import { SubscriptionCursor } from './subscription-cursor';
 import { nextState, type ConnectionEvent, type ConnectionState } from './transitions';
 
-export interface WebSocketManagerEvents {
+interface WebSocketManagerEvents {
   /** The connection state changed; `error` says why when it changed for the worse. */
   state: [state: ConnectionState, error?: Error];
   /** A message published on this manager's channel (our own included, when subscribed). */
@@ -50,7 +50,7 @@ export interface WebSocketManagerEvents {
   gap: [reason: string];
 }
 
-export type SendResult = 'sent' | 'queued';
+type SendResult = 'sent' | 'queued';
 
 /** Error codes that answer a published message, never a subscribe. */
 const PUBLISH_ERROR_CODES: ReadonlySet<string> = new Set([

@@ -3,8 +3,14 @@
  * and the properties the rest of the client relies on.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import { WebSocketManager } from '../../src/client';
 import { nextState, TRANSITIONS, type ConnectionEvent, type ConnectionState } from '../../src/client/transitions';
+import { failOnUnhandledRejections } from '../support/unhandled';
+import { CHANNEL, disconnectAfter, disconnectAllManagers, fastOptions, nextEvent, rawServer, recordStates, within } from './helpers';
+
+failOnUnhandledRejections();
+after(disconnectAllManagers);
 
 const STATES: ConnectionState[] = ['idle', 'connecting', 'connected', 'subscribed', 'reconnecting', 'closed'];
 const EVENTS: ConnectionEvent[] = ['opening', 'opened', 'subscribed', 'left', 'lost', 'failed', 'stopped'];
@@ -60,4 +66,35 @@ test('subscribed is entered only from connected, on the relay\'s confirmation; e
     }
   }
   assert.deepEqual([...reached].sort(), [...STATES].sort());
+});
+
+test('a manager driven through a whole life only ever makes moves from the table', { timeout: 10_000 }, async (t) => {
+  const server = await rawServer(t);
+  const lines: string[] = [];
+  const manager = new WebSocketManager(server.url, CHANNEL, fastOptions({ log: (level, line) => lines.push(`${level}: ${line}`) }));
+  disconnectAfter(t, manager);
+  const states = recordStates(manager);
+  await manager.connect();
+  await manager.subscribe();
+  const dropped = nextEvent(manager, 'state', 3000, (state) => state === 'subscribed');
+  server.connections[0].ws.terminate();
+  await dropped;
+  await manager.unsubscribe();
+  const replaced = nextEvent(manager, 'state', 3000, (state) => state === 'connected');
+  manager.reconnect();
+  await replaced;
+  await within(manager.disconnect(), 3000, 'disconnect()');
+  await manager.connect();
+  await within(manager.disconnect(), 3000, 'second disconnect()');
+
+  const path = ['idle', ...states.map((entry) => entry.state)] as ConnectionState[];
+  assert.deepEqual(path, [
+    'idle', 'connecting', 'connected', 'subscribed', 'reconnecting', 'connected', 'subscribed', 'connected',
+    'reconnecting', 'connected', 'closed', 'connecting', 'connected', 'closed',
+  ]);
+  for (let i = 1; i < path.length; i++) {
+    const from = path[i - 1];
+    assert.ok(EVENTS.some((event) => nextState(from, event) === path[i]), `${from} → ${path[i]} is not in the table`);
+  }
+  assert.deepEqual(lines.filter((line) => line.startsWith('error:')), []);
 });
