@@ -7,8 +7,8 @@
  * in a clear error (an event, a rejected promise), never an unhandled rejection.
  *
  * The manager holds what the caller wants (a connection, a subscription) and what
- * outlives sockets (the offline queue, sent messages awaiting receipts, the
- * subscription cursor, the backoff count). Everything tied to one socket lives in its
+ * outlives sockets: the Outbox (the offline queue and sent messages awaiting receipts),
+ * the subscription cursor, the backoff count. Everything tied to one socket lives in its
  * RelaySession; the public state moves only along the table in transitions.ts.
  */
 import { EventEmitter } from 'node:events';
@@ -27,8 +27,7 @@ import {
 } from '../protocol';
 import { backoffDelay } from './backoff';
 import { clip, RelayConnectionError } from './errors';
-import { DeliveryTracker } from './delivery-tracker';
-import { OfflineQueue } from './offline-queue';
+import { Outbox } from './outbox';
 import { PendingOutcome } from './pending-outcome';
 import { RelaySession, type Log } from './session';
 import { resolveSettings, type ManagerSettings, type WebSocketManagerOptions } from './settings';
@@ -61,11 +60,6 @@ const PUBLISH_ERROR_CODES: ReadonlySet<string> = new Set([
   'rate_limited',
 ]);
 
-interface Outgoing {
-  frame: string;
-  id: string | undefined;
-}
-
 export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
   readonly uri: string;
   readonly channel: string;
@@ -74,8 +68,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
 
   private readonly settings: ManagerSettings;
   private readonly log: Log;
-  private readonly queue: OfflineQueue<Outgoing>;
-  private readonly tracker: DeliveryTracker | undefined;
+  private readonly outbox: Outbox;
   private readonly cursor: SubscriptionCursor | undefined;
   private stateValue: ConnectionState = 'idle';
   /** The socket in use (connecting or open), if any. */
@@ -102,11 +95,8 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     this.channel = channel;
     this.settings = resolveSettings(options);
     const reliability = this.settings.reliability;
-    if (reliability) {
-      this.tracker = new DeliveryTracker(reliability.resendWindow);
-      this.cursor = new SubscriptionCursor(reliability.dedupeWindow);
-    }
-    this.queue = new OfflineQueue(this.settings.maxQueue);
+    if (reliability) this.cursor = new SubscriptionCursor(reliability.dedupeWindow);
+    this.outbox = new Outbox(this.settings.maxQueue, reliability?.resendWindow);
     const log = options.log;
     // A throwing log sink must not break the manager either.
     this.log = (level, line) => {
@@ -132,7 +122,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
 
   /** Messages waiting for the connection. */
   get queuedCount(): number {
-    return this.queue.length;
+    return this.outbox.queued;
   }
 
   /**
@@ -199,19 +189,15 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     const message = channelMessage(this.channel, payload);
     const checked = validateWireMessage(message);
     if (!checked.ok) throw new TypeError(`cannot send this message: ${checked.message}`);
-    const outgoing = { frame: JSON.stringify(message), id: typeof payload.id === 'string' ? payload.id : undefined };
     const session = this.session;
-    if (session && this.isReady(session) && this.queue.length === 0) {
-      this.write(session, outgoing);
-      return 'sent';
-    }
-    const dropped = this.queue.push(outgoing);
+    const ready = session && this.isReady(session) ? session : undefined;
+    const { sent, dropped } = this.outbox.submit(JSON.stringify(message), typeof payload.id === 'string' ? payload.id : undefined, ready);
     if (dropped > 0) {
       this.droppedTotal += dropped;
-      this.log('warn', `offline queue full (${this.queue.capacity}): dropped the oldest message`);
+      this.log('warn', `offline queue full (${this.outbox.capacity}): dropped the oldest message`);
       this.notify('dropped', dropped, this.droppedTotal);
     }
-    return 'queued';
+    return sent ? 'sent' : 'queued';
   }
 
   /**
@@ -222,15 +208,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
    * message counts as delivered.
    */
   takeUndelivered(): ChannelPayload[] {
-    const all = [...(this.tracker?.takeUnconfirmed() ?? []), ...this.queue.drain()];
-    const seen = new Set<string>();
-    const payloads: ChannelPayload[] = [];
-    for (const { frame, id } of all) {
-      if (id !== undefined && seen.has(id)) continue;
-      if (id !== undefined) seen.add(id);
-      payloads.push((JSON.parse(frame) as ChannelMessage).payload);
-    }
-    return payloads;
+    return this.outbox.takeUndelivered();
   }
 
   /**
@@ -249,7 +227,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     this.opening.reject(closed);
     this.subscribing.reject(closed);
     this.move('stopped');
-    const unsent = this.queue.length;
+    const unsent = this.outbox.queued;
     if (unsent > 0) this.log('warn', `disconnected with ${unsent} message(s) never sent`);
     return { unsent };
   }
@@ -321,7 +299,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
         return;
       case 'ack':
         // A receipt counts only in the epoch the relay announced for this connection.
-        if (parsed.message.payload.epoch === session.epoch) this.tracker?.confirm(parsed.message.payload.id, session.epoch);
+        if (parsed.message.payload.epoch === session.epoch) this.outbox.confirm(parsed.message.payload.id, session.epoch);
         else session.ignore('a receipt from another relay epoch');
         return;
       case 'unsubscribed':
@@ -383,7 +361,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
 
   private onClosed(session: RelaySession, code: number, error: RelayConnectionError): void {
     // A relay that shut down gracefully delivered everything it confirmed first.
-    if (code === 1001 && session.epoch !== undefined) this.tracker?.drained(session.epoch);
+    if (code === 1001 && session.epoch !== undefined) this.outbox.drained(session.epoch);
     if (session !== this.session) return;
     this.session = undefined;
     this.leaving.resolve();
@@ -417,22 +395,10 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     return this.wantSubscription ? session.subscription === 'confirmed' : session.subscription !== 'requested';
   }
 
-  /** Writes a publish, keeping it for a resend until the relay confirms it. */
-  private write(session: RelaySession, { frame, id }: Outgoing): void {
-    session.send(frame);
-    if (session.epoch !== undefined && id !== undefined) this.tracker?.record(id, frame);
-  }
-
   /** Once ready: first what this relay cannot vouch for, then what was queued offline. */
   private flush(session: RelaySession): void {
-    if (session !== this.session || !this.isReady(session)) return;
-    if (session.resendsDue && session.epoch !== undefined && this.tracker) {
-      session.resendsDue = false;
-      const resends = this.tracker.resendsFor(session.epoch);
-      if (resends.length > 0) this.log('info', `resending ${resends.length} message(s) this relay has not confirmed`);
-      for (const resend of resends) this.write(session, resend);
-    }
-    while (this.queue.length > 0 && session === this.session && this.isReady(session)) this.write(session, this.queue.shift()!);
+    const ready = (): boolean => session === this.session && this.isReady(session);
+    if (ready()) this.outbox.flush(session, ready, (line) => this.log('info', line));
   }
 
   private cancelRetry(): void {
