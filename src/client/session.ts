@@ -7,7 +7,7 @@
  */
 import WebSocket from 'ws';
 import { EPOCH_HEADER } from '../protocol';
-import { describeClose, describeConnectionError, describeHttpRefusal, RelayConnectionError } from './errors';
+import { clip, describeClose, describeConnectionError, describeHttpRefusal, RelayConnectionError } from './errors';
 import { Heartbeat } from './heartbeat';
 import type { ManagerSettings } from './settings';
 
@@ -150,7 +150,7 @@ export class RelaySession {
   /** Logs a frame we drop, up to a budget per connection. */
   ignore(what: string, why?: string): void {
     this.ignored++;
-    if (this.ignored <= LOGGED_IGNORES) this.handlers.log('warn', `ignored ${what} from the relay${why ? `: ${why}` : ''}`);
+    if (this.ignored <= LOGGED_IGNORES) this.handlers.log('warn', `ignored ${what} from the relay${why ? `: ${clip(why)}` : ''}`);
     if (this.ignored === LOGGED_IGNORES) this.handlers.log('warn', `further ignored frames on this connection are not logged`);
   }
 

@@ -4,7 +4,7 @@
  * a NaN backoff would retry in a busy loop, a timeout past 2^31-1 ms fires at once (Node
  * clamps it to 1 ms), and a NaN window would never forget anything.
  */
-import { FEATURES_HEADER } from '../protocol';
+import { FEATURES_HEADER, type RelayFeature } from '../protocol';
 import type { BackoffOptions } from './backoff';
 
 export interface WebSocketManagerOptions {
@@ -70,7 +70,7 @@ export function resolveSettings(options: WebSocketManagerOptions): ManagerSettin
     heartbeatIntervalMs: whole('heartbeatIntervalMs', options.heartbeatIntervalMs, 15_000, 0, MAX_TIMER_MS),
     maxPayloadBytes: whole('maxPayloadBytes', options.maxPayloadBytes, 16 * 1024 * 1024, 1, 2 ** 32),
     backoff: reconnect === false ? false : reconnect === true ? {} : checkedBackoff(reconnect),
-    headers: reliable ? { ...options.headers, [FEATURES_HEADER]: 'ack' } : options.headers,
+    headers: reliable ? { ...options.headers, [FEATURES_HEADER]: 'ack' satisfies RelayFeature } : options.headers,
     catchUp: options.catchUp ?? false,
     reliability: reliable ? { resendWindow, dedupeWindow } : undefined,
   };
