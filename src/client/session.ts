@@ -9,12 +9,10 @@ import WebSocket from 'ws';
 import { EPOCH_HEADER } from '../protocol';
 import { clip, describeClose, describeConnectionError, describeHttpRefusal, RelayConnectionError } from './errors';
 import { Heartbeat } from './heartbeat';
-import type { ManagerSettings } from './settings';
+import type { Log, ManagerSettings } from './settings';
 
 /** Where our subscription stands on this socket. */
 type SubscriptionPhase = 'none' | 'requested' | 'confirmed';
-
-export type Log = (level: 'info' | 'warn' | 'error', line: string) => void;
 
 interface SessionHandlers {
   opened(session: RelaySession): void;

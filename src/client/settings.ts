@@ -34,8 +34,10 @@ export interface WebSocketManagerOptions {
   resendWindow?: number;
   /** Message ids remembered for dropping duplicates (default 10000). */
   dedupeWindow?: number;
-  log?: (level: 'info' | 'warn' | 'error', line: string) => void;
+  log?: Log;
 }
+
+export type Log = (level: 'info' | 'warn' | 'error', line: string) => void;
 
 export interface ManagerSettings {
   maxQueue: number;

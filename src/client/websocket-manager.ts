@@ -29,8 +29,8 @@ import { backoffDelay } from './backoff';
 import { clip, RelayConnectionError } from './errors';
 import { Outbox } from './outbox';
 import { PendingOutcome } from './pending-outcome';
-import { RelaySession, type Log } from './session';
-import { resolveSettings, type ManagerSettings, type WebSocketManagerOptions } from './settings';
+import { RelaySession } from './session';
+import { resolveSettings, type Log, type ManagerSettings, type WebSocketManagerOptions } from './settings';
 import { SubscriptionCursor } from './subscription-cursor';
 import { nextState, type ConnectionEvent, type ConnectionState } from './transitions';
 
