@@ -15,18 +15,14 @@ interface SentFrame {
 }
 
 export class DeliveryTracker {
-  /** Sent messages by id, oldest first (a Map keeps insertion order). */
+  /**
+   * Sent messages by id, oldest first (a Map keeps insertion order). Resends move to the
+   * end in their old order, so the unconfirmed ones stay in publish order.
+   */
   private readonly sent = new Map<string, SentFrame>();
 
   /** `capacity`: messages kept for resending; the oldest are forgotten past it. */
   constructor(private readonly capacity: number) {}
-
-  /** Messages sent and not (yet) confirmed by the relay. */
-  get unconfirmed(): number {
-    let count = 0;
-    for (const sent of this.sent.values()) if (sent.confirmedBy === undefined) count++;
-    return count;
-  }
 
   /** Records a message just written to a relay that sends receipts. */
   record(id: string, frame: string): void {
@@ -47,6 +43,18 @@ export class DeliveryTracker {
    */
   drained(epoch: string): void {
     for (const [id, sent] of this.sent) if (sent.confirmedBy === epoch) this.sent.delete(id);
+  }
+
+  /**
+   * Hands over everything sent and not yet confirmed, oldest first, and forgets all it
+   * kept: whoever takes them (a manager for another relay) now owns their delivery, so
+   * nothing is left here to resend.
+   */
+  takeUnconfirmed(): Array<{ id: string; frame: string }> {
+    const unconfirmed: Array<{ id: string; frame: string }> = [];
+    for (const [id, sent] of this.sent) if (sent.confirmedBy === undefined) unconfirmed.push({ id, frame: sent.frame });
+    this.sent.clear();
+    return unconfirmed;
   }
 
   /** On a new connection to a relay of `epoch`: the messages to write again, oldest first. */

@@ -4,7 +4,7 @@
  * refused (is the relay running?)".
  */
 
-import { isRetryableUpgradeStatus } from '../protocol';
+import { isRetryableCloseCode, isRetryableUpgradeStatus } from '../protocol';
 
 export class RelayConnectionError extends Error {
   /** False when trying again cannot help (bad credentials, refused by policy). */
@@ -38,6 +38,9 @@ export function describeConnectionError(error: unknown, uri: string): RelayConne
   if (code === 'ETIMEDOUT' || /handshake has timed out/i.test(text)) {
     return wrap(`cannot connect to ${uri}: timed out waiting for the relay`);
   }
+  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+    return wrap(`${uri} sent a message larger than this client accepts (raise maxPayloadBytes if it is legitimate)`);
+  }
   if (code === 'ECONNRESET') return wrap(`connection to ${uri} was reset by the peer`);
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return wrap(`cannot connect to ${uri}: network unreachable`);
   if (UNTRUSTED_CERTIFICATE.has(code)) {
@@ -66,6 +69,21 @@ export function describeHttpRefusal(status: number, statusText: string | undefin
   return new RelayConnectionError(`relay at ${uri} answered HTTP ${what} instead of a WebSocket upgrade`, {
     retryable: status >= 500 || status === 429,
   });
+}
+
+/** The relay closed the connection (or it dropped: 1006); `reason` is the relay's own text. */
+export function describeClose(code: number, reason: string, uri: string): RelayConnectionError {
+  const why = reason ? `: ${clip(reason)}` : '';
+  return new RelayConnectionError(`connection to ${uri} closed (code ${code}${why})`, { retryable: isRetryableCloseCode(code) });
+}
+
+/**
+ * Relay-supplied text as it goes into one of our sentences: control characters become
+ * spaces and it is cut at `max` characters, so a hostile relay cannot flood a log line.
+ */
+export function clip(text: string, max = 200): string {
+  const flat = text.replace(/\p{Cc}/gu, ' ');
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
 function hostOf(uri: string): string {

@@ -3,12 +3,19 @@
  * that offset belongs to, so that a re-subscribe asks only for what it missed; and the
  * ids it has seen, so that replays and publishers' resends are delivered once.
  */
+import { createHash } from 'node:crypto';
 import { RecentIds } from '../collections/recent-ids';
 import type { ChannelPayload } from '../protocol';
 
+/**
+ * Ids up to this long are remembered as they are (ours are 36-character UUIDs); longer
+ * ones by their SHA-256, so that the window is bounded in bytes as well as in count.
+ */
+const MAX_REMEMBERED_ID_CHARS = 64;
+
 export class SubscriptionCursor {
-  offset = 0;
-  epoch: string | undefined;
+  private offset = 0;
+  private epoch: string | undefined;
   private readonly seen: RecentIds;
 
   constructor(dedupeWindow: number) {
@@ -18,7 +25,9 @@ export class SubscriptionCursor {
   /** True when this is a new message; false for a duplicate, which should be dropped. */
   accept(payload: ChannelPayload): boolean {
     if (typeof payload.offset === 'number' && payload.offset > this.offset) this.offset = payload.offset;
-    return typeof payload.id !== 'string' || this.seen.add(payload.id);
+    if (typeof payload.id !== 'string') return true;
+    const key = payload.id.length <= MAX_REMEMBERED_ID_CHARS ? payload.id : `sha256:${createHash('sha256').update(payload.id).digest('base64')}`;
+    return this.seen.add(key);
   }
 
   /** The resume fields for a subscribe to a relay of `relayEpoch`. */

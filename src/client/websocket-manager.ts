@@ -5,15 +5,16 @@
  * network faults: reconnects with capped, jittered backoff, re-subscribes, then
  * sends what was queued while offline, in order and once each. Every failure ends
  * in a clear error (an event, a rejected promise), never an unhandled rejection.
+ *
+ * The manager holds what the caller wants (a connection, a subscription) and what
+ * outlives sockets: the Outbox (the offline queue and sent messages awaiting receipts),
+ * the subscription cursor, the backoff count. Everything tied to one socket lives in its
+ * RelaySession; the public state moves only along the table in transitions.ts.
  */
 import { EventEmitter } from 'node:events';
-import WebSocket from 'ws';
 import {
   channelMessage,
   channelNameProblem,
-  EPOCH_HEADER,
-  FEATURES_HEADER,
-  isRetryableCloseCode,
   relayUriProblem,
   subscribeMessage,
   unsubscribeMessage,
@@ -24,45 +25,16 @@ import {
   type ErrorMessage,
   type SubscribedMessage,
 } from '../protocol';
-import { backoffDelay, type BackoffOptions } from './backoff';
-import { describeConnectionError, describeHttpRefusal, RelayConnectionError } from './errors';
-import { DeliveryTracker } from './delivery-tracker';
-import { OfflineQueue } from './offline-queue';
+import { backoffDelay } from './backoff';
+import { clip, RelayConnectionError } from './errors';
+import { Outbox } from './outbox';
+import { PendingOutcome } from './pending-outcome';
+import { RelaySession } from './session';
+import { resolveSettings, type Log, type ManagerSettings, type WebSocketManagerOptions } from './settings';
 import { SubscriptionCursor } from './subscription-cursor';
+import { nextState, type ConnectionEvent, type ConnectionState } from './transitions';
 
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'subscribed' | 'reconnecting' | 'closed';
-
-export interface WebSocketManagerOptions {
-  /** Reconnect after a lost connection (default true); an object tunes the backoff. */
-  reconnect?: boolean | BackoffOptions;
-  /** Messages kept while offline; past this the oldest are dropped and reported (default 1000). */
-  maxQueue?: number;
-  /** How long the relay has to confirm subscribe / unsubscribe (default 5000 ms). */
-  subscribeTimeoutMs?: number;
-  /** How long opening the connection may take (default 10000 ms). */
-  connectTimeoutMs?: number;
-  /** Ping interval; a relay that does not answer within one interval is dropped (default 15000 ms, 0 = off). */
-  heartbeatIntervalMs?: number;
-  /** Extra HTTP headers for the upgrade request (e.g. Authorization). */
-  headers?: Record<string, string>;
-  /** Largest frame accepted from the relay (default 16 MiB). */
-  maxPayloadBytes?: number;
-  /**
-   * With a relay that offers it (ours; a seed relay does not): receipts for every publish,
-   * resending what a restarted relay cannot vouch for, resuming the subscription from the
-   * last offset seen, and dropping duplicate messages by id. Default true.
-   */
-  reliable?: boolean;
-  /** On the first subscribe, also receive the messages the relay still holds (default false). */
-  catchUp?: boolean;
-  /** Sent messages kept for resending after a relay restart (default 500, half the relay's default history). */
-  resendWindow?: number;
-  /** Message ids remembered for dropping duplicates (default 10000). */
-  dedupeWindow?: number;
-  log?: (level: 'info' | 'warn' | 'error', line: string) => void;
-}
-
-export interface WebSocketManagerEvents {
+interface WebSocketManagerEvents {
   /** The connection state changed; `error` says why when it changed for the worse. */
   state: [state: ConnectionState, error?: Error];
   /** A message published on this manager's channel (our own included, when subscribed). */
@@ -77,12 +49,7 @@ export interface WebSocketManagerEvents {
   gap: [reason: string];
 }
 
-export type SendResult = 'sent' | 'queued';
-
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
+type SendResult = 'sent' | 'queued';
 
 /** Error codes that answer a published message, never a subscribe. */
 const PUBLISH_ERROR_CODES: ReadonlySet<string> = new Set([
@@ -93,45 +60,30 @@ const PUBLISH_ERROR_CODES: ReadonlySet<string> = new Set([
   'rate_limited',
 ]);
 
-const DEFAULTS = {
-  maxQueue: 1000,
-  subscribeTimeoutMs: 5_000,
-  connectTimeoutMs: 10_000,
-  heartbeatIntervalMs: 15_000,
-  maxPayloadBytes: 16 * 1024 * 1024,
-};
-
 export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
   readonly uri: string;
   readonly channel: string;
   /** The most recent connection failure, cleared once connected again. */
   lastError: Error | undefined;
 
-  private readonly settings: typeof DEFAULTS & { backoff: BackoffOptions | false; headers?: Record<string, string>; catchUp: boolean };
-  private readonly log: NonNullable<WebSocketManagerOptions['log']>;
-  private readonly queue: OfflineQueue<{ frame: string; id: string | undefined }>;
-  private socket: WebSocket | undefined;
+  private readonly settings: ManagerSettings;
+  private readonly log: Log;
+  private readonly outbox: Outbox;
+  private readonly cursor: SubscriptionCursor | undefined;
   private stateValue: ConnectionState = 'idle';
+  /** The socket in use (connecting or open), if any. */
+  private session: RelaySession | undefined;
+  /** What the caller asked for; sessions come and go to honour it. */
   private wantConnection = false;
   private wantSubscription = false;
-  private subscribeInFlight = false;
+  /** Whether a subscribe was ever confirmed: later ones are resumes, which may report a gap. */
+  private everSubscribed = false;
   private attempt = 0;
   private droppedTotal = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private subscribeTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private awaitingPong = false;
-  /** The epoch the current relay announced; undefined for relays without receipts (seed relays). */
-  private relayEpoch: string | undefined;
-  private firstSubscribe = true;
-  private reconnectRequested = false;
-  /** Set on each new connection: resends come before anything else on it. */
-  private resendPending = false;
-  private readonly tracker: DeliveryTracker | undefined;
-  private readonly cursor: SubscriptionCursor | undefined;
-  private openWaiters = new Set<Waiter>();
-  private subscribeWaiters = new Set<Waiter>();
-  private unsubscribeWaiters = new Set<Waiter>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly opening = new PendingOutcome();
+  private readonly subscribing = new PendingOutcome();
+  private readonly leaving = new PendingOutcome();
 
   constructor(uri: string, channel: string, options: WebSocketManagerOptions = {}) {
     super();
@@ -141,23 +93,19 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     if (channelProblem) throw new TypeError(channelProblem);
     this.uri = uri;
     this.channel = channel;
-    const reconnect = options.reconnect ?? true;
-    this.settings = {
-      maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
-      subscribeTimeoutMs: options.subscribeTimeoutMs ?? DEFAULTS.subscribeTimeoutMs,
-      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
-      maxPayloadBytes: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
-      backoff: reconnect === false ? false : reconnect === true ? {} : reconnect,
-      headers: options.reliable === false ? options.headers : { ...options.headers, [FEATURES_HEADER]: 'ack' },
-      catchUp: options.catchUp ?? false,
+    this.settings = resolveSettings(options);
+    const reliability = this.settings.reliability;
+    if (reliability) this.cursor = new SubscriptionCursor(reliability.dedupeWindow);
+    this.outbox = new Outbox(this.settings.maxQueue, reliability?.resendWindow);
+    const log = options.log;
+    // A throwing log sink must not break the manager either.
+    this.log = (level, line) => {
+      try {
+        log?.(level, line);
+      } catch {
+        // nowhere left to report it
+      }
     };
-    if (options.reliable !== false) {
-      this.tracker = new DeliveryTracker(options.resendWindow ?? 500);
-      this.cursor = new SubscriptionCursor(options.dedupeWindow ?? 10_000);
-    }
-    this.queue = new OfflineQueue(this.settings.maxQueue);
-    this.log = options.log ?? (() => {});
   }
 
   get state(): ConnectionState {
@@ -169,12 +117,12 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
   }
 
   get isConnected(): boolean {
-    return this.socket?.readyState === WebSocket.OPEN;
+    return this.session?.isOpen ?? false;
   }
 
   /** Messages waiting for the connection. */
   get queuedCount(): number {
-    return this.queue.length;
+    return this.outbox.queued;
   }
 
   /**
@@ -185,8 +133,8 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
   connect(): Promise<void> {
     if (this.isConnected) return Promise.resolve();
     this.wantConnection = true;
-    const opened = this.waitFor(this.openWaiters);
-    if (!this.socket && !this.reconnectTimer) this.open();
+    const opened = this.opening.wait();
+    if (!this.session && !this.retryTimer) this.open();
     return opened;
   }
 
@@ -194,47 +142,42 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
   reconnect(): void {
     this.wantConnection = true;
     this.attempt = 0;
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
-    if (this.socket) {
-      // Asked for, so neither an error nor a backoff wait: the close handler reopens at once.
-      this.reconnectRequested = true;
-      this.socket.terminate();
+    this.cancelRetry();
+    if (this.session) {
+      this.session.replaceRequested = true;
+      this.session.terminate();
     } else this.open();
   }
 
   /**
-   * Subscribes to the channel and keeps the subscription across reconnects.
-   * Resolves on the relay's `subscribed` reply; rejects on an `error` reply or when
-   * no reply comes within the subscribe timeout.
+   * Subscribes to the channel and keeps the subscription across reconnects. Resolves on
+   * the relay's `subscribed` reply; rejects on an `error` reply, on a final connection
+   * failure, or when no reply comes within the subscribe timeout of the subscribe being
+   * sent. While the relay is unreachable nothing is sent, so nothing times out: the
+   * subscribe goes out with the next connection. Concurrent calls share one promise.
    */
   subscribe(): Promise<void> {
     this.wantSubscription = true;
     if (this.stateValue === 'subscribed') return Promise.resolve();
-    const subscribed = this.waitFor(this.subscribeWaiters, this.settings.subscribeTimeoutMs, () =>
-      new RelayConnectionError(
-        `the relay did not confirm the subscription to "${this.channel}" within ${this.settings.subscribeTimeoutMs} ms`,
-      ),
-    );
-    if (this.isConnected && !this.subscribeInFlight) this.sendSubscribe(this.socket!);
+    const subscribed = this.subscribing.wait();
+    const session = this.session;
+    if (session?.isOpen && session.subscription === 'none') this.requestSubscription(session);
     return subscribed;
   }
 
-  /** Leaves the channel; resolves on the relay's `unsubscribed` reply. */
+  /** Leaves the channel; resolves on the relay's `unsubscribed` reply (at once when not connected). */
   unsubscribe(): Promise<void> {
     this.wantSubscription = false;
-    this.settle(this.subscribeWaiters, new Error(`unsubscribed from "${this.channel}" before the relay confirmed`));
-    const socket = this.socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN) return Promise.resolve();
-    const done = this.waitFor(this.unsubscribeWaiters, this.settings.subscribeTimeoutMs, () =>
-      new RelayConnectionError(`the relay did not confirm leaving "${this.channel}" in time`),
+    this.subscribing.reject(new Error(`unsubscribed from "${this.channel}" before the relay confirmed`));
+    const session = this.session;
+    if (!session?.isOpen) return Promise.resolve();
+    const left = this.leaving.wait();
+    session.requestLeave(JSON.stringify(unsubscribeMessage(this.channel)), this.settings.subscribeTimeoutMs, () =>
+      this.leaving.reject(new RelayConnectionError(`the relay did not confirm leaving "${this.channel}" in time`)),
     );
-    socket.send(JSON.stringify(unsubscribeMessage(this.channel)));
-    this.subscribeInFlight = false; // a late `subscribed` reply to it must not mark us subscribed again
-    this.clearSubscribeTimer();
-    this.setState('connected');
-    this.flush(socket);
-    return done;
+    this.move('left');
+    this.flush(session);
+    return left;
   }
 
   /**
@@ -246,28 +189,26 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     const message = channelMessage(this.channel, payload);
     const checked = validateWireMessage(message);
     if (!checked.ok) throw new TypeError(`cannot send this message: ${checked.message}`);
-    const frame = JSON.stringify(message);
-    const socket = this.socket;
-    const id = typeof payload.id === 'string' ? payload.id : undefined;
-    if (socket && this.isReady() && this.queue.length === 0) {
-      this.write(socket, frame, id);
-      return 'sent';
-    }
-    const dropped = this.queue.push({ frame, id });
+    const session = this.session;
+    const ready = session && this.isReady(session) ? session : undefined;
+    const { sent, dropped } = this.outbox.submit(JSON.stringify(message), typeof payload.id === 'string' ? payload.id : undefined, ready);
     if (dropped > 0) {
       this.droppedTotal += dropped;
-      this.log('warn', `offline queue full (${this.queue.capacity}): dropped the oldest message`);
-      this.emit('dropped', dropped, this.droppedTotal);
+      this.log('warn', `offline queue full (${this.outbox.capacity}): dropped the oldest message`);
+      this.notify('dropped', dropped, this.droppedTotal);
     }
-    return 'queued';
+    return sent ? 'sent' : 'queued';
   }
 
   /**
-   * Removes and returns the payloads still waiting for a connection, oldest first, so
-   * that a caller replacing this manager (another relay, say) can send them there.
+   * Removes and returns, in publish order and once each, every payload the relay has not
+   * confirmed: those sent and still awaiting a receipt, then those queued offline. A caller
+   * replacing this manager (another relay, say) sends them there; this manager is left
+   * with nothing to resend. Against a relay without receipts (a seed relay) a sent
+   * message counts as delivered.
    */
-  takeQueued(): ChannelPayload[] {
-    return this.queue.drain().map(({ frame }) => (JSON.parse(frame) as ChannelMessage).payload);
+  takeUndelivered(): ChannelPayload[] {
+    return this.outbox.takeUndelivered();
   }
 
   /**
@@ -276,318 +217,219 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
    */
   async disconnect(): Promise<{ unsent: number }> {
     this.wantConnection = false;
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
-    const socket = this.socket;
-    if (socket?.readyState === WebSocket.OPEN && this.wantSubscription) {
+    this.cancelRetry();
+    if (this.session?.isOpen && this.wantSubscription) {
       await this.unsubscribe().catch((error: Error) => this.log('warn', error.message));
     }
     this.wantSubscription = false;
-    if (this.socket) await closeGracefully(this.socket, this.settings.subscribeTimeoutMs);
+    if (this.session) await this.session.closeGracefully(this.settings.subscribeTimeoutMs);
     const closed = new RelayConnectionError('disconnected', { retryable: false });
-    this.settle(this.openWaiters, closed);
-    this.settle(this.subscribeWaiters, closed);
-    this.setState('closed');
-    const unsent = this.queue.length;
+    this.opening.reject(closed);
+    this.subscribing.reject(closed);
+    this.move('stopped');
+    const unsent = this.outbox.queued;
     if (unsent > 0) this.log('warn', `disconnected with ${unsent} message(s) never sent`);
     return { unsent };
   }
 
   private open(): void {
-    this.reconnectTimer = undefined;
-    this.setState(this.stateValue === 'reconnecting' ? 'reconnecting' : 'connecting');
-    let failure: RelayConnectionError | undefined;
-    let opened = false;
-    let socket: WebSocket;
+    this.retryTimer = undefined;
+    this.move('opening');
     try {
-      socket = new WebSocket(this.uri, {
-        handshakeTimeout: this.settings.connectTimeoutMs,
-        perMessageDeflate: false,
-        maxPayload: this.settings.maxPayloadBytes,
-        headers: this.settings.headers,
+      this.session = RelaySession.open(this.uri, this.settings, {
+        opened: (session) => this.onOpened(session),
+        text: (session, text) => this.onText(session, text),
+        closed: (session, code, error) => this.onClosed(session, code, error),
+        log: this.log,
       });
     } catch (error) {
-      // Options the socket refuses outright (an invalid header value, say) cannot succeed on retry.
-      const refused = new RelayConnectionError(`cannot connect to ${this.uri}: ${(error as Error).message}`, {
-        cause: error,
-        retryable: false,
-      });
+      const refused = error as RelayConnectionError;
       this.wantConnection = false;
       this.lastError = refused;
-      this.settle(this.openWaiters, refused);
-      this.settle(this.subscribeWaiters, refused);
-      this.setState('closed', refused);
-      return;
+      this.opening.reject(refused);
+      this.subscribing.reject(refused);
+      this.move('failed', refused);
     }
-    this.socket = socket;
-    this.relayEpoch = undefined;
-    let socketEpoch: string | undefined;
-    socket.on('upgrade', (response) => {
-      const epoch = response.headers[EPOCH_HEADER];
-      socketEpoch = typeof epoch === 'string' && epoch !== '' ? epoch : undefined;
-      if (socket === this.socket) this.relayEpoch = socketEpoch;
-    });
-    socket.on('unexpected-response', (_request, response) => {
-      failure = describeHttpRefusal(response.statusCode ?? 0, response.statusMessage, this.uri);
-      response.resume();
-      socket.terminate();
-    });
-    socket.on('error', (error) => {
-      failure ??= describeConnectionError(error, this.uri);
-    });
-    socket.on('open', () => {
-      opened = true;
-      this.onOpen(socket);
-    });
-    socket.on('message', (data: Buffer, isBinary: boolean) => this.onFrame(socket, data, isBinary));
-    socket.on('pong', () => {
-      this.awaitingPong = false;
-    });
-    socket.on('close', (code: number, reason: Buffer) => {
-      // A relay that shut down gracefully delivered everything it confirmed first.
-      if (code === 1001 && socketEpoch !== undefined) this.tracker?.drained(socketEpoch);
-      this.onClose(socket, opened, failure ?? closeError(code, reason.toString('utf8'), this.uri));
-    });
   }
 
-  private onOpen(socket: WebSocket): void {
+  private onOpened(session: RelaySession): void {
+    if (session !== this.session) return;
     if (!this.wantConnection) {
-      socket.close(1000);
+      void session.closeGracefully(this.settings.subscribeTimeoutMs);
       return;
     }
     this.lastError = undefined;
-    this.resendPending = true;
-    this.settle(this.openWaiters);
     this.log('info', `connected to ${this.uri}`);
-    this.setState('connected');
-    this.startHeartbeat(socket);
-    if (this.wantSubscription) this.sendSubscribe(socket);
+    this.move('opened');
+    this.opening.resolve();
+    session.startHeartbeat();
+    if (this.wantSubscription) this.requestSubscription(session);
     else {
       this.attempt = 0;
-      this.flush(socket);
+      this.flush(session);
     }
   }
 
-  private sendSubscribe(socket: WebSocket): void {
-    this.subscribeInFlight = true;
+  private requestSubscription(session: RelaySession): void {
     const message = subscribeMessage(this.channel);
-    if (this.cursor && this.relayEpoch !== undefined) {
-      Object.assign(message.payload, this.cursor.resumeFrom(this.relayEpoch, this.settings.catchUp));
+    if (this.cursor && session.epoch !== undefined) {
+      Object.assign(message.payload, this.cursor.resumeFrom(session.epoch, this.settings.catchUp));
     }
-    socket.send(JSON.stringify(message));
-    this.clearSubscribeTimer();
-    this.subscribeTimer = setTimeout(() => {
+    const timeoutMs = this.settings.subscribeTimeoutMs;
+    session.requestSubscription(JSON.stringify(message), timeoutMs, () => {
       // A relay that never confirms is as good as down: drop the connection and retry with backoff.
-      this.log('warn', `no reply to subscribe "${this.channel}" within ${this.settings.subscribeTimeoutMs} ms`);
-      socket.terminate();
-    }, this.settings.subscribeTimeoutMs);
+      this.log('warn', `no reply to subscribe "${this.channel}" within ${timeoutMs} ms`);
+      this.subscribing.reject(
+        new RelayConnectionError(`the relay did not confirm the subscription to "${this.channel}" within ${timeoutMs} ms`),
+      );
+      session.terminate();
+    });
   }
 
-  private onFrame(socket: WebSocket, data: Buffer, isBinary: boolean): void {
-    if (socket !== this.socket) return;
-    this.awaitingPong = false;
-    if (isBinary) {
-      this.log('warn', 'ignored a binary frame from the relay');
-      return;
-    }
-    const parsed = parseWireMessage(data.toString('utf8'));
+  private onText(session: RelaySession, text: string): void {
+    if (session !== this.session) return;
+    const parsed = parseWireMessage(text);
     if (!parsed.ok) {
-      this.log('warn', `ignored a malformed message from the relay: ${parsed.message}`);
+      session.ignore('a malformed message', parsed.message);
       return;
     }
     switch (parsed.kind) {
       case 'subscribed':
-        if (parsed.message.payload.channel === this.channel) this.onSubscribed(socket, parsed.message.payload);
+        if (parsed.message.payload.channel === this.channel) this.onSubscribed(session, parsed.message.payload);
         return;
       case 'ack':
-        this.tracker?.confirm(parsed.message.payload.id, parsed.message.payload.epoch);
+        // A receipt counts only in the epoch the relay announced for this connection.
+        if (parsed.message.payload.epoch === session.epoch) this.outbox.confirm(parsed.message.payload.id, session.epoch);
+        else session.ignore('a receipt from another relay epoch');
         return;
       case 'unsubscribed':
-        if (parsed.message.payload.channel === this.channel) this.settle(this.unsubscribeWaiters);
+        if (parsed.message.payload.channel === this.channel) {
+          session.leaveConfirmed();
+          this.leaving.resolve();
+        }
         return;
       case 'error':
-        this.onServerError(socket, parsed.message.payload);
+        this.onServerError(session, parsed.message.payload);
         return;
       case 'channel':
         if (parsed.message.type !== this.channel) return;
         // Replays and publishers' resends can repeat a message: it is delivered once.
         if (this.cursor && !this.cursor.accept(parsed.message.payload)) return;
-        this.emit('message', parsed.message);
+        this.notify('message', parsed.message);
         return;
       default:
-        this.log('warn', `ignored a "${parsed.kind}" message from the relay`);
+        session.ignore(`a "${parsed.kind}" message`);
     }
   }
 
-  private onSubscribed(socket: WebSocket, reply: SubscribedMessage['payload']): void {
-    if (!this.subscribeInFlight) return;
-    this.subscribeInFlight = false;
-    if (this.cursor && typeof reply.epoch === 'string') {
-      const resumed = !this.firstSubscribe;
-      const caughtUpToNow = this.firstSubscribe && !this.settings.catchUp;
-      this.cursor.subscribed(reply.epoch, reply.offset, caughtUpToNow);
-      if (resumed && reply.recovered === false) {
+  private onSubscribed(session: RelaySession, reply: SubscribedMessage['payload']): void {
+    if (!session.confirmSubscription()) return;
+    // Offsets count only in the epoch this connection announced; a reply naming another is read as a plain one.
+    if (this.cursor && reply.epoch !== undefined && reply.epoch === session.epoch) {
+      const caughtUpToNow = !this.everSubscribed && !this.settings.catchUp;
+      this.cursor.subscribed(session.epoch, reply.offset, caughtUpToNow);
+      if (this.everSubscribed && reply.recovered === false) {
         const why = 'the relay could not replay everything missed while disconnected (it restarted, or its history ran out)';
         this.log('warn', why);
-        this.emit('gap', why);
+        this.notify('gap', why);
       }
     }
-    this.firstSubscribe = false;
-    this.clearSubscribeTimer();
+    this.everSubscribed = true;
     this.attempt = 0;
-    this.setState('subscribed');
-    this.settle(this.subscribeWaiters);
-    this.flush(socket);
+    this.move('subscribed');
+    this.subscribing.resolve();
+    this.flush(session);
   }
 
-  private onServerError(socket: WebSocket, error: ErrorMessage['payload']): void {
-    this.log('warn', `relay error (${error.code}): ${error.message}`);
+  private onServerError(session: RelaySession, error: ErrorMessage['payload']): void {
+    this.log('warn', `relay error (${clip(error.code, 40)}): ${clip(error.message)}`);
     // Replies come in order, but a publish sent just before the subscribe may still be
     // answered while the subscribe is in flight: only errors a publish cannot cause
     // are taken as the relay refusing the subscription.
-    if (this.subscribeInFlight && !PUBLISH_ERROR_CODES.has(error.code)) {
-      this.subscribeInFlight = false;
+    if (session.subscription === 'requested' && !PUBLISH_ERROR_CODES.has(error.code)) {
+      session.endSubscription();
       this.wantSubscription = false;
-      this.clearSubscribeTimer();
-      const refused = new RelayConnectionError(`the relay refused the subscription to "${this.channel}": ${error.message}`, {
+      const refused = new RelayConnectionError(`the relay refused the subscription to "${this.channel}": ${clip(error.message)}`, {
         retryable: false,
       });
       this.lastError = refused;
-      this.settle(this.subscribeWaiters, refused);
-      this.flush(socket);
+      this.subscribing.reject(refused);
+      this.flush(session);
     }
-    this.emit('serverError', error);
+    this.notify('serverError', error);
   }
 
-  private onClose(socket: WebSocket, opened: boolean, error: RelayConnectionError): void {
-    if (socket !== this.socket) return;
-    this.socket = undefined;
-    this.subscribeInFlight = false;
-    this.clearSubscribeTimer();
-    clearInterval(this.heartbeatTimer);
-    this.settle(this.unsubscribeWaiters);
+  private onClosed(session: RelaySession, code: number, error: RelayConnectionError): void {
+    // A relay that shut down gracefully delivered everything it confirmed first.
+    if (code === 1001 && session.epoch !== undefined) this.outbox.drained(session.epoch);
+    if (session !== this.session) return;
+    this.session = undefined;
+    this.leaving.resolve();
     if (!this.wantConnection) {
-      this.setState('closed');
+      this.move('stopped');
       return;
     }
-    if (this.reconnectRequested) {
-      this.reconnectRequested = false;
-      this.setState('reconnecting');
+    if (session.replaceRequested) {
+      this.move('lost');
       this.open();
       return;
     }
     this.lastError = error;
-    if (!opened) this.settle(this.openWaiters, error);
+    if (!session.opened) this.opening.reject(error);
     else this.log('warn', error.message);
     if (this.settings.backoff === false || !error.retryable) {
       this.wantConnection = false;
-      this.settle(this.subscribeWaiters, error);
-      this.setState('closed', error);
+      this.subscribing.reject(error);
+      this.move('failed', error);
       return;
     }
     const delay = backoffDelay(this.attempt++, this.settings.backoff);
-    this.setState('reconnecting', error);
-    this.emit('retry', this.attempt, delay, error);
-    this.reconnectTimer = setTimeout(() => this.open(), delay);
+    this.move('lost', error);
+    this.notify('retry', this.attempt, delay, error);
+    this.retryTimer = setTimeout(() => this.open(), delay);
   }
 
-  private startHeartbeat(socket: WebSocket): void {
-    clearInterval(this.heartbeatTimer);
-    if (this.settings.heartbeatIntervalMs <= 0) return;
-    this.awaitingPong = false;
-    this.heartbeatTimer = setInterval(() => {
-      if (this.awaitingPong) {
-        this.log('warn', `no heartbeat from ${this.uri} for ${this.settings.heartbeatIntervalMs} ms; reconnecting`);
-        socket.terminate();
-        return;
-      }
-      this.awaitingPong = true;
-      socket.ping();
-    }, this.settings.heartbeatIntervalMs);
-  }
-
-  private isReady(): boolean {
-    if (!this.isConnected) return false;
-    return this.wantSubscription ? this.stateValue === 'subscribed' : !this.subscribeInFlight;
-  }
-
-  /** Writes a publish, keeping it for a resend until the relay confirms it. */
-  private write(socket: WebSocket, frame: string, id: string | undefined): void {
-    socket.send(frame);
-    if (this.relayEpoch !== undefined && id !== undefined) this.tracker?.record(id, frame);
+  /** Connected, and subscribed when a subscription is wanted (or no subscribe is awaiting its reply when not). */
+  private isReady(session: RelaySession): boolean {
+    if (!session.isOpen) return false;
+    return this.wantSubscription ? session.subscription === 'confirmed' : session.subscription !== 'requested';
   }
 
   /** Once ready: first what this relay cannot vouch for, then what was queued offline. */
-  private flush(socket: WebSocket): void {
-    if (!this.isReady() || socket !== this.socket) return;
-    if (this.resendPending && this.relayEpoch !== undefined && this.tracker) {
-      this.resendPending = false;
-      const resends = this.tracker.resendsFor(this.relayEpoch);
-      if (resends.length > 0) this.log('info', `resending ${resends.length} message(s) this relay has not confirmed`);
-      for (const { id, frame } of resends) this.write(socket, frame, id);
+  private flush(session: RelaySession): void {
+    const ready = (): boolean => session === this.session && this.isReady(session);
+    if (ready()) this.outbox.flush(session, ready, (line) => this.log('info', line));
+  }
+
+  private cancelRetry(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /** Moves the public state along the transition table and reports the move. */
+  private move(event: ConnectionEvent, error?: Error): void {
+    const next = nextState(this.stateValue, event);
+    if (next === undefined) {
+      this.log('error', `internal error: "${event}" is not a move from state "${this.stateValue}"; state kept`);
+      return;
     }
-    while (this.queue.length > 0 && this.isReady() && socket === this.socket) {
-      const queued = this.queue.shift()!;
-      this.write(socket, queued.frame, queued.id);
-    }
+    if (next === this.stateValue && error === undefined) return;
+    this.stateValue = next;
+    this.notify('state', next, error);
   }
 
-  private setState(state: ConnectionState, error?: Error): void {
-    if (state === this.stateValue && error === undefined) return;
-    this.stateValue = state;
-    this.emit('state', state, error);
-  }
-
-  private clearSubscribeTimer(): void {
-    clearTimeout(this.subscribeTimer);
-    this.subscribeTimer = undefined;
-  }
-
-  private waitFor(waiters: Set<Waiter>, timeoutMs?: number, onTimeout?: () => Error): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const waiter: Waiter = {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      waiters.add(waiter);
-      if (timeoutMs !== undefined && onTimeout) {
-        timer = setTimeout(() => {
-          waiters.delete(waiter);
-          reject(onTimeout());
-        }, timeoutMs);
+  /**
+   * Emits to each listener in turn. A listener that throws is the caller's bug, but it must
+   * not unwind the manager halfway through a socket event: it is logged, the other
+   * listeners still run, and the manager carries on.
+   */
+  private notify<E extends keyof WebSocketManagerEvents>(event: E, ...args: WebSocketManagerEvents[E]): void {
+    for (const listener of this.rawListeners(event) as Array<(...values: unknown[]) => void>) {
+      try {
+        listener.apply(this, args);
+      } catch (error) {
+        this.log('error', `a "${event}" listener threw: ${(error as Error)?.message ?? String(error)}`);
       }
-    });
+    }
   }
-
-  /** Resolves (no error) or rejects every waiter in the set, once. */
-  private settle(waiters: Set<Waiter>, error?: Error): void {
-    const all = [...waiters];
-    waiters.clear();
-    for (const waiter of all) (error ? waiter.reject(error) : waiter.resolve());
-  }
-}
-
-function closeError(code: number, reason: string, uri: string): RelayConnectionError {
-  const why = reason ? `: ${reason}` : '';
-  return new RelayConnectionError(`connection to ${uri} closed (code ${code}${why})`, { retryable: isRetryableCloseCode(code) });
-}
-
-function closeGracefully(socket: WebSocket, timeoutMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (socket.readyState === WebSocket.CLOSED) return resolve();
-    const timer = setTimeout(() => socket.terminate(), timeoutMs);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
-    else socket.close(1000, 'client disconnect');
-  });
 }

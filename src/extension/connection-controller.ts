@@ -66,7 +66,7 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
     const old = this.manager;
     this.manager = undefined;
     // Events still waiting for the old relay go to the new one instead of being lost.
-    const carried = old?.takeQueued() ?? [];
+    const carried = old?.takeUndelivered() ?? [];
     if (old) {
       old.removeAllListeners();
       void old.disconnect();

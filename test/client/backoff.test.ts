@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BACKOFF_DEFAULTS, backoffDelay } from '../../src/client';
+import { BACKOFF_DEFAULTS, backoffDelay } from '../../src/client/backoff';
 import { seededRandom } from '../support/random';
 
 test('defaults are 500 ms initial, 30 s cap, factor 2, 50 ms floor', () => {

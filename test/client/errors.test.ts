@@ -1,8 +1,8 @@
 /** Unit tests for the client's error wording, and for what the constructor and send() refuse. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeConnectionError, RelayConnectionError, WebSocketManager } from '../../src/client';
-import { describeHttpRefusal } from '../../src/client/errors';
+import { WebSocketManager } from '../../src/client';
+import { describeConnectionError, describeHttpRefusal, RelayConnectionError } from '../../src/client/errors';
 import { CHANNEL, samplePayload } from './helpers';
 
 const URI = 'ws://127.0.0.1:4000';

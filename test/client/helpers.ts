@@ -83,6 +83,10 @@ export interface RawServerOptions {
   respond?: Responder;
   /** Called for each new connection, before any frame. */
   onConnection?: (connection: RawConnection) => void;
+  /** Listen on this loopback port (default: any free one). */
+  port?: number;
+  /** Extra headers for the upgrade response, as our relay adds its epoch. */
+  upgradeHeaders?: Record<string, string>;
 }
 
 /** A bare `ws` server on 127.0.0.1 that records what clients send and replies as scripted. */
@@ -139,11 +143,13 @@ export class RawWsServer {
   static async start(options: RawServerOptions = {}): Promise<RawWsServer> {
     const wss = new WebSocketServer({
       host: '127.0.0.1',
-      port: 0,
+      port: options.port ?? 0,
       perMessageDeflate: false,
       autoPong: options.autoPong ?? true,
     });
     await once(wss, 'listening');
+    const extra = Object.entries(options.upgradeHeaders ?? {}).map(([name, value]) => `${name}: ${value}`);
+    wss.on('headers', (headers) => headers.push(...extra));
     return new RawWsServer(wss, (wss.address() as AddressInfo).port, options);
   }
 
@@ -156,6 +162,13 @@ export class RawWsServer {
     for (const client of this.wss.clients) client.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
+}
+
+/** Starts a raw server for one test and closes it after the test. */
+export async function rawServer(t: TestContext, options: RawServerOptions = {}): Promise<RawWsServer> {
+  const server = await RawWsServer.start(options);
+  t.after(() => server.close());
+  return server;
 }
 
 /** A loopback port that nothing listens on (it was free a moment ago). */

@@ -4,7 +4,7 @@
  * good or bad.
  */
 import assert from 'node:assert/strict';
-import { after, test, type TestContext } from 'node:test';
+import { after, test } from 'node:test';
 import { RelayConnectionError, WebSocketManager } from '../../src/client';
 import type { ChannelMessage } from '../../src/protocol';
 import { delay, waitUntil } from '../support/wait';
@@ -14,7 +14,7 @@ import {
   disconnectAllManagers,
   fastOptions,
   nextEvent,
-  RawWsServer,
+  rawServer,
   recordStates,
   relayLike,
   sampleBytes,
@@ -25,18 +25,11 @@ import {
   unsubscribeBytes,
   unsubscribedBytes,
   within,
-  type RawServerOptions,
 } from './helpers';
 import { failOnUnhandledRejections } from '../support/unhandled';
 
 failOnUnhandledRejections();
 after(disconnectAllManagers);
-
-async function rawServer(t: TestContext, options: RawServerOptions = {}): Promise<RawWsServer> {
-  const server = await RawWsServer.start(options);
-  t.after(() => server.close());
-  return server;
-}
 
 test('disconnect(): unsubscribe, then close 1000, in that order on the wire', { timeout: 10_000 }, async (t) => {
   const server = await rawServer(t);

@@ -1,19 +1,13 @@
 /**
- * Regression tests for client issues found while writing this suite (both fixed in
- * src/client/websocket-manager.ts): an option `ws` refuses outright, and an error
- * reply to a publish arriving while a subscribe is in flight.
+ * Regression tests for client issues found while writing this suite: an option `ws`
+ * refuses outright (src/client/session.ts), and an error reply to a publish arriving
+ * while a subscribe is in flight (src/client/websocket-manager.ts).
  */
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { WebSocketManager } from '../../src/client';
 import { delay, waitUntil } from '../support/wait';
-import { CHANNEL, disconnectAfter, fastOptions, RawWsServer, relayLike, sampleBytes, samplePayload, subscribeBytes, subscribedBytes, within } from './helpers';
-
-async function rawServer(t: TestContext, server: Promise<RawWsServer>): Promise<RawWsServer> {
-  const started = await server;
-  t.after(() => started.close());
-  return started;
-}
+import { CHANNEL, disconnectAfter, fastOptions, rawServer, relayLike, sampleBytes, samplePayload, subscribeBytes, subscribedBytes, within } from './helpers';
 
 test(
   'an invalid header value makes connect() reject (not throw) and leaves no unhandled rejection',
@@ -54,17 +48,14 @@ test(
   async (t) => {
     // The relay answers a publish with an error, but only after the client's subscribe has gone out.
     const rejection = { message: 'payload too large for this relay', code: 'message_too_large', channel: CHANNEL };
-    const server = await rawServer(
-      t,
-      RawWsServer.start({
-        respond: (connection, text) => {
-          if (text === subscribeBytes()) {
-            connection.send(JSON.stringify({ type: 'error', payload: rejection }));
-            connection.send(subscribedBytes());
-          } else relayLike(connection, text);
-        },
-      }),
-    );
+    const server = await rawServer(t, {
+      respond: (connection, text) => {
+        if (text === subscribeBytes()) {
+          connection.send(JSON.stringify({ type: 'error', payload: rejection }));
+          connection.send(subscribedBytes());
+        } else relayLike(connection, text);
+      },
+    });
     const manager = new WebSocketManager(server.url, CHANNEL, fastOptions());
     disconnectAfter(t, manager);
     const serverErrors: unknown[] = [];

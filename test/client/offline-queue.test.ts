@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OfflineQueue } from '../../src/client';
+import { OfflineQueue } from '../../src/client/offline-queue';
 
 test('first in, first out', () => {
   const queue = new OfflineQueue<string>(10);
