@@ -8,6 +8,9 @@ export const FEATURES_HEADER = 'x-weather-relay-features';
 /** Response header carrying the relay's current epoch, so a client knows what to resend before sending anything. */
 export const EPOCH_HEADER = 'x-weather-relay-epoch';
 
+/** Features a relay can offer (the relay announces both); a client asks for `ack`. */
+export type RelayFeature = 'ack' | 'history';
+
 /** Reads a comma-separated features header (absent, repeated or junk headers give an empty set). */
 export function parseFeatures(header: string | string[] | undefined): Set<string> {
   const text = Array.isArray(header) ? header.join(',') : (header ?? '');
