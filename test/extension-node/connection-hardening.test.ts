@@ -1,0 +1,191 @@
+// Issue 9, the connection's part: a relay that refuses us is not retried in a loop, quick
+// settings changes leave exactly one connection and lose nothing, and a bad server setting
+// leaves the window disconnected with the problem named instead of trying a default relay.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { test } from 'node:test';
+import { readSettings } from '../../src/extension/settings';
+import { responseDeltaPayload, type ChannelPayload } from '../../src/protocol';
+import { startRelay } from '../../src/relay';
+import { spawnRelay } from '../support/relay-process';
+import { failOnUnhandledRejections } from '../support/unhandled';
+import { WsPeer } from '../support/ws-peer';
+import { delay, waitUntil, within } from '../support/wait';
+import { controller, freePort } from './controller-harness';
+
+failOnUnhandledRejections();
+
+async function unauthorizedCount(wsUrl: string): Promise<number> {
+  const text = await (await fetch(`${wsUrl.replace(/^ws/, 'http')}/metrics`)).text();
+  return Number(/^weather_relay_errors_total\{code="unauthorized"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+}
+
+test('a relay refusing the token (HTTP 401) is tried once: no retry loop, no embedded relay, the status names the refusal', async () => {
+  const relay = await spawnRelay(['--token', 'the-right-token', '--quiet']);
+  // autoStart on and a loopback URI: the case that used to start (and fail) an embedded relay on every refusal
+  const { connection, lines } = controller();
+  try {
+    await connection.apply({ uri: relay.url, channel: 'weather-update', autoStart: true });
+    await delay(2000);
+    const attempts = await unauthorizedCount(relay.url);
+    assert.ok(attempts >= 1 && attempts < 5, `${attempts} connection attempts in 2 s`);
+    assert.ok(lines.length < 5, `${lines.length} log lines in 2 s:\n${lines.slice(0, 10).join('\n')}`);
+    const status = connection.status;
+    assert.equal(status.view, 'offline');
+    assert.match(status.problem ?? '', /^relay at ws:\/\/127\.0\.0\.1:\d+ refused the connection: HTTP 401 Unauthorized \(check the access token\)$/);
+    assert.equal(connection.embeddedRelayUrl, undefined);
+    assert.ok(!lines.some((line) => /embedded relay/.test(line)), lines.join('\n'));
+  } finally {
+    await connection.dispose();
+    await relay.stop();
+  }
+});
+
+test('apply A, B, A in quick succession: one connection to A, every event there exactly once, none after dispose', async () => {
+  const a = await startRelay({ host: '127.0.0.1', port: 0 });
+  const b = await startRelay({ host: '127.0.0.1', port: 0 });
+  // It starts on a relay of its own (embedded), whose shutdown is the wait that let two switches interleave.
+  const embeddedUri = `ws://127.0.0.1:${await freePort()}`;
+  const { connection } = controller();
+  const watcherA = await WsPeer.open(a.url);
+  const watcherB = await WsPeer.open(b.url);
+  try {
+    await watcherA.subscribe('weather-update');
+    await watcherB.subscribe('weather-update');
+    await connection.apply({ uri: embeddedUri, channel: 'weather-update', autoStart: true });
+    await waitUntil(() => connection.status.view === 'embedded', 5000, 'the embedded relay');
+
+    const sent: string[] = [];
+    const send = () => {
+      const payload: ChannelPayload = responseDeltaPayload('thread_race', `event ${sent.length}`);
+      sent.push(payload.message);
+      connection.send(payload);
+    };
+    const applies = [
+      connection.apply({ uri: a.url, channel: 'weather-update', autoStart: true }),
+      (send(), connection.apply({ uri: b.url, channel: 'weather-update', autoStart: true })),
+      (send(), connection.apply({ uri: a.url, channel: 'weather-update', autoStart: true })),
+    ];
+    send();
+    for (let i = 0; i < 5; i++) {
+      await delay(1);
+      send();
+    }
+    await within(Promise.all(applies), 10_000, 'the three applies');
+    send();
+    await waitUntil(() => connection.status.view === 'connected', 5000, 'connected');
+    send();
+
+    const received = () => watcherA.messages.filter((m) => m.payload?.thread_id === 'thread_race').map((m) => m.payload.message as string);
+    await watcherA.until(() => received().length >= sent.length, 5000, `${sent.length} events on relay A`);
+    await watcherA.settle(200);
+    assert.deepEqual(received().sort(), [...sent].sort(), 'every event exactly once at the final relay');
+    assert.deepEqual(watcherB.messages.slice(1), [], 'nothing reached relay B');
+    assert.deepEqual(a.gauges(), { connections: 2, channels: 1, subscriptions: 2 }, 'relay A: the watcher and one connection of ours');
+    assert.equal(b.gauges().connections, 1, 'relay B: only its watcher');
+    assert.equal(connection.embeddedRelayUrl, undefined, 'the embedded relay was stopped');
+    assert.deepEqual({ view: connection.status.view, uri: connection.status.uri }, { view: 'connected', uri: a.url });
+
+    await connection.dispose();
+    // dispose() resolves when our side is closed; the relay notices a moment later.
+    await waitUntil(() => a.gauges().connections === 1, 2000, 'relay A to keep only its watcher after dispose');
+    assert.equal(b.gauges().connections, 1, 'after dispose: relay B has only its watcher');
+  } finally {
+    await connection.dispose();
+    await Promise.all([watcherA.close(), watcherB.close()]);
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test('an embedded relay being started when the controller is disposed does not outlive it', async () => {
+  // Disposed from inside the refusal's status event (before the start), and a tick later (during it).
+  for (const when of ['at once', 'a tick later'] as const) {
+    const uri = `ws://127.0.0.1:${await freePort()}`;
+    const { connection } = controller();
+    let disposed: Promise<void> | undefined;
+    connection.on('status', (status) => {
+      if (!status.problem || disposed) return;
+      if (when === 'at once') disposed = connection.dispose();
+      else disposed = new Promise<void>((resolve) => setImmediate(resolve)).then(() => connection.dispose());
+    });
+    await connection.apply({ uri, channel: 'weather-update', autoStart: true });
+    await waitUntil(() => disposed !== undefined, 5000, 'the first refusal');
+    await within(disposed!, 5000, 'dispose');
+    await delay(200);
+    assert.equal(connection.embeddedRelayUrl, undefined, when);
+    await assert.rejects(WsPeer.open(uri), /ECONNREFUSED/, `${when}: nothing listens on the port after dispose`);
+  }
+});
+
+/** Listens on 127.0.0.1:4000, the default relay address, to catch any connection made there. */
+async function watchDefaultPort(): Promise<{ server: Server; connections: () => number } | undefined> {
+  let count = 0;
+  const server = createServer((socket) => {
+    count++;
+    socket.destroy();
+  });
+  const listening = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(4000, '127.0.0.1', () => resolve(true));
+  });
+  return listening ? { server, connections: () => count } : undefined;
+}
+
+test('a bad server.uri: no connection anywhere, nothing started, the status is offline and names the setting', async (t) => {
+  const watch = await watchDefaultPort();
+  if (!watch) t.diagnostic('port 4000 is busy here: the "nothing reached port 4000" check is skipped');
+  const { connection, lines } = controller();
+  try {
+    const { settings, problems } = readSettings((key) => ({ 'server.uri': 'http://localhost:4000', 'server.autoStart': true })[key]);
+    assert.equal(problems.length, 1, problems.join('\n'));
+    await connection.apply(settings.server);
+    await delay(300);
+    const status = connection.status;
+    assert.equal(status.view, 'offline');
+    assert.equal(status.uri, 'http://localhost:4000', 'the status shows what the user wrote');
+    assert.equal(
+      status.problem,
+      'weatherAssistant.server.uri: relay URI must use ws:// or wss://, not http:// (try ws://localhost:4000); not connecting to any relay until it is fixed',
+    );
+    assert.equal(status.problem, problems[0]);
+    assert.equal(connection.embeddedRelayUrl, undefined);
+    if (watch) assert.equal(watch.connections(), 0, 'nothing connected to the default address');
+    assert.ok(!lines.some((line) => /connected to|started the embedded relay/.test(line)), lines.join('\n'));
+
+    // Fixing the setting connects, and what was sent meanwhile is delivered there.
+    connection.send(responseDeltaPayload('thread_bad_uri', 'sent while the setting was bad'));
+    const relay = await startRelay({ host: '127.0.0.1', port: 0 });
+    const watcher = await WsPeer.open(relay.url);
+    try {
+      await watcher.subscribe('weather-update');
+      await connection.apply(readSettings((key) => ({ 'server.uri': relay.url })[key]).settings.server);
+      const message = await watcher.next();
+      assert.equal(message.payload.message, 'sent while the setting was bad');
+      assert.equal(connection.status.problem, undefined);
+    } finally {
+      await connection.dispose();
+      await watcher.close();
+      await relay.close();
+    }
+  } finally {
+    await connection.dispose();
+    await new Promise((resolve) => watch?.server.close(resolve) ?? resolve(undefined));
+  }
+});
+
+test('a bad server.channel: no connection, the status names the setting (never the default channel)', async () => {
+  const relay = await startRelay({ host: '127.0.0.1', port: 0 });
+  const { connection } = controller();
+  try {
+    const { settings } = readSettings((key) => ({ 'server.uri': relay.url, 'server.channel': 'bad channel!' })[key]);
+    await connection.apply(settings.server);
+    await delay(200);
+    assert.equal(connection.status.view, 'offline');
+    assert.equal(connection.status.channel, 'bad channel!');
+    assert.match(connection.status.problem ?? '', /^weatherAssistant\.server\.channel: channel "bad channel!" may only contain letters, digits and \. _ : -; not connecting to any relay until it is fixed$/);
+    assert.equal(relay.gauges().connections, 0);
+  } finally {
+    await connection.dispose();
+    await relay.close();
+  }
+});
