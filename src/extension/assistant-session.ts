@@ -19,6 +19,7 @@ export class AssistantSession {
   private assistant: WeatherAssistant | undefined;
   private settings: ExtensionSettings | undefined;
   private apiKey: string | undefined;
+  private weatherApiKey: string | undefined;
   private current = newThreadId();
   private running: AbortController | undefined;
   private publisherInstance: ChannelPublisher | undefined;
@@ -49,10 +50,11 @@ export class AssistantSession {
     return this.running !== undefined;
   }
 
-  /** New settings or key: the engine is rebuilt before the next question. */
-  configure(settings: ExtensionSettings, apiKey: string | undefined): void {
+  /** New settings or keys: the engine is rebuilt before the next question. */
+  configure(settings: ExtensionSettings, keys: { apiKey?: string; weatherApiKey?: string }): void {
     this.settings = settings;
-    this.apiKey = apiKey;
+    this.apiKey = keys.apiKey;
+    this.weatherApiKey = keys.weatherApiKey;
     this.assistant = undefined;
   }
 
@@ -119,6 +121,8 @@ export class AssistantSession {
     if (this.assistant) return this.assistant;
     const settings = this.settings;
     if (!settings) throw new Error('the extension has not finished starting');
+    // A setting that says where the question or a lookup goes is bad: ask nobody rather than a default.
+    if (settings.assistantProblem) throw new Error(settings.assistantProblem);
     this.assistant = new (loadEngine().WeatherAssistant)({
       model: {
         api: settings.model.api,
@@ -131,7 +135,7 @@ export class AssistantSession {
         units: settings.weather.units,
         forecastUrl: settings.weather.forecastUrl || undefined,
         geocodingUrl: settings.weather.geocodingUrl || undefined,
-        apiKey: process.env.OPENWEATHERMAP_API_KEY,
+        apiKey: this.weatherApiKey,
       },
     });
     return this.assistant;

@@ -42,8 +42,11 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
   private applying: Promise<void> = Promise.resolve();
   /** Replaced managers still saying goodbye to their relay; dispose() waits for them. */
   private readonly closing = new Set<Promise<unknown>>();
+  /** Events sent while there is no connection to hand them to, or while one is being replaced. */
   private readonly waiting: ChannelPayload[] = [];
   private droppedWhileWaiting = 0;
+  /** From the moment apply() is asked for another relay or channel, sends wait for it. */
+  private held = false;
   private embedded: RunningRelay | undefined;
   private embedding: Promise<void> | undefined;
   private embedFailure: string | undefined;
@@ -77,6 +80,7 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
    */
   apply(settings: ServerSettings): Promise<void> {
     if (this.disposed) return Promise.resolve();
+    if (!sameTarget(this.settings, settings)) this.held = true;
     this.wanted = settings;
     this.applying = this.applying
       .then(() => this.applyWanted())
@@ -87,15 +91,8 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
   /** Publishes on the channel (queued while offline). */
   send(payload: ChannelPayload): void {
     if (this.disposed) return;
-    if (this.manager) {
-      this.manager.send(payload);
-      return;
-    }
-    this.waiting.push(payload);
-    if (this.waiting.length > MAX_WAITING) {
-      this.waiting.shift();
-      if (this.droppedWhileWaiting++ === 0) this.options.log('warn', `more than ${MAX_WAITING} events wait for a relay: dropping the oldest`);
-    }
+    if (this.manager && !this.held) this.manager.send(payload);
+    else this.wait([payload]);
   }
 
   /** Reconnect now, skipping any backoff wait. */
@@ -124,8 +121,10 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
     if (!settings || this.disposed) return; // a later call took it up already
     const previous = this.settings;
     this.settings = settings;
-    const same = previous && previous.uri === settings.uri && previous.channel === settings.channel;
-    if (same && this.manager && !settings.problem) {
+    if (previous && sameTarget(previous, settings) && this.manager && !settings.problem) {
+      // Back where it was (A, then A again): what waited goes out on the connection it has.
+      this.held = false;
+      this.handOver(this.manager, settings.uri);
       if (settings.autoStart && !previous.autoStart && this.manager.state !== 'subscribed') this.onTrouble(this.manager);
       this.publishStatus();
       return;
@@ -139,12 +138,35 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
     this.connect(settings);
   }
 
+  /** Keeps events until there is a connection for them, oldest first; bounded like a manager's offline queue. */
+  private wait(payloads: ChannelPayload[], before = false): void {
+    if (before) this.waiting.unshift(...payloads);
+    else this.waiting.push(...payloads);
+    const excess = this.waiting.length - MAX_WAITING;
+    if (excess <= 0) return;
+    this.waiting.splice(0, excess);
+    if (this.droppedWhileWaiting === 0) this.options.log('warn', `more than ${MAX_WAITING} events wait for a relay: dropping the oldest`);
+    this.droppedWhileWaiting += excess;
+  }
+
+  /** Sends what waited, in order, on `manager`. */
+  private handOver(manager: WebSocketManager, uri: string): void {
+    const waiting = this.waiting.splice(0);
+    if (waiting.length > 0) {
+      const dropped = this.droppedWhileWaiting > 0 ? ` (${this.droppedWhileWaiting} older ones were dropped)` : '';
+      this.options.log('info', `moving ${waiting.length} unsent event(s) to ${uri}${dropped}`);
+    }
+    this.droppedWhileWaiting = 0;
+    for (const payload of waiting) manager.send(payload);
+  }
+
   /** Takes the current manager out of service: its unsent events wait here, it closes in the background. */
   private detach(): void {
     const old = this.manager;
     this.manager = undefined;
     if (!old) return;
-    this.waiting.push(...old.takeQueued());
+    // They were sent before anything that waits here already.
+    this.wait(old.takeQueued(), true);
     old.removeAllListeners();
     const closing = old.disconnect().catch(() => undefined);
     this.closing.add(closing);
@@ -181,13 +203,8 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
     manager.subscribe().catch((error: Error) => {
       if (manager === this.manager) this.options.log('warn', error.message);
     });
-    const waiting = this.waiting.splice(0);
-    if (waiting.length > 0) {
-      const dropped = this.droppedWhileWaiting > 0 ? ` (${this.droppedWhileWaiting} older ones were dropped)` : '';
-      this.options.log('info', `moving ${waiting.length} unsent event(s) to ${settings.uri}${dropped}`);
-    }
-    this.droppedWhileWaiting = 0;
-    for (const payload of waiting) manager.send(payload);
+    this.held = false;
+    this.handOver(manager, settings.uri);
   }
 
   /**
@@ -241,6 +258,11 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
   private publishStatus(): void {
     this.emit('status', this.status);
   }
+}
+
+/** Same relay and channel, and both usable or both not: applying one after the other changes no connection. */
+function sameTarget(a: ServerSettings | undefined, b: ServerSettings): boolean {
+  return a !== undefined && a.uri === b.uri && a.channel === b.channel && a.problem === b.problem;
 }
 
 /** True when the connection was refused by the operating system: no process listens on the port. */

@@ -2,11 +2,11 @@
 // settings changes leave exactly one connection and lose nothing, and a bad server setting
 // leaves the window disconnected with the problem named instead of trying a default relay.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
 import { test } from 'node:test';
 import { readSettings } from '../../src/extension/settings';
 import { responseDeltaPayload, type ChannelPayload } from '../../src/protocol';
 import { startRelay } from '../../src/relay';
+import { watchDefaultRelayPort } from '../support/default-port';
 import { spawnRelay } from '../support/relay-process';
 import { failOnUnhandledRejections } from '../support/unhandled';
 import { WsPeer } from '../support/ws-peer';
@@ -77,7 +77,9 @@ test('apply A, B, A in quick succession: one connection to A, every event there 
     send();
 
     const received = () => watcherA.messages.filter((m) => m.payload?.thread_id === 'thread_race').map((m) => m.payload.message as string);
-    await watcherA.until(() => received().length >= sent.length, 5000, `${sent.length} events on relay A`);
+    await watcherA.until(() => received().length >= sent.length, 5000, `${sent.length} events on relay A`).catch((error: Error) => {
+      throw new Error(`${error.message}; got ${JSON.stringify(received())}; status ${JSON.stringify(connection.status)}`);
+    });
     await watcherA.settle(200);
     assert.deepEqual(received().sort(), [...sent].sort(), 'every event exactly once at the final relay');
     assert.deepEqual(watcherB.messages.slice(1), [], 'nothing reached relay B');
@@ -117,22 +119,9 @@ test('an embedded relay being started when the controller is disposed does not o
   }
 });
 
-/** Listens on 127.0.0.1:4000, the default relay address, to catch any connection made there. */
-async function watchDefaultPort(): Promise<{ server: Server; connections: () => number } | undefined> {
-  let count = 0;
-  const server = createServer((socket) => {
-    count++;
-    socket.destroy();
-  });
-  const listening = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(4000, '127.0.0.1', () => resolve(true));
-  });
-  return listening ? { server, connections: () => count } : undefined;
-}
 
 test('a bad server.uri: no connection anywhere, nothing started, the status is offline and names the setting', async (t) => {
-  const watch = await watchDefaultPort();
+  const watch = await watchDefaultRelayPort();
   if (!watch) t.diagnostic('port 4000 is busy here: the "nothing reached port 4000" check is skipped');
   const { connection, lines } = controller();
   try {
@@ -169,7 +158,7 @@ test('a bad server.uri: no connection anywhere, nothing started, the status is o
     }
   } finally {
     await connection.dispose();
-    await new Promise((resolve) => watch?.server.close(resolve) ?? resolve(undefined));
+    await watch?.close();
   }
 });
 
