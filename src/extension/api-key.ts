@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 
-export interface SecretKeySpec {
+interface SecretKeySpec {
   /** The SecretStorage key. */
   secret: string;
   /** Used when nothing is stored. */

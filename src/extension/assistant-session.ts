@@ -9,7 +9,17 @@ import { newThreadId, type ChannelPayload } from '../protocol';
 import { loadEngine } from './load-engine';
 import type { ExtensionSettings } from './settings';
 
-export interface SessionOptions {
+/** Far more than any question needs, and far below the relay's frame limit (the question is published). */
+const MAX_QUESTION_LENGTH = 4000;
+
+/** Why `question` cannot be asked, or undefined when it can. */
+export function questionProblem(question: string): string | undefined {
+  if (question.trim() === '') return 'Type a question, or press Escape to cancel.';
+  if (question.length > MAX_QUESTION_LENGTH) return `a question may have at most ${MAX_QUESTION_LENGTH} characters (this one has ${question.length})`;
+  return undefined;
+}
+
+interface SessionOptions {
   store: ActivityStore;
   publish: (payload: ChannelPayload) => void;
   log: (level: 'info' | 'warn' | 'error', line: string) => void;
@@ -66,6 +76,8 @@ export class AssistantSession {
   /** Runs one turn on the current thread. Resolves with the outcome; never throws. */
   async ask(question: string, signal?: AbortSignal): Promise<TurnResult> {
     const threadId = this.current;
+    const problem = question.trim() === '' ? undefined : questionProblem(question); // the engine words an empty one
+    if (problem) return { threadId, status: 'failed', text: '', error: problem };
     if (this.running) {
       return { threadId, status: 'failed', text: '', error: 'a question is already being answered; wait for it or cancel it' };
     }

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { channelNameProblem, relayUriProblem } from '../protocol';
-import type { AssistantSession } from './assistant-session';
+import { questionProblem, type AssistantSession } from './assistant-session';
 import type { ActivityStore } from '../activity';
 import type { ConnectionController } from './connection-controller';
 import { SETTINGS_SECTION } from './settings';
@@ -23,7 +23,7 @@ export const COMMANDS = {
   clearActivity: 'weatherAssistant.clearActivity',
 } as const;
 
-export interface CommandContext {
+interface CommandContext {
   session: AssistantSession;
   store: ActivityStore;
   connection: ConnectionController;
@@ -50,7 +50,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
             prompt: 'A question about the weather anywhere',
             placeHolder: "What's the weather in Makati?",
             ignoreFocusOut: true,
-            validateInput: (value) => (value.trim() === '' ? 'Type a question, or press Escape to cancel.' : undefined),
+            validateInput: questionProblem,
           });
     if (question === undefined || question.trim() === '') return undefined;
     void showActivity();

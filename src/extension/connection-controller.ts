@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { WebSocketManager, type ConnectionState } from '../client';
 import { isLoopbackUri, type ChannelMessage, type ChannelPayload, type ConnectionView } from '../protocol';
-import { startRelay, type RelayLogger, type RunningRelay } from '../relay';
+import { RELAY_DEFAULTS, startRelay, type RelayLogger, type RunningRelay } from '../relay';
 import type { ServerSettings } from './settings';
 
 export interface ConnectionStatus {
@@ -24,7 +24,7 @@ export interface ConnectionStatus {
   halted?: 'bad setting' | 'refused';
 }
 
-export interface ConnectionControllerOptions {
+interface ConnectionControllerOptions {
   log: (level: 'info' | 'warn' | 'error', line: string) => void;
   /** Test hook: backoff of the managers it creates. */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
@@ -176,6 +176,8 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
   private connect(settings: ServerSettings): void {
     const manager = new WebSocketManager(settings.uri, settings.channel, {
       reconnect: this.options.reconnect ?? { initialDelayMs: 500, maxDelayMs: 15_000 },
+      // What our relay lets anyone publish; a bigger frame can only be hostile.
+      maxPayloadBytes: RELAY_DEFAULTS.maxPayloadBytes,
       log: (level, line) => this.options.log(level, `relay client: ${line}`),
     });
     this.manager = manager;

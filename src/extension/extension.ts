@@ -78,7 +78,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     statusBar.update(status);
     view.refreshHeader();
   });
-  connection.on('message', (message) => store.ingest(message.payload, 'channel'));
+  connection.on('message', (message) => {
+    // Called from the socket's handler: whatever the relay sent must not throw through it.
+    try {
+      store.ingest(message.payload, 'channel');
+    } catch (error) {
+      log.warn(`ignored a channel message the panel could not take: ${(error as Error).message}`);
+    }
+  });
 
   context.subscriptions.push(
     log,

@@ -44,7 +44,7 @@ export const DEFAULT_SETTINGS: ExtensionSettings = {
   panel: { maxThreads: 50 },
 };
 
-export interface SettingsResult {
+interface SettingsResult {
   settings: ExtensionSettings;
   /** One sentence per bad setting, naming it and saying what is done instead. */
   problems: string[];

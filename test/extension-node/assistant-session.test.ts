@@ -62,3 +62,20 @@ test('the OpenWeatherMap key given to configure() is the one sent to OpenWeather
   assert.equal(owm.length, 1, JSON.stringify(weather().requests));
   assert.equal(owm[0].query.appid, FAKE_OWM_API_KEY);
 });
+
+test('a question longer than 4000 characters is refused before anything is asked or published', async () => {
+  openai.reset();
+  const { settings } = readSettings((key) => ({ baseUrl: openai.baseUrl })[key]);
+  const { assistant, published, store } = session();
+  assistant.configure(settings, { apiKey: 'sk-test' });
+  openai.enqueue(textReply('This must not be asked for.'));
+  const result = await assistant.ask(`Weather in ${'x'.repeat(100_000)}?`);
+  assert.deepEqual({ status: result.status, error: result.error }, { status: 'failed', error: 'a question may have at most 4000 characters (this one has 100012)' });
+  assert.equal(openai.requests.length, 0);
+  assert.deepEqual(published, []);
+  assert.deepEqual(store.snapshot(), []);
+  assert.equal(assistant.busy, false);
+  // the longest allowed one goes through
+  const longest = await assistant.ask(`Weather in ${'x'.repeat(4000 - 'Weather in ?'.length)}?`);
+  assert.equal(longest.status, 'completed', JSON.stringify(longest));
+});

@@ -2,7 +2,9 @@
 // settings changes leave exactly one connection and lose nothing, and a bad server setting
 // leaves the window disconnected with the problem named instead of trying a default relay.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { test } from 'node:test';
+import { WebSocketServer } from 'ws';
 import { readSettings } from '../../src/extension/settings';
 import { responseDeltaPayload, type ChannelPayload } from '../../src/protocol';
 import { startRelay } from '../../src/relay';
@@ -176,5 +178,33 @@ test('a bad server.channel: no connection, the status names the setting (never t
   } finally {
     await connection.dispose();
     await relay.close();
+  }
+});
+
+test('a frame bigger than a relay lets anyone publish (1 MiB) is refused, never handed on', async () => {
+  // A hostile "relay": it confirms the subscription, then sends a 2 MiB channel message.
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(server, 'listening');
+  let connections = 0;
+  server.on('connection', (socket) => {
+    connections++;
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if (message.type !== 'subscribe') return;
+      socket.send(JSON.stringify({ type: 'subscribed', payload: { channel: 'weather-update', message: 'subscribed' } }));
+      socket.send(JSON.stringify({ type: 'weather-update', payload: responseDeltaPayload('thread_huge', 'x'.repeat(2 * 1024 * 1024)) }));
+    });
+  });
+  const { connection, lines } = controller({ initialDelayMs: 200, maxDelayMs: 400 });
+  const received: unknown[] = [];
+  connection.on('message', (message) => received.push(message));
+  try {
+    await connection.apply({ uri: `ws://127.0.0.1:${(server.address() as { port: number }).port}`, channel: 'weather-update', autoStart: false });
+    await waitUntil(() => connections >= 2, 5000, 'the refusal and a reconnect');
+    assert.deepEqual(received, []);
+    assert.ok(lines.some((line) => /1009|Max payload size exceeded/i.test(line)), lines.join('\n'));
+  } finally {
+    await connection.dispose();
+    await new Promise((resolve) => server.close(resolve));
   }
 });
