@@ -3,11 +3,11 @@
  * throws past its boundary (a failure is logged and shown as one sentence).
  */
 import * as vscode from 'vscode';
-import { channelNameProblem, relayUriProblem } from '../protocol';
+import { channelNameProblem } from '../protocol';
 import { questionProblem, type AssistantSession } from './assistant-session';
 import type { ActivityStore } from '../activity';
 import type { ConnectionController } from './connection-controller';
-import { SETTINGS_SECTION } from './settings';
+import { serverUriProblem, SETTINGS_SECTION } from './settings';
 import { VIEW_ID } from './activity-view';
 import type { SecretKeyStore } from './api-key';
 
@@ -102,7 +102,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     setCheckedSetting(
       'server.uri',
       { title: 'Relay server URI', prompt: 'The WebSocket relay to publish to and listen on, e.g. ws://localhost:4000' },
-      relayUriProblem,
+      serverUriProblem,
       preset,
     );
 

@@ -157,7 +157,14 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
       this.options.log('info', `moving ${waiting.length} unsent event(s) to ${uri}${dropped}`);
     }
     this.droppedWhileWaiting = 0;
-    for (const payload of waiting) manager.send(payload);
+    for (const payload of waiting) {
+      try {
+        manager.send(payload);
+      } catch (error) {
+        // Checked only now (it waited unchecked): one bad event must not hold back the rest.
+        this.options.log('warn', `dropped an event: ${(error as Error).message}`);
+      }
+    }
   }
 
   /** Takes the current manager out of service: its unsent events wait here, it closes in the background. */

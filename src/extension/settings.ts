@@ -90,7 +90,7 @@ export function readSettings(get: (key: string) => unknown): SettingsResult {
   const serverRefusals: string[] = [];
   const assistantRefusals: string[] = [];
 
-  const uri = refused('server.uri', (value) => tooLong(value) ?? relayUriProblem(value), NOT_CONNECTING, serverRefusals);
+  const uri = refused('server.uri', serverUriProblem, NOT_CONNECTING, serverRefusals);
   const channel = refused('server.channel', channelNameProblem, NOT_CONNECTING, serverRefusals);
   const server: ServerSettings = {
     // A refused value is still shown (escaped, bounded) in the status, so the user sees what is wrong.
@@ -135,6 +135,12 @@ function readMaxThreads(raw: unknown, report: (why: string) => void): number {
   const got = typeof raw === 'number' ? String(raw) : describeType(raw);
   report(`must be a whole number from ${MAX_THREADS.min} to ${MAX_THREADS.max}, got ${got}; using ${fallback}`);
   return fallback;
+}
+
+/** Why `value` cannot be the relay URI (also what Set Server URI checks), or undefined. */
+export function serverUriProblem(value: string): string | undefined {
+  const long = tooLong(value);
+  return long ? `relay URI ${long}` : relayUriProblem(value);
 }
 
 function tooLong(value: string): string | undefined {

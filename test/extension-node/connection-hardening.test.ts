@@ -208,3 +208,23 @@ test('a frame bigger than a relay lets anyone publish (1 MiB) is refused, never 
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+test('an event that waited through a settings change and is then found malformed is dropped alone, with a log line', async () => {
+  const relay = await startRelay({ host: '127.0.0.1', port: 0 });
+  const watcher = await WsPeer.open(relay.url);
+  const { connection, lines } = controller();
+  try {
+    await watcher.subscribe('weather-update');
+    const applied = connection.apply({ uri: relay.url, channel: 'weather-update', autoStart: false });
+    connection.send({ message: 42 } as unknown as ChannelPayload);
+    connection.send(responseDeltaPayload('thread_after', 'still delivered'));
+    await applied;
+    const message = await watcher.next();
+    assert.equal(message.payload.message, 'still delivered');
+    assert.ok(lines.some((line) => /^warn dropped an event: cannot send this message: /.test(line)), lines.join('\n'));
+  } finally {
+    await connection.dispose();
+    await watcher.close();
+    await relay.close();
+  }
+});

@@ -107,5 +107,5 @@ test('hostile values: never a throw, problems stay short and printable, results 
     assert.ok(settings.model.model!.length <= 256 && settings.model.baseUrl!.length <= 2048);
   }
   // a 1 MB relay URI that would otherwise parse is refused by its length
-  assert.match(readSettings(reader({ 'server.uri': `ws://${huge}` })).problems[0], /^weatherAssistant\.server\.uri: must be at most 2048 characters \(got 1000005\)/);
+  assert.match(readSettings(reader({ 'server.uri': `ws://${huge}` })).problems[0], /^weatherAssistant\.server\.uri: relay URI must be at most 2048 characters \(got 1000005\)/);
 });
