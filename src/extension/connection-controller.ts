@@ -210,7 +210,8 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
       // Reported through the state event; the manager keeps retrying.
     });
     manager.subscribe().catch((error: Error) => {
-      if (manager === this.manager) this.options.log('warn', error.message);
+      // A connection failure was logged by the state handler already.
+      if (manager === this.manager && error.message !== this.problem) this.options.log('warn', error.message);
     });
     this.held = false;
     this.handOver(manager, settings.uri);
