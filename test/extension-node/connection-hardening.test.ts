@@ -228,3 +228,29 @@ test('an event that waited through a settings change and is then found malformed
     await relay.close();
   }
 });
+
+test('asked for B and back to A before B was applied: B is never contacted, what was sent meanwhile goes to A once', async () => {
+  const a = await startRelay({ host: '127.0.0.1', port: 0 });
+  const b = await startRelay({ host: '127.0.0.1', port: 0 });
+  const watcher = await WsPeer.open(a.url);
+  const { connection } = controller();
+  try {
+    await watcher.subscribe('weather-update');
+    await connection.apply({ uri: a.url, channel: 'weather-update', autoStart: false });
+    await waitUntil(() => connection.status.view === 'connected', 5000, 'connected to A');
+    const toB = connection.apply({ uri: b.url, channel: 'weather-update', autoStart: false });
+    connection.send(responseDeltaPayload('thread_back', 'one'));
+    const backToA = connection.apply({ uri: a.url, channel: 'weather-update', autoStart: false });
+    connection.send(responseDeltaPayload('thread_back', 'two'));
+    await Promise.all([toB, backToA]);
+    await watcher.waitForFrames(3);
+    await watcher.settle(200);
+    assert.deepEqual(watcher.messages.slice(1).map((m) => m.payload.message), ['one', 'two']);
+    assert.equal(b.metrics.connectionsTotal, 0, 'relay B was never contacted');
+    assert.equal(a.metrics.connectionsTotal, 2, 'relay A: the watcher and our one connection, never replaced');
+  } finally {
+    await connection.dispose();
+    await watcher.close();
+    await Promise.all([a.close(), b.close()]);
+  }
+});
