@@ -85,7 +85,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
         ? preset
         : await vscode.window.showInputBox({
             ...box,
-            value: config().get<string>(key),
+            value: currentText(config().get(key)),
             ignoreFocusOut: true,
             validateInput: (text) => problemOf(text.trim()),
           });
@@ -162,4 +162,9 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     command(COMMANDS.showActivity, showActivity),
     command(COMMANDS.clearActivity, () => store.clear()),
   ];
+}
+
+/** The setting's current value as an input box can show it: a hostile one (not text, huge) is not offered. */
+function currentText(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length <= 4096 ? value : undefined;
 }
