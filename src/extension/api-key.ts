@@ -1,32 +1,43 @@
 /**
- * The API key: kept in VS Code's SecretStorage, with the OPENAI_API_KEY environment
- * variable as fallback. Never written to settings or to the log.
+ * Secret keys (the model's, OpenWeatherMap's): kept in VS Code's SecretStorage, with an
+ * environment variable as fallback. Never written to settings or to the log.
  */
 import * as vscode from 'vscode';
 
-const SECRET_KEY = 'weatherAssistant.apiKey';
+interface SecretKeySpec {
+  /** The SecretStorage key. */
+  secret: string;
+  /** Used when nothing is stored. */
+  envVar: string;
+}
 
-export class ApiKeyStore implements vscode.Disposable {
+export const OPENAI_KEY: SecretKeySpec = { secret: 'weatherAssistant.apiKey', envVar: 'OPENAI_API_KEY' };
+export const OPENWEATHERMAP_KEY: SecretKeySpec = { secret: 'weatherAssistant.openWeatherMapKey', envVar: 'OPENWEATHERMAP_API_KEY' };
+
+export class SecretKeyStore implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private readonly subscription: vscode.Disposable;
 
-  constructor(private readonly secrets: vscode.SecretStorage) {
+  constructor(
+    private readonly secrets: vscode.SecretStorage,
+    readonly spec: SecretKeySpec,
+  ) {
     this.subscription = secrets.onDidChange((event) => {
-      if (event.key === SECRET_KEY) this.changed.fire();
+      if (event.key === spec.secret) this.changed.fire();
     });
   }
 
   /** The stored key, else the environment's, else undefined. */
   async get(): Promise<string | undefined> {
-    const stored = await this.secrets.get(SECRET_KEY);
-    return stored || process.env.OPENAI_API_KEY || undefined;
+    const stored = await this.secrets.get(this.spec.secret);
+    return stored || process.env[this.spec.envVar] || undefined;
   }
 
   /** Stores `key`; an empty key removes the stored one. */
   async set(key: string): Promise<void> {
-    if (key) await this.secrets.store(SECRET_KEY, key);
-    else await this.secrets.delete(SECRET_KEY);
+    if (key) await this.secrets.store(this.spec.secret, key);
+    else await this.secrets.delete(this.spec.secret);
   }
 
   dispose(): void {

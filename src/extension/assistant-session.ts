@@ -9,7 +9,17 @@ import { newThreadId, type ChannelPayload } from '../protocol';
 import { loadEngine } from './load-engine';
 import type { ExtensionSettings } from './settings';
 
-export interface SessionOptions {
+/** Far more than any question needs, and far below the relay's frame limit (the question is published). */
+const MAX_QUESTION_LENGTH = 4000;
+
+/** Why `question` cannot be asked, or undefined when it can. */
+export function questionProblem(question: string): string | undefined {
+  if (question.trim() === '') return 'Type a question, or press Escape to cancel.';
+  if (question.length > MAX_QUESTION_LENGTH) return `a question may have at most ${MAX_QUESTION_LENGTH} characters (this one has ${question.length})`;
+  return undefined;
+}
+
+interface SessionOptions {
   store: ActivityStore;
   publish: (payload: ChannelPayload) => void;
   log: (level: 'info' | 'warn' | 'error', line: string) => void;
@@ -19,6 +29,7 @@ export class AssistantSession {
   private assistant: WeatherAssistant | undefined;
   private settings: ExtensionSettings | undefined;
   private apiKey: string | undefined;
+  private weatherApiKey: string | undefined;
   private current = newThreadId();
   private running: AbortController | undefined;
   private publisherInstance: ChannelPublisher | undefined;
@@ -49,10 +60,11 @@ export class AssistantSession {
     return this.running !== undefined;
   }
 
-  /** New settings or key: the engine is rebuilt before the next question. */
-  configure(settings: ExtensionSettings, apiKey: string | undefined): void {
+  /** New settings or keys: the engine is rebuilt before the next question. */
+  configure(settings: ExtensionSettings, keys: { apiKey?: string; weatherApiKey?: string }): void {
     this.settings = settings;
-    this.apiKey = apiKey;
+    this.apiKey = keys.apiKey;
+    this.weatherApiKey = keys.weatherApiKey;
     this.assistant = undefined;
   }
 
@@ -64,6 +76,8 @@ export class AssistantSession {
   /** Runs one turn on the current thread. Resolves with the outcome; never throws. */
   async ask(question: string, signal?: AbortSignal): Promise<TurnResult> {
     const threadId = this.current;
+    const problem = question.trim() === '' ? undefined : questionProblem(question); // the engine words an empty one
+    if (problem) return { threadId, status: 'failed', text: '', error: problem };
     if (this.running) {
       return { threadId, status: 'failed', text: '', error: 'a question is already being answered; wait for it or cancel it' };
     }
@@ -119,6 +133,8 @@ export class AssistantSession {
     if (this.assistant) return this.assistant;
     const settings = this.settings;
     if (!settings) throw new Error('the extension has not finished starting');
+    // A setting that says where the question or a lookup goes is bad: ask nobody rather than a default.
+    if (settings.assistantProblem) throw new Error(settings.assistantProblem);
     this.assistant = new (loadEngine().WeatherAssistant)({
       model: {
         api: settings.model.api,
@@ -131,7 +147,7 @@ export class AssistantSession {
         units: settings.weather.units,
         forecastUrl: settings.weather.forecastUrl || undefined,
         geocodingUrl: settings.weather.geocodingUrl || undefined,
-        apiKey: process.env.OPENWEATHERMAP_API_KEY,
+        apiKey: this.weatherApiKey,
       },
     });
     return this.assistant;

@@ -1,12 +1,15 @@
-/** The palette commands. Each validates its input and says clearly what went wrong. */
+/**
+ * The palette commands. Each validates its input and says clearly what went wrong; none
+ * throws past its boundary (a failure is logged and shown as one sentence).
+ */
 import * as vscode from 'vscode';
-import { channelNameProblem, relayUriProblem } from '../protocol';
-import type { AssistantSession } from './assistant-session';
+import { channelNameProblem } from '../protocol';
+import { questionProblem, type AssistantSession } from './assistant-session';
 import type { ActivityStore } from '../activity';
 import type { ConnectionController } from './connection-controller';
-import { SETTINGS_SECTION } from './settings';
+import { serverUriProblem, SETTINGS_SECTION } from './settings';
 import { VIEW_ID } from './activity-view';
-import type { ApiKeyStore } from './api-key';
+import type { SecretKeyStore } from './api-key';
 
 export const COMMANDS = {
   ask: 'weatherAssistant.ask',
@@ -14,25 +17,27 @@ export const COMMANDS = {
   setServerUri: 'weatherAssistant.setServerUri',
   setChannel: 'weatherAssistant.setChannel',
   setApiKey: 'weatherAssistant.setApiKey',
+  setOpenWeatherMapKey: 'weatherAssistant.setOpenWeatherMapKey',
   reconnect: 'weatherAssistant.reconnect',
   showActivity: 'weatherAssistant.showActivity',
   clearActivity: 'weatherAssistant.clearActivity',
 } as const;
 
-export interface CommandContext {
+interface CommandContext {
   session: AssistantSession;
   store: ActivityStore;
   connection: ConnectionController;
-  apiKeys: ApiKeyStore;
+  apiKeys: SecretKeyStore;
+  weatherKeys: SecretKeyStore;
   log: vscode.LogOutputChannel;
   /** Called when a turn starts or ends, so the panel header can show it. */
   onBusyChange: () => void;
-  /** Rebuilds the engine with the current key; awaited so the next Ask uses the new key. */
+  /** Rebuilds the engine with the current keys; awaited so the next Ask uses the new key. */
   reconfigure: () => Promise<void>;
 }
 
 export function registerCommands(context: CommandContext): vscode.Disposable[] {
-  const { session, store, connection, apiKeys, log } = context;
+  const { session, store, connection, apiKeys, weatherKeys, log } = context;
   const config = () => vscode.workspace.getConfiguration(SETTINGS_SECTION);
   const showActivity = () => vscode.commands.executeCommand(`${VIEW_ID}.focus`);
 
@@ -45,7 +50,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
             prompt: 'A question about the weather anywhere',
             placeHolder: "What's the weather in Makati?",
             ignoreFocusOut: true,
-            validateInput: (value) => (value.trim() === '' ? 'Type a question, or press Escape to cancel.' : undefined),
+            validateInput: questionProblem,
           });
     if (question === undefined || question.trim() === '') return undefined;
     void showActivity();
@@ -80,7 +85,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
         ? preset
         : await vscode.window.showInputBox({
             ...box,
-            value: config().get<string>(key),
+            value: currentText(config().get(key)),
             ignoreFocusOut: true,
             validateInput: (text) => problemOf(text.trim()),
           });
@@ -97,7 +102,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     setCheckedSetting(
       'server.uri',
       { title: 'Relay server URI', prompt: 'The WebSocket relay to publish to and listen on, e.g. ws://localhost:4000' },
-      relayUriProblem,
+      serverUriProblem,
       preset,
     );
 
@@ -109,37 +114,57 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       preset,
     );
 
-  const setApiKey = async (preset?: unknown) => {
+  /** Asks for (or takes) a key and keeps it in SecretStorage; an empty one removes the stored key. */
+  const setSecretKey = async (keys: SecretKeyStore, name: string, preset?: unknown) => {
     const value =
       typeof preset === 'string'
         ? preset
         : await vscode.window.showInputBox({
-            title: 'OpenAI API key',
-            prompt: 'Stored in VS Code Secret Storage. Leave empty to remove it (OPENAI_API_KEY is used then, if set).',
+            title: `${name} key`,
+            prompt: `Stored in VS Code Secret Storage. Leave empty to remove it (${keys.spec.envVar} is used then, if set).`,
             password: true,
             ignoreFocusOut: true,
           });
     if (value === undefined) return;
-    await apiKeys.set(value.trim());
+    await keys.set(value.trim());
     await context.reconfigure();
-    void vscode.window.showInformationMessage(value.trim() ? 'Weather Assistant: API key saved.' : 'Weather Assistant: API key removed.');
+    void vscode.window.showInformationMessage(`Weather Assistant: ${name} key ${value.trim() ? 'saved' : 'removed'}.`);
   };
 
+  /** Registers `handler` so that a failure is logged and shown, never thrown at the caller. */
+  const command = (id: string, handler: (...args: any[]) => unknown) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await handler(...args);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        log.error(`${id} failed: ${message}`);
+        void vscode.window.showErrorMessage(`Weather Assistant: ${message}`);
+        return undefined;
+      }
+    });
+
   return [
-    vscode.commands.registerCommand(COMMANDS.ask, ask),
-    vscode.commands.registerCommand(COMMANDS.newChat, () => {
+    command(COMMANDS.ask, ask),
+    command(COMMANDS.newChat, () => {
       const threadId = session.newChat();
       log.info(`new chat: ${threadId}`);
       return threadId;
     }),
-    vscode.commands.registerCommand(COMMANDS.setServerUri, setServerUri),
-    vscode.commands.registerCommand(COMMANDS.setChannel, setChannel),
-    vscode.commands.registerCommand(COMMANDS.setApiKey, setApiKey),
-    vscode.commands.registerCommand(COMMANDS.reconnect, () => {
+    command(COMMANDS.setServerUri, setServerUri),
+    command(COMMANDS.setChannel, setChannel),
+    command(COMMANDS.setApiKey, (preset?: unknown) => setSecretKey(apiKeys, 'OpenAI API', preset)),
+    command(COMMANDS.setOpenWeatherMapKey, (preset?: unknown) => setSecretKey(weatherKeys, 'OpenWeatherMap', preset)),
+    command(COMMANDS.reconnect, () => {
       log.info('reconnect requested');
       connection.reconnect();
     }),
-    vscode.commands.registerCommand(COMMANDS.showActivity, showActivity),
-    vscode.commands.registerCommand(COMMANDS.clearActivity, () => store.clear()),
+    command(COMMANDS.showActivity, showActivity),
+    command(COMMANDS.clearActivity, () => store.clear()),
   ];
+}
+
+/** The setting's current value as an input box can show it: a hostile one (not text, huge) is not offered. */
+function currentText(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length <= 4096 ? value : undefined;
 }

@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { ActivityStore } from '../activity';
 import { isSafeLink, type HeaderView } from '../protocol';
-import { ApiKeyStore } from './api-key';
+import { OPENAI_KEY, OPENWEATHERMAP_KEY, SecretKeyStore } from './api-key';
 import { AssistantSession } from './assistant-session';
 import { COMMANDS, registerCommands } from './commands';
 import { ConnectionController } from './connection-controller';
@@ -29,10 +29,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   const log = vscode.window.createOutputChannel('Weather Assistant', { log: true });
   const write = (level: 'info' | 'warn' | 'error', line: string) => log[level](line);
 
-  let settings = loadSettings(log);
+  const settingsProblems = new SettingsProblems(log);
+  let settings = settingsProblems.load();
   const store = new ActivityStore({ maxThreads: settings.panel.maxThreads });
   const connection = new ConnectionController({ log: write });
-  const apiKeys = new ApiKeyStore(context.secrets);
+  const apiKeys = new SecretKeyStore(context.secrets, OPENAI_KEY);
+  const weatherKeys = new SecretKeyStore(context.secrets, OPENWEATHERMAP_KEY);
   const session = new AssistantSession({ store, publish: (payload) => connection.send(payload), log: write });
   let hasApiKey = false;
 
@@ -55,18 +57,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       reconnect: COMMANDS.reconnect,
       setApiKey: COMMANDS.setApiKey,
     }[intent.kind as 'ask'];
+    // The commands catch their own failures; openLink is the one other way out of the webview.
     if (command) void vscode.commands.executeCommand(command);
-    else if (intent.kind === 'openLink') void openLink(intent.href, log);
+    else if (intent.kind === 'openLink') openLink(intent.href, log).catch((error: Error) => log.warn(`could not open the link: ${error.message}`));
   });
   const statusBar = new ConnectionStatusBar(COMMANDS.showActivity);
 
   const configureSession = (): Promise<void> => {
     const configuring = (async () => {
-      const key = await apiKeys.get();
-      hasApiKey = Boolean(key);
-      session.configure(settings, key);
+      const [apiKey, weatherApiKey] = await Promise.all([apiKeys.get(), weatherKeys.get()]);
+      hasApiKey = Boolean(apiKey);
+      session.configure(settings, { apiKey, weatherApiKey });
       view.refreshHeader();
-    })();
+    })().catch((error: Error) => log.error(`could not read the API keys from Secret Storage: ${error.message}`));
     session.waitFor(configuring);
     return configuring;
   };
@@ -75,11 +78,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     statusBar.update(status);
     view.refreshHeader();
   });
-  connection.on('message', (message) => store.ingest(message.payload, 'channel'));
+  connection.on('message', (message) => {
+    // Called from the socket's handler: whatever the relay sent must not throw through it.
+    try {
+      store.ingest(message.payload, 'channel');
+    } catch (error) {
+      log.warn(`ignored a channel message the panel could not take: ${(error as Error).message}`);
+    }
+  });
 
   context.subscriptions.push(
     log,
     apiKeys,
+    weatherKeys,
     view,
     statusBar,
     vscode.window.registerWebviewViewProvider(VIEW_ID, view),
@@ -88,14 +99,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       store,
       connection,
       apiKeys,
+      weatherKeys,
       log,
       onBusyChange: () => view.refreshHeader(),
       reconfigure: configureSession,
     }),
     apiKeys.onDidChange(() => void configureSession()),
+    weatherKeys.onDidChange(() => void configureSession()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration(SETTINGS_SECTION)) return;
-      settings = loadSettings(log);
+      settings = settingsProblems.load();
       void configureSession();
       if (event.affectsConfiguration(`${SETTINGS_SECTION}.server`)) {
         log.info(`server settings changed: ${settings.server.uri} channel ${settings.server.channel}`);
@@ -111,7 +124,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   statusBar.update({ view: 'connecting', uri: settings.server.uri, channel: settings.server.channel });
   const connecting = setImmediate(() => void connection.apply(settings.server));
   context.subscriptions.push({ dispose: () => clearImmediate(connecting) });
-  teardown = () => connection.dispose();
+  teardown = () => {
+    session.cancel(); // a running turn must not go on publishing after the window closes
+    return connection.dispose();
+  };
   log.info(`activated in ${(performance.now() - started).toFixed(1)} ms`);
   return { connection, store, session };
 }
@@ -121,18 +137,27 @@ export async function deactivate(): Promise<void> {
   teardown = undefined;
 }
 
-function loadSettings(log: vscode.LogOutputChannel): ExtensionSettings {
-  const configuration = vscode.workspace.getConfiguration(SETTINGS_SECTION);
-  const { settings, problems } = readSettings((key) => {
-    const inspected = configuration.inspect(key);
-    // Only values a user set count; defaults come from readSettings itself.
-    return inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
-  });
-  for (const problem of problems) {
-    log.warn(problem);
-    void vscode.window.showWarningMessage(`Weather Assistant: ${problem}`);
+/** Reads the settings; each problem is logged and shown once, not again on every later change. */
+class SettingsProblems {
+  private shown = new Set<string>();
+
+  constructor(private readonly log: vscode.LogOutputChannel) {}
+
+  load(): ExtensionSettings {
+    const configuration = vscode.workspace.getConfiguration(SETTINGS_SECTION);
+    const { settings, problems } = readSettings((key) => {
+      const inspected = configuration.inspect(key);
+      // Only values a user set count; defaults come from readSettings itself.
+      return inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+    });
+    for (const problem of problems) {
+      if (this.shown.has(problem)) continue;
+      this.log.warn(problem);
+      void vscode.window.showWarningMessage(`Weather Assistant: ${problem}`);
+    }
+    this.shown = new Set(problems);
+    return settings;
   }
-  return settings;
 }
 
 async function openLink(href: string, log: vscode.LogOutputChannel): Promise<void> {

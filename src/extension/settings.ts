@@ -1,20 +1,40 @@
 /**
  * The extension's settings, read through a plain getter so this module needs no
- * `vscode` import and can be tested in Node. Every value is checked; a bad one is
- * reported in words and replaced by its default, never passed on.
+ * `vscode` import and can be tested in Node. Every value is checked and every bad one
+ * is reported in one sentence naming it. What happens then depends on the setting:
+ * - where falling back to the default would reach something the user did not choose
+ *   (a relay, a channel others listen on, a model or weather service), nothing is
+ *   contacted until the value is fixed: `server.problem` keeps the window disconnected,
+ *   `assistantProblem` makes every question fail with that sentence;
+ * - otherwise the default is used (for autoStart: false, so nothing starts unasked).
  */
-import { channelNameProblem, relayUriProblem } from '../protocol';
+import { channelNameProblem, printable, relayUriProblem } from '../protocol';
 // The config module only: importing the engine here would load the OpenAI SDK at activation.
 import { MODEL_APIS, type AssistantConfig, type ModelApi } from '../assistant/config';
 import { WEATHER_PROVIDERS, type WeatherConfig, type WeatherProvider } from '../weather';
 
 export const SETTINGS_SECTION = 'weatherAssistant';
 
+/** Longest URL or model name taken from the settings; longer ones are refused, not cut. */
+const MAX_URL_LENGTH = 2048;
+const MAX_MODEL_LENGTH = 256;
+const MAX_THREADS = { min: 1, max: 1000 };
+
+export interface ServerSettings {
+  uri: string;
+  channel: string;
+  autoStart: boolean;
+  /** Set when uri or channel is unusable: the window stays disconnected and shows this. */
+  problem?: string;
+}
+
 export interface ExtensionSettings {
-  server: { uri: string; channel: string; autoStart: boolean };
+  server: ServerSettings;
   model: Pick<AssistantConfig, 'api' | 'baseUrl' | 'model'>;
   weather: Pick<WeatherConfig, 'provider' | 'units' | 'forecastUrl' | 'geocodingUrl'>;
   panel: { maxThreads: number };
+  /** Set when a setting that says where questions or weather lookups go is unusable: nothing is asked. */
+  assistantProblem?: string;
 }
 
 export const DEFAULT_SETTINGS: ExtensionSettings = {
@@ -24,64 +44,132 @@ export const DEFAULT_SETTINGS: ExtensionSettings = {
   panel: { maxThreads: 50 },
 };
 
-export interface SettingsResult {
+interface SettingsResult {
   settings: ExtensionSettings;
-  /** One sentence per setting that was ignored, naming it. */
+  /** One sentence per bad setting, naming it and saying what is done instead. */
   problems: string[];
 }
 
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const NOT_CONNECTING = 'not connecting to any relay until it is fixed';
+const NOT_ASKING = 'questions are refused until it is fixed';
+
 /** `get(key)` returns the raw value of `weatherAssistant.<key>` (undefined when unset). */
 export function readSettings(get: (key: string) => unknown): SettingsResult {
-  const problems: string[] = [];
+  const sentences: string[] = [];
+  const problems = { push: (sentence: string) => sentences.push(visible(sentence)) };
   const name = (key: string) => `${SETTINGS_SECTION}.${key}`;
-  const text = (key: string, fallback: string): string => {
-    const value = get(key);
-    if (value === undefined || value === null) return fallback;
-    if (typeof value !== 'string') {
-      problems.push(`${name(key)} must be a string; using "${fallback}"`);
-      return fallback;
-    }
-    return value.trim();
+
+  /** The trimmed string, or why it is not usable; `undefined`/`null` count as unset (''). */
+  const read = (key: string, problemOf: (value: string) => string | undefined): { value: string; why?: string } => {
+    const raw = get(key);
+    if (raw === undefined || raw === null) return { value: '' };
+    if (typeof raw !== 'string') return { value: '', why: `must be a string, got ${describeType(raw)}` };
+    const value = raw.trim();
+    return { value, why: value === '' ? undefined : problemOf(value) };
   };
-  const checked = <T extends string>(key: string, fallback: T, problem: (value: string) => string | undefined): T => {
-    const value = text(key, fallback);
-    const why = problem(value);
-    if (why) {
-      problems.push(`${name(key)}: ${why}; using "${fallback}"`);
-      return fallback;
-    }
-    return value as T;
+  /** A bad value is replaced by `fallback` and reported. */
+  const withFallback = <T extends string>(key: string, fallback: T, problemOf: (value: string) => string | undefined, fallbackName = `"${fallback}"`): T => {
+    const { value, why } = read(key, problemOf);
+    if (why) problems.push(`${name(key)}: ${why}; using ${fallbackName}`);
+    return why || value === '' ? fallback : (value as T);
   };
-  const oneOf = <T extends string>(key: string, allowed: readonly T[], fallback: T): T =>
-    checked(key, fallback, (value) => (allowed.includes(value as T) ? undefined : `must be one of ${allowed.join(', ')}, got "${value}"`));
-  const optionalUrl = (key: string): string =>
-    checked(key, '', (value) => (value === '' || /^https?:\/\/[^\s]+$/i.test(value) ? undefined : `must be an http(s) URL or empty, got "${value}"`));
+  /** A bad value is kept out (undefined) and reported with `consequence`; `refusals` collects it. */
+  const refused = (key: string, problemOf: (value: string) => string | undefined, consequence: string, refusals: string[]): string | undefined => {
+    const { value, why } = read(key, problemOf);
+    if (!why) return value;
+    const sentence = visible(`${name(key)}: ${why}; ${consequence}`);
+    problems.push(sentence);
+    refusals.push(sentence);
+    return undefined;
+  };
+  const oneOf = <T extends string>(allowed: readonly T[]) => (value: string) =>
+    allowed.includes(value as T) ? undefined : `must be one of ${allowed.join(', ')}, got "${printable(value)}"`;
 
   const defaults = DEFAULT_SETTINGS;
-  const autoStart = get('server.autoStart');
-  if (autoStart !== undefined && typeof autoStart !== 'boolean') problems.push(`${name('server.autoStart')} must be true or false; using true`);
-  const maxThreads = get('panel.maxThreads');
-  const threadsOk = maxThreads === undefined || (Number.isInteger(maxThreads) && (maxThreads as number) >= 1 && (maxThreads as number) <= 1000);
-  if (!threadsOk) problems.push(`${name('panel.maxThreads')} must be a whole number from 1 to 1000; using ${defaults.panel.maxThreads}`);
+  const serverRefusals: string[] = [];
+  const assistantRefusals: string[] = [];
+
+  const uri = refused('server.uri', serverUriProblem, NOT_CONNECTING, serverRefusals);
+  const channel = refused('server.channel', channelNameProblem, NOT_CONNECTING, serverRefusals);
+  const server: ServerSettings = {
+    // A refused value is still shown (escaped, bounded) in the status, so the user sees what is wrong.
+    uri: uri === undefined ? shown(get('server.uri')) : uri || defaults.server.uri,
+    channel: channel === undefined ? shown(get('server.channel')) : channel || defaults.server.channel,
+    autoStart: readAutoStart(get('server.autoStart'), (why) => problems.push(`${name('server.autoStart')} ${why}`)),
+  };
+  if (serverRefusals.length > 0) server.problem = serverRefusals.join(' ');
 
   const settings: ExtensionSettings = {
-    server: {
-      uri: checked('server.uri', defaults.server.uri, relayUriProblem),
-      channel: checked('server.channel', defaults.server.channel, channelNameProblem),
-      autoStart: typeof autoStart === 'boolean' ? autoStart : defaults.server.autoStart,
-    },
+    server,
     model: {
-      api: oneOf<ModelApi>('api', MODEL_APIS, 'responses'),
-      baseUrl: optionalUrl('baseUrl'),
-      model: text('model', ''),
+      api: withFallback<ModelApi>('api', defaults.model.api as ModelApi, oneOf(MODEL_APIS)),
+      baseUrl: refused('baseUrl', httpUrlProblem, NOT_ASKING, assistantRefusals) ?? '',
+      model: withFallback('model', '', (value) => (value.length > MAX_MODEL_LENGTH ? `must be at most ${MAX_MODEL_LENGTH} characters (got ${value.length})` : undefined), 'the default model'),
     },
     weather: {
-      provider: oneOf<WeatherProvider>('weather.provider', WEATHER_PROVIDERS, 'open-meteo'),
-      units: oneOf('weather.units', ['metric', 'imperial'] as const, 'metric'),
-      forecastUrl: optionalUrl('weather.forecastUrl'),
-      geocodingUrl: optionalUrl('weather.geocodingUrl'),
+      provider: (refused('weather.provider', oneOf(WEATHER_PROVIDERS), NOT_ASKING, assistantRefusals) || defaults.weather.provider) as WeatherProvider,
+      units: withFallback<'metric' | 'imperial'>('weather.units', 'metric', oneOf(['metric', 'imperial'] as const)),
+      forecastUrl: refused('weather.forecastUrl', httpUrlProblem, NOT_ASKING, assistantRefusals) ?? '',
+      geocodingUrl: refused('weather.geocodingUrl', httpUrlProblem, NOT_ASKING, assistantRefusals) ?? '',
     },
-    panel: { maxThreads: threadsOk && maxThreads !== undefined ? (maxThreads as number) : defaults.panel.maxThreads },
+    panel: {
+      maxThreads: readMaxThreads(get('panel.maxThreads'), (why) => problems.push(`${name('panel.maxThreads')} ${why}`)),
+    },
   };
-  return { settings, problems };
+  if (assistantRefusals.length > 0) settings.assistantProblem = assistantRefusals.join(' ');
+  return { settings, problems: sentences };
+}
+
+function readAutoStart(raw: unknown, report: (why: string) => void): boolean {
+  if (raw === undefined || raw === null) return DEFAULT_SETTINGS.server.autoStart;
+  if (typeof raw === 'boolean') return raw;
+  report(`must be true or false, got ${describeType(raw)}; using false (nothing is started unasked)`);
+  return false;
+}
+
+function readMaxThreads(raw: unknown, report: (why: string) => void): number {
+  const fallback = DEFAULT_SETTINGS.panel.maxThreads;
+  if (raw === undefined || raw === null) return fallback;
+  if (typeof raw === 'number' && Number.isInteger(raw) && raw >= MAX_THREADS.min && raw <= MAX_THREADS.max) return raw;
+  const got = typeof raw === 'number' ? String(raw) : describeType(raw);
+  report(`must be a whole number from ${MAX_THREADS.min} to ${MAX_THREADS.max}, got ${got}; using ${fallback}`);
+  return fallback;
+}
+
+/** Why `value` cannot be the relay URI (also what Set Server URI checks), or undefined. */
+export function serverUriProblem(value: string): string | undefined {
+  const long = tooLong(value);
+  return long ? `relay URI ${long}` : relayUriProblem(value);
+}
+
+function tooLong(value: string): string | undefined {
+  return value.length > MAX_URL_LENGTH ? `must be at most ${MAX_URL_LENGTH} characters (got ${value.length})` : undefined;
+}
+
+function httpUrlProblem(value: string): string | undefined {
+  if (tooLong(value)) return tooLong(value);
+  const problem = `must be an http(s) URL or empty, got "${printable(value)}"`;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : problem;
+  } catch {
+    return problem;
+  }
+}
+
+function describeType(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return `"${printable(value)}"`;
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${printable(String(value))}`;
+}
+
+/** A refused value as the status shows it: escaped and bounded ('' when not even a string). */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? visible(printable(value.trim(), 80)) : '';
+}
+
+/** Bidi controls survive JSON escaping and could reorder what a warning or the status shows. */
+function visible(text: string): string {
+  return text.replace(BIDI_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }

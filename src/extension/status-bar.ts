@@ -1,4 +1,8 @@
-/** The status bar item: connection state and channel; a click shows the panel. */
+/**
+ * The status bar item: connection state and channel, and why it stopped when it will not
+ * retry by itself (the full problem is in the tooltip and the accessible label); a click
+ * shows the panel.
+ */
 import * as vscode from 'vscode';
 import type { ConnectionStatus } from './connection-controller';
 
@@ -21,13 +25,15 @@ export class ConnectionStatusBar implements vscode.Disposable {
 
   update(status: ConnectionStatus): void {
     const look = LOOK[status.view];
-    this.item.text = `${look.icon} ${status.channel} · ${look.text}`;
+    const halted = status.halted ? ` (${status.halted})` : '';
+    this.item.text = `${look.icon} ${status.channel || 'Weather Assistant'} · ${look.text}${halted}`;
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendText(`Weather Assistant — ${look.text}\nRelay: ${status.uri}\nChannel: ${status.channel}`);
     if (status.problem) tooltip.appendText(`\n\n${status.problem}`);
     tooltip.appendMarkdown('\n\nClick to show the Live Activity panel.');
     this.item.tooltip = tooltip;
-    this.item.accessibilityInformation = { label: `Weather Assistant relay ${look.text}, channel ${status.channel}` };
+    const problem = status.problem ? `: ${status.problem}` : '';
+    this.item.accessibilityInformation = { label: `Weather Assistant relay ${look.text}, channel ${status.channel}${problem}` };
     this.item.backgroundColor =
       status.view === 'offline' ? new vscode.ThemeColor('statusBarItem.errorBackground') : status.view === 'reconnecting' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   }

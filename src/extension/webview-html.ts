@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export interface PanelHtmlOptions {
+interface PanelHtmlOptions {
   /** `webview.cspSource`. */
   cspSource: string;
   scriptUri: string;

@@ -1,33 +1,13 @@
 // The extension's connection logic in Node: live settings changes, and the relay
 // started inside the extension host when nothing answers on a loopback URI.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { ConnectionController, type ConnectionStatus } from '../../src/extension/connection-controller';
 import { responseDeltaPayload } from '../../src/protocol';
 import { startRelay } from '../../src/relay';
 import { stubUnknownHosts } from '../support/unknown-host';
 import { WsPeer } from '../support/ws-peer';
 import { waitUntil } from '../support/wait';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function controller() {
-  const lines: string[] = [];
-  const statuses: ConnectionStatus[] = [];
-  const connection = new ConnectionController({
-    log: (level, line) => lines.push(`${level} ${line}`),
-    reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
-  });
-  connection.on('status', (status) => statuses.push(status));
-  return { connection, lines, statuses };
-}
+import { controller, freePort } from './controller-harness';
 
 test('autoStart: nothing on the loopback port → the relay runs embedded, and others can use it', async () => {
   const port = await freePort();

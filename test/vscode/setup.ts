@@ -21,10 +21,12 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { startRelay, type RunningRelay } from '../../src/relay';
 import { startFakeOpenAI, type FakeOpenAIOptions, type Scenario } from '../fakes/openai-server';
-import { startFakeWeatherServer, type FakeEndpoint, type FakeMode } from '../fakes/weather-server';
+import { FAKE_OWM_API_KEY, startFakeWeatherServer, type FakeEndpoint, type FakeMode } from '../fakes/weather-server';
 
 /** The key the extension host sees in OPENAI_API_KEY (never a real one). */
 export const ENV_API_KEY = 'sk-env-fallback-0123456789abcdef';
+/** The key the extension host sees in OPENWEATHERMAP_API_KEY (the fake accepts it: test/fakes/weather-server.ts). */
+const ENV_OWM_KEY = FAKE_OWM_API_KEY;
 
 export async function setup(): Promise<{ env: Record<string, string>; teardown: () => Promise<void> }> {
   const relays: RunningRelay[] = [];
@@ -135,6 +137,7 @@ export async function setup(): Promise<{ env: Record<string, string>; teardown: 
       env: {
         ...ui.env,
         OPENAI_API_KEY: ENV_API_KEY,
+        OPENWEATHERMAP_API_KEY: ENV_OWM_KEY,
         OPENAI_BASE_URL: openai.baseUrl, // belt and braces: nothing may default to api.openai.com
         // code-server's extension gallery defaults to open-vsx.org, which VS Code looks up at start;
         // a dead loopback gallery keeps that name (and any other) away from the DNS resolver.
@@ -147,6 +150,7 @@ export async function setup(): Promise<{ env: Record<string, string>; teardown: 
         WEATHER_TEST_FORECAST_URL: weather.forecastUrl,
         WEATHER_TEST_GEOCODING_URL: weather.geocodingUrl,
         WEATHER_TEST_ENV_API_KEY: ENV_API_KEY,
+        WEATHER_TEST_OWM_URL: weather.owmUrl,
       },
       async teardown() {
         for (const close of closers.reverse()) await close().catch((error) => console.error(`vscode setup teardown: ${error}`));

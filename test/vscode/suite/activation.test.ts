@@ -13,6 +13,7 @@ const PALETTE_TITLES: Record<string, string> = {
   'weatherAssistant.setServerUri': 'Weather Assistant: Set Server URI',
   'weatherAssistant.setChannel': 'Weather Assistant: Set Channel',
   'weatherAssistant.setApiKey': 'Weather Assistant: Set API Key',
+  'weatherAssistant.setOpenWeatherMapKey': 'Weather Assistant: Set OpenWeatherMap Key',
   'weatherAssistant.reconnect': 'Weather Assistant: Reconnect',
   'weatherAssistant.showActivity': 'Weather Assistant: Show Live Activity',
   'weatherAssistant.clearActivity': 'Weather Assistant: Clear Activity',
@@ -44,7 +45,7 @@ suite('activation & contributions', () => {
     assert.equal(extension.packageJSON.main, './dist/extension.js');
   });
 
-  test('contributes the 8 commands with their exact palette titles', () => {
+  test('contributes the 9 commands with their exact palette titles', () => {
     const commands: Array<{ command: string; title: string; category?: string }> = extension.packageJSON.contributes.commands;
     const titles = Object.fromEntries(commands.map((c) => [c.command, c.category ? `${c.category}: ${c.title}` : c.title]));
     assert.deepEqual(titles, PALETTE_TITLES);

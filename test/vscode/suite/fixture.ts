@@ -33,6 +33,7 @@ export const fixture = (() => {
     forecastUrl: env.WEATHER_TEST_FORECAST_URL!,
     geocodingUrl: env.WEATHER_TEST_GEOCODING_URL!,
     envApiKey: env.WEATHER_TEST_ENV_API_KEY!,
+    owmUrl: env.WEATHER_TEST_OWM_URL!,
   };
 })();
 
@@ -160,11 +161,20 @@ export async function connectedTo(extension: ExtensionApi, uri: string, channel?
   );
 }
 
-/** Sets the API key through the command and waits until the session uses it. */
+/** Sets the OpenAI API key through the command and waits until the session uses it. */
 export async function setApiKey(extension: ExtensionApi, key: string, expected: string | undefined): Promise<void> {
-  await vscode.commands.executeCommand('weatherAssistant.setApiKey', key);
+  await setSecretKey(extension, 'weatherAssistant.setApiKey', 'apiKey', key, expected);
+}
+
+/** Sets the OpenWeatherMap key through the command and waits until the session uses it. */
+export async function setOpenWeatherMapKey(extension: ExtensionApi, key: string, expected: string | undefined): Promise<void> {
+  await setSecretKey(extension, 'weatherAssistant.setOpenWeatherMapKey', 'weatherApiKey', key, expected);
+}
+
+async function setSecretKey(extension: ExtensionApi, command: string, field: 'apiKey' | 'weatherApiKey', key: string, expected: string | undefined): Promise<void> {
+  await vscode.commands.executeCommand(command, key);
   // The session picks the key up from SecretStorage's change event, a moment later.
-  await waitFor(`the session to use the ${key ? 'new' : 'fallback'} key`, () => (extension.session as unknown as { apiKey?: string }).apiKey === expected);
+  await waitFor(`the session to use the ${key ? 'new' : 'fallback'} key`, () => (extension.session as unknown as Record<typeof field, string | undefined>)[field] === expected);
 }
 
 /** Latest turn of a thread in the store. */

@@ -1,0 +1,81 @@
+// The session's part of issue 9: a bad setting that says where a question or a weather
+// lookup goes refuses the question (nothing is contacted), and the OpenWeatherMap key comes
+// from the session's configuration (SecretStorage in the extension), not straight from the
+// environment. Real engine, fake OpenAI and weather servers on 127.0.0.1.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { ActivityStore } from '../../src/activity';
+import { AssistantSession } from '../../src/extension/assistant-session';
+import { readSettings } from '../../src/extension/settings';
+import type { ChannelPayload } from '../../src/protocol';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-server';
+import { textReply, toolCallReply } from '../fakes/openai-scenarios';
+import { FAKE_OWM_API_KEY } from '../fakes/weather-server';
+import { useFakeWeatherServer } from '../support/fake-weather';
+import { failOnUnhandledRejections } from '../support/unhandled';
+
+failOnUnhandledRejections();
+const weather = useFakeWeatherServer();
+let openai: FakeOpenAI;
+before(async () => {
+  openai = await startFakeOpenAI();
+});
+after(() => openai.close());
+
+function session() {
+  const store = new ActivityStore();
+  const published: ChannelPayload[] = [];
+  const lines: string[] = [];
+  const assistant = new AssistantSession({ store, publish: (payload) => published.push(payload), log: (level, line) => lines.push(`${level} ${line}`) });
+  return { assistant, store, published, lines };
+}
+
+test('a bad weather URL: the question is refused with the setting named, and nobody is asked', async () => {
+  openai.reset();
+  const { settings } = readSettings((key) => ({ baseUrl: openai.baseUrl, 'weather.forecastUrl': 'ftp://mirror.example/forecast' })[key]);
+  const { assistant, store, published } = session();
+  assistant.configure(settings, { apiKey: 'sk-test' });
+  openai.enqueue(textReply('This must not be asked for.'));
+  const result = await assistant.ask('Weather in Tokyo?');
+  const sentence = 'weatherAssistant.weather.forecastUrl: must be an http(s) URL or empty, got "ftp://mirror.example/forecast"; questions are refused until it is fixed';
+  assert.deepEqual({ status: result.status, error: result.error }, { status: 'failed', error: sentence });
+  assert.equal(openai.requests.length, 0, 'the model server was not asked');
+  assert.equal(weather().requests.length, 0);
+  const turn = store.snapshot()[0]?.turns.at(-1);
+  assert.equal(turn?.status, 'error');
+  assert.equal(turn?.error, sentence, 'the panel shows the sentence');
+  assert.ok(published.some((payload) => payload.status === 'error' && payload.message === sentence), 'watchers on the channel are told');
+});
+
+test('the OpenWeatherMap key given to configure() is the one sent to OpenWeatherMap', async () => {
+  openai.reset();
+  const { settings, problems } = readSettings(
+    (key) => ({ baseUrl: openai.baseUrl, 'weather.provider': 'openweathermap', 'weather.forecastUrl': weather().owmUrl })[key],
+  );
+  assert.deepEqual(problems, []);
+  const { assistant } = session();
+  assistant.configure(settings, { apiKey: 'sk-test', weatherApiKey: FAKE_OWM_API_KEY });
+  openai.enqueue(toolCallReply('get_weather', { location: 'Tokyo' }), textReply('Mild in Tokyo.'));
+  const result = await assistant.ask('Weather in Tokyo?');
+  assert.equal(result.status, 'completed', JSON.stringify(result));
+  const owm = weather().requests.filter((request) => request.endpoint === 'owm');
+  assert.equal(owm.length, 1, JSON.stringify(weather().requests));
+  assert.equal(owm[0].query.appid, FAKE_OWM_API_KEY);
+});
+
+test('a question longer than 4000 characters is refused before anything is asked or published', async () => {
+  openai.reset();
+  const { settings } = readSettings((key) => ({ baseUrl: openai.baseUrl })[key]);
+  const { assistant, published, store } = session();
+  assistant.configure(settings, { apiKey: 'sk-test' });
+  openai.enqueue(textReply('This must not be asked for.'));
+  const result = await assistant.ask(`Weather in ${'x'.repeat(100_000)}?`);
+  assert.deepEqual({ status: result.status, error: result.error }, { status: 'failed', error: 'a question may have at most 4000 characters (this one has 100012)' });
+  assert.equal(openai.requests.length, 0);
+  assert.deepEqual(published, []);
+  assert.deepEqual(store.snapshot(), []);
+  assert.equal(assistant.busy, false);
+  // the longest allowed one goes through
+  const longest = await assistant.ask(`Weather in ${'x'.repeat(4000 - 'Weather in ?'.length)}?`);
+  assert.equal(longest.status, 'completed', JSON.stringify(longest));
+});
