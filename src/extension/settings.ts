@@ -50,14 +50,13 @@ interface SettingsResult {
   problems: string[];
 }
 
-const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const NOT_CONNECTING = 'not connecting to any relay until it is fixed';
 const NOT_ASKING = 'questions are refused until it is fixed';
 
 /** `get(key)` returns the raw value of `weatherAssistant.<key>` (undefined when unset). */
 export function readSettings(get: (key: string) => unknown): SettingsResult {
   const sentences: string[] = [];
-  const problems = { push: (sentence: string) => sentences.push(visible(sentence)) };
+  const problems = { push: (sentence: string) => sentences.push(sentence) };
   const name = (key: string) => `${SETTINGS_SECTION}.${key}`;
 
   /** The trimmed string, or why it is not usable; `undefined`/`null` count as unset (''). */
@@ -78,7 +77,7 @@ export function readSettings(get: (key: string) => unknown): SettingsResult {
   const refused = (key: string, problemOf: (value: string) => string | undefined, consequence: string, refusals: string[]): string | undefined => {
     const { value, why } = read(key, problemOf);
     if (!why) return value;
-    const sentence = visible(`${name(key)}: ${why}; ${consequence}`);
+    const sentence = `${name(key)}: ${why}; ${consequence}`;
     problems.push(sentence);
     refusals.push(sentence);
     return undefined;
@@ -166,10 +165,5 @@ function describeType(value: unknown): string {
 
 /** A refused value as the status shows it: escaped and bounded ('' when not even a string). */
 function shown(value: unknown): string {
-  return typeof value === 'string' ? visible(printable(value.trim(), 80)) : '';
-}
-
-/** Bidi controls survive JSON escaping and could reorder what a warning or the status shows. */
-function visible(text: string): string {
-  return text.replace(BIDI_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  return typeof value === 'string' ? printable(value.trim(), 80) : '';
 }

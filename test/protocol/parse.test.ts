@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseWireMessage, validateWireMessage } from '../../src/protocol';
+import { parseWireMessage, printable, validateWireMessage } from '../../src/protocol';
 
 const validPayload = { message: 'hi', timestamp: 1234567890, thread_id: 'thread_xyz', type: 'response' };
 
@@ -100,4 +100,10 @@ describe('parseWireMessage names the exact problem', () => {
     assert.equal(failure(JSON.stringify({ type: 'c', payload: { ...validPayload, thread_id: ['x'.repeat(1e6)] } })).code, 'invalid_message');
     assert.equal(validateWireMessage(undefined).ok, false);
   });
+});
+
+test('printable escapes control and bidi characters and shortens, so refusals cannot reorder or flood what they quote', () => {
+  assert.equal(printable('a\u202eb\u2066c\u0000d'), 'a\\u202eb\\u2066c\\u0000d');
+  assert.equal(printable('x'.repeat(50), 10), `${'x'.repeat(10)}…`);
+  assert.equal(printable('\u061c'), '\\u061c');
 });

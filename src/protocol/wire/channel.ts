@@ -29,8 +29,13 @@ export function channelNameProblem(name: unknown): string | undefined {
   return undefined;
 }
 
-/** Shortens and escapes untrusted text before it goes into an error message. */
+/** Bidi controls survive JSON escaping and could reorder the rest of a message as it is shown. */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Shortens and escapes untrusted text (control and bidi characters) before it goes into an error message. */
 export function printable(text: string, max = 40): string {
-  const escaped = JSON.stringify(text.length > max ? text.slice(0, max) : text).slice(1, -1);
+  const escaped = JSON.stringify(text.length > max ? text.slice(0, max) : text)
+    .slice(1, -1)
+    .replace(BIDI_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return text.length > max ? `${escaped}…` : escaped;
 }
