@@ -4,7 +4,7 @@
  * refused (is the relay running?)".
  */
 
-import { isRetryableCloseCode, isRetryableUpgradeStatus } from '../protocol';
+import { displayUri, isRetryableCloseCode, isRetryableUpgradeStatus } from '../protocol';
 
 export class RelayConnectionError extends Error {
   /** False when trying again cannot help (bad credentials, refused by policy). */
@@ -31,6 +31,7 @@ export function describeConnectionError(error: unknown, uri: string): RelayConne
   const code = err?.code ?? '';
   const text = err?.message ?? String(error);
   const host = hostOf(uri);
+  uri = displayUri(uri);
   const wrap = (message: string, retryable = true) => new RelayConnectionError(message, { cause: error, retryable });
 
   if (code === 'ECONNREFUSED') return wrap(`cannot connect to ${uri}: connection refused (is the relay running?)`);
@@ -60,21 +61,19 @@ export function describeConnectionError(error: unknown, uri: string): RelayConne
 
 /** The relay answered the upgrade with a plain HTTP status instead of switching protocols. */
 export function describeHttpRefusal(status: number, statusText: string | undefined, uri: string): RelayConnectionError {
-  const what = `${status}${statusText ? ` ${statusText}` : ''}`;
-  if (!isRetryableUpgradeStatus(status)) {
-    return new RelayConnectionError(`relay at ${uri} refused the connection: HTTP ${what} (check the access token)`, {
-      retryable: false,
-    });
+  const what = `${status}${statusText ? ` ${clip(statusText)}` : ''}`;
+  const retryable = isRetryableUpgradeStatus(status);
+  const where = displayUri(uri);
+  if (status === 401 || status === 403) {
+    return new RelayConnectionError(`relay at ${where} refused the connection: HTTP ${what} (check the access token)`, { retryable });
   }
-  return new RelayConnectionError(`relay at ${uri} answered HTTP ${what} instead of a WebSocket upgrade`, {
-    retryable: status >= 500 || status === 429,
-  });
+  return new RelayConnectionError(`relay at ${where} answered HTTP ${what} instead of a WebSocket upgrade`, { retryable });
 }
 
 /** The relay closed the connection (or it dropped: 1006); `reason` is the relay's own text. */
 export function describeClose(code: number, reason: string, uri: string): RelayConnectionError {
   const why = reason ? `: ${clip(reason)}` : '';
-  return new RelayConnectionError(`connection to ${uri} closed (code ${code}${why})`, { retryable: isRetryableCloseCode(code) });
+  return new RelayConnectionError(`connection to ${displayUri(uri)} closed (code ${code}${why})`, { retryable: isRetryableCloseCode(code) });
 }
 
 /**

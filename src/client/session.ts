@@ -6,7 +6,7 @@
  * the next one, and no socket event can throw past its handler.
  */
 import WebSocket from 'ws';
-import { EPOCH_HEADER } from '../protocol';
+import { displayUri, EPOCH_HEADER } from '../protocol';
 import { clip, describeClose, describeConnectionError, describeHttpRefusal, RelayConnectionError } from './errors';
 import { Heartbeat } from './heartbeat';
 import type { Log, ManagerSettings } from './settings';
@@ -52,7 +52,7 @@ export class RelaySession {
       });
     } catch (error) {
       // An invalid header value, say: retrying cannot help.
-      throw new RelayConnectionError(`cannot connect to ${uri}: ${(error as Error).message}`, { cause: error, retryable: false });
+      throw new RelayConnectionError(`cannot connect to ${displayUri(uri)}: ${(error as Error).message}`, { cause: error, retryable: false });
     }
     return new RelaySession(socket, uri, settings, handlers);
   }
@@ -67,7 +67,7 @@ export class RelaySession {
       settings.heartbeatIntervalMs,
       () => socket.ping(),
       () => {
-        handlers.log('warn', `no heartbeat from ${uri} for ${settings.heartbeatIntervalMs} ms; reconnecting`);
+        handlers.log('warn', `no heartbeat from ${displayUri(uri)} for ${settings.heartbeatIntervalMs} ms; reconnecting`);
         socket.terminate();
       },
     );
@@ -184,7 +184,7 @@ export class RelaySession {
       try {
         handler(...args);
       } catch (error) {
-        this.handlers.log('error', `internal error while handling "${event}" from ${this.uri}: ${(error as Error)?.message ?? String(error)}`);
+        this.handlers.log('error', `internal error while handling "${event}" from ${displayUri(this.uri)}: ${(error as Error)?.message ?? String(error)}`);
       }
     });
   }

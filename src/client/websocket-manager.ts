@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events';
 import {
   channelMessage,
   channelNameProblem,
+  displayUri,
   relayUriProblem,
   subscribeMessage,
   unsubscribeMessage,
@@ -259,7 +260,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
       return;
     }
     this.lastError = undefined;
-    this.log('info', `connected to ${this.uri}`);
+    this.log('info', `connected to ${displayUri(this.uri)}`);
     this.move('opened');
     this.opening.resolve();
     session.startHeartbeat();

@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { WebSocketManager, type ConnectionState } from '../client';
-import { isLoopbackUri, type ChannelMessage, type ChannelPayload, type ConnectionView } from '../protocol';
+import { displayUri, isLoopbackUri, type ChannelMessage, type ChannelPayload, type ConnectionView } from '../protocol';
 import { RELAY_DEFAULTS, startRelay, type RelayLogger, type RunningRelay } from '../relay';
 import type { ServerSettings } from './settings';
 
@@ -61,7 +61,7 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
     const settings: Pick<ServerSettings, 'uri' | 'channel' | 'problem'> = this.settings ?? { uri: '', channel: '' };
     const manager = this.manager;
     const view = manager ? toView(manager.state, this.embedded !== undefined) : settings.problem ? 'offline' : 'connecting';
-    const status: ConnectionStatus = { view, uri: settings.uri, channel: settings.channel };
+    const status: ConnectionStatus = { view, uri: displayUri(settings.uri), channel: settings.channel };
     if (view !== 'connected' && view !== 'embedded' && this.problem) status.problem = this.problem;
     if (settings.problem) status.halted = 'bad setting';
     else if (manager?.state === 'closed' && manager.lastError) status.halted = 'refused';
@@ -154,7 +154,7 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
     const waiting = this.waiting.splice(0);
     if (waiting.length > 0) {
       const dropped = this.droppedWhileWaiting > 0 ? ` (${this.droppedWhileWaiting} older ones were dropped)` : '';
-      this.options.log('info', `moving ${waiting.length} unsent event(s) to ${uri}${dropped}`);
+      this.options.log('info', `moving ${waiting.length} unsent event(s) to ${displayUri(uri)}${dropped}`);
     }
     this.droppedWhileWaiting = 0;
     for (const payload of waiting) {
@@ -193,11 +193,11 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
       if (manager !== this.manager) return;
       // Each new problem is logged once, not on every retry.
       if (error && error.message !== this.problem) {
-        this.options.log('warn', `${settings.uri}: ${error.message}${state === 'closed' ? '; not retrying until the settings change or Reconnect' : ''}`);
+        this.options.log('warn', `${displayUri(settings.uri)}: ${error.message}${state === 'closed' ? '; not retrying until the settings change or Reconnect' : ''}`);
       }
       if (error) this.problem = error.message;
       if (state === 'subscribed') {
-        if (this.problem) this.options.log('info', `connected to ${settings.uri}, channel ${settings.channel}`);
+        if (this.problem) this.options.log('info', `connected to ${displayUri(settings.uri)}, channel ${settings.channel}`);
         this.problem = undefined;
       }
       this.publishStatus();
@@ -244,7 +244,7 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
       }
       this.embedded = relay;
       this.embedFailure = undefined;
-      this.options.log('info', `started the embedded relay on ${relay.url} (nothing was answering at ${settings.uri})`);
+      this.options.log('info', `started the embedded relay on ${relay.url} (nothing was answering at ${displayUri(settings.uri)})`);
       this.manager?.reconnect();
       this.publishStatus();
     } catch (error) {

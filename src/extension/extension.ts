@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { ActivityStore } from '../activity';
-import { isSafeLink, type HeaderView } from '../protocol';
+import { displayUri, isSafeLink, type HeaderView } from '../protocol';
 import { OPENAI_KEY, OPENWEATHERMAP_KEY, SecretKeyStore } from './api-key';
 import { AssistantSession } from './assistant-session';
 import { COMMANDS, registerCommands } from './commands';
@@ -111,7 +111,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       settings = settingsProblems.load();
       void configureSession();
       if (event.affectsConfiguration(`${SETTINGS_SECTION}.server`)) {
-        log.info(`server settings changed: ${settings.server.uri} channel ${settings.server.channel}`);
+        log.info(`server settings changed: ${displayUri(settings.server.uri)} channel ${settings.server.channel}`);
         void connection.apply(settings.server);
       }
     }),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseWireMessage, printable, validateWireMessage } from '../../src/protocol';
+import { displayUri, parseWireMessage, printable, validateWireMessage } from '../../src/protocol';
 
 const validPayload = { message: 'hi', timestamp: 1234567890, thread_id: 'thread_xyz', type: 'response' };
 
@@ -106,4 +106,12 @@ test('printable escapes control and bidi characters and shortens, so refusals ca
   assert.equal(printable('a\u202eb\u2066c\u0000d'), 'a\\u202eb\\u2066c\\u0000d');
   assert.equal(printable('x'.repeat(50), 10), `${'x'.repeat(10)}…`);
   assert.equal(printable('\u061c'), '\\u061c');
+});
+
+test('displayUri masks credentials and query values, so a token in a relay URI never reaches a log or a status', () => {
+  assert.equal(displayUri('ws://127.0.0.1:4000'), 'ws://127.0.0.1:4000');
+  assert.equal(displayUri('wss://relay.example/ws?token=s3cret&x=1'), 'wss://relay.example/ws?token=***&x=***');
+  assert.equal(displayUri('ws://alice:pw@relay.example:4000/'), 'ws://***@relay.example:4000');
+  assert.equal(displayUri('wss://relay.example:443'), 'wss://relay.example:443');
+  assert.equal(displayUri('not a uri \u202e'), 'not a uri \\u202e');
 });

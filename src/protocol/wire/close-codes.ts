@@ -20,8 +20,11 @@ export function isRetryableCloseCode(code: number): boolean {
   return !(code >= 4500 && code <= 4999);
 }
 
-/** HTTP answers to the upgrade that no retry can fix without the user changing something. */
+/**
+ * HTTP answers to the upgrade worth retrying: the relay is busy or failing (5xx, 429, 408).
+ * Any other answer (401/403 refusals, 404 for a wrong path) needs the user to change something.
+ */
 export function isRetryableUpgradeStatus(status: number): boolean {
-  return status !== 401 && status !== 403;
+  return status >= 500 || status === 429 || status === 408;
 }
 

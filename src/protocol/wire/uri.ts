@@ -34,3 +34,25 @@ export function isLoopbackUri(uri: string): boolean {
     return false;
   }
 }
+
+/**
+ * The URI as it may be shown in logs, statuses and errors: credentials in the user-info
+ * part and every query value (where `?token=…` travels) are masked. Unparseable text is
+ * shown escaped and shortened.
+ */
+export function displayUri(uri: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(uri);
+  } catch {
+    return printable(uri, 80);
+  }
+  // Shown as written when there is nothing to mask (URL would drop a default port, say).
+  if (!parsed.username && !parsed.password && !parsed.search) return printable(uri, 200);
+  if (parsed.username || parsed.password) {
+    parsed.username = '***';
+    parsed.password = '';
+  }
+  for (const key of new Set(parsed.searchParams.keys())) parsed.searchParams.set(key, '***');
+  return printable(parsed.href.replace(/%2A%2A%2A/g, '***').replace(/\/$/, ''), 200);
+}
