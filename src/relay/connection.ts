@@ -75,11 +75,7 @@ export class RelayConnection implements Subscriber {
   }
 
   deliver(delivery: Delivery): void {
-    if (this.closing || this.socket.readyState !== this.socket.OPEN) return;
-    if (this.transport.writableLength > this.context.limits.outboundHighWaterBytes) {
-      this.cutOffSlowConsumer();
-      return;
-    }
+    if (!this.hasRoom()) return;
     // Writes made while handling one batch of incoming frames leave in as few syscalls as
     // possible: the socket is corked until the current operation has run to completion.
     if (!this.corked) {
@@ -219,6 +215,19 @@ export class RelayConnection implements Subscriber {
   }
 
   private reply(message: RelayReply): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+    // Replies are strings, never Blobs: ws would queue a Blob, and our direct writes overtake it.
+    if (this.hasRoom()) this.socket.send(JSON.stringify(message));
+  }
+
+  /**
+   * Whether more may be written to this peer. Replies count too (a receipt echoes its `id`,
+   * an error reply answers every bad frame): a peer that never reads is cut off, whatever
+   * it is being sent, before its queue can grow the relay's memory.
+   */
+  private hasRoom(): boolean {
+    if (this.closing || this.socket.readyState !== this.socket.OPEN) return false;
+    if (this.transport.writableLength <= this.context.limits.outboundHighWaterBytes) return true;
+    this.cutOffSlowConsumer();
+    return false;
   }
 }
