@@ -184,7 +184,7 @@ export class RelayConnection implements Subscriber {
     if (dropped === 1) {
       this.reply(errorReply('rate_limited', `too many messages: at most ${limits.messagesPerSecond} per second (bursts of ${limits.messageBurst}); this one was dropped`));
     }
-    // A client that keeps going after the warning is cut off; it may come back later.
+    // A run of excess longer than a whole burst is not a burst: cut off; it may come back later.
     if (dropped > limits.messageBurst) {
       log.warn(`#${this.id} ${this.remote} exceeded the message rate; closing`);
       this.close(CLOSE_CODES.rateLimited, 'rate limit exceeded');
