@@ -66,9 +66,28 @@ describe('bad input', () => {
     await other.close();
   });
 
-  test('errors are counted in /metrics by code', async () => {
-    const metrics = await (await fetch(relay.url.replace('ws:', 'http:') + '/metrics')).text();
-    assert.match(metrics, /weather_relay_errors_total\{code="invalid_json"\} [1-9]/);
-    assert.match(metrics, /weather_relay_errors_total\{code="binary_not_supported"\} [1-9]/);
+  test('invalid UTF-8 in a text frame closes only that connection, with 1007', async () => {
+    const peer = await WsPeer.open(relay.url);
+    peer.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]));
+    assert.equal(await peer.closed, 1007);
+    const before = bystander.frames.length;
+    const other = await WsPeer.open(relay.url);
+    other.send(good);
+    await bystander.waitForFrames(before + 1);
+    assert.equal(bystander.texts.at(-1), good);
+    await other.close();
+  });
+
+  test('errors are counted in /metrics by code, socket-level ones under a fixed set of labels', async () => {
+    const metrics = (await (await fetch(relay.url.replace('ws:', 'http:') + '/metrics')).text()).split('\n');
+    for (const line of [
+      'weather_relay_errors_total{code="invalid_json"} 1',
+      'weather_relay_errors_total{code="binary_not_supported"} 1',
+      'weather_relay_errors_total{code="message_too_large"} 1',
+      'weather_relay_errors_total{code="invalid_frame"} 1',
+    ]) {
+      assert.ok(metrics.includes(line), `${line} in:\n${metrics.join('\n')}`);
+    }
+    assert.deepEqual(metrics.filter((line) => /code="WS_ERR|code="E[A-Z]+"/.test(line)), []);
   });
 });
