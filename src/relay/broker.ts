@@ -19,7 +19,6 @@ export interface Broker {
   publish(delivery: Delivery): number;
   readonly channelCount: number;
   readonly subscriptionCount: number;
-  subscriberCount(channel: string): number;
 }
 
 export class InMemoryBroker implements Broker {
@@ -60,9 +59,5 @@ export class InMemoryBroker implements Broker {
 
   get subscriptionCount(): number {
     return this.subscriptions;
-  }
-
-  subscriberCount(channel: string): number {
-    return this.channels.get(channel)?.size ?? 0;
   }
 }

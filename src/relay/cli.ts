@@ -23,6 +23,8 @@ const USAGE = `Usage: weather-relay [options]
                          (default ${RELAY_DEFAULTS.outboundHighWaterBytes})
   --history N            messages kept per channel for resuming subscribers, 0 = none
                          (default ${RELAY_DEFAULTS.historySize})
+  --history-bytes BYTES  frame bytes kept across all channels; the oldest messages go
+                         first, 0 = none (default ${RELAY_DEFAULTS.historyBytes})
   --token TOKEN          require "Authorization: Bearer TOKEN" or ?token=TOKEN
                          (default: env WEATHER_RELAY_TOKEN; none = no authentication)
   --allow-origin ORIGIN  allowed browser Origin; repeat for several (default: any)
@@ -55,6 +57,7 @@ export function parseRelayArgs(
         burst: { type: 'string' },
         'high-water': { type: 'string' },
         history: { type: 'string' },
+        'history-bytes': { type: 'string' },
         token: { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
         quiet: { type: 'boolean', default: false },
@@ -63,6 +66,10 @@ export function parseRelayArgs(
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
+  }
+  // An empty value would silently mean "every interface" or "no authentication".
+  for (const flag of ['host', 'token'] as const) {
+    if (values[flag] === '') throw new UsageError(`--${flag} must not be empty`);
   }
   return {
     host: values.host,
@@ -75,7 +82,8 @@ export function parseRelayArgs(
     messageBurst: integerFlag('--burst', values.burst, 1, 10_000_000),
     outboundHighWaterBytes: integerFlag('--high-water', values['high-water'], 1024, 1024 * 1024 * 1024),
     historySize: integerFlag('--history', values.history, 0, 1_000_000),
-    token: values.token || env.WEATHER_RELAY_TOKEN || undefined,
+    historyBytes: integerFlag('--history-bytes', values['history-bytes'], 0, 16 * 1024 * 1024 * 1024),
+    token: values.token ?? (env.WEATHER_RELAY_TOKEN || undefined),
     allowOrigins: values['allow-origin'],
     logRate: integerFlag('--log-rate', values['log-rate'], 1, 1_000_000) ?? 20,
     quiet: values.quiet ?? false,

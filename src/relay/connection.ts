@@ -18,11 +18,15 @@ import {
   type SubscribeMessage,
 } from '../protocol';
 import type { Broker, Subscriber } from './broker';
-import type { Delivery } from './delivery';
+import { Delivery } from './delivery';
+import { encodeTextFrame } from './frame';
 import type { RelayHistory } from './history';
 import type { RelayLogger } from './log';
 import type { RelayMetrics } from './metrics';
-import { TokenBucket } from './rate-limiter';
+import { ExcessRun, TokenBucket } from './rate-limiter';
+
+/** A run of excess ends after this long without a dropped message, or after the bucket's refill time if longer. */
+const MIN_QUIET_MS = 100;
 
 export interface ConnectionLimits {
   maxSubscriptions: number;
@@ -53,8 +57,7 @@ export class RelayConnection implements Subscriber {
   private closing = false;
   private corked = false;
   private readonly bucket: TokenBucket;
-  private rateWarned = false;
-  private rateExcess = 0;
+  private readonly excess: ExcessRun;
 
   constructor(
     readonly id: number,
@@ -65,15 +68,14 @@ export class RelayConnection implements Subscriber {
     private readonly context: ConnectionContext,
     private readonly features: ConnectionFeatures,
   ) {
-    this.bucket = new TokenBucket(context.limits.messagesPerSecond, context.limits.messageBurst);
+    const { messagesPerSecond, messageBurst } = context.limits;
+    this.bucket = new TokenBucket(messagesPerSecond, messageBurst);
+    // Quiet for as long as the bucket takes to fill up again: the client is back within its rate.
+    this.excess = new ExcessRun(Math.max(MIN_QUIET_MS, (messageBurst / messagesPerSecond) * 1000));
   }
 
   deliver(delivery: Delivery): void {
-    if (this.closing || this.socket.readyState !== this.socket.OPEN) return;
-    if (this.transport.writableLength > this.context.limits.outboundHighWaterBytes) {
-      this.cutOffSlowConsumer();
-      return;
-    }
+    if (!this.hasRoom()) return;
     // Writes made while handling one batch of incoming frames leave in as few syscalls as
     // possible: the socket is corked until the current operation has run to completion.
     if (!this.corked) {
@@ -81,8 +83,9 @@ export class RelayConnection implements Subscriber {
       this.transport.cork();
       process.nextTick(this.uncork);
     }
-    // The pre-encoded frame goes straight to the TCP socket that ws itself writes to;
-    // ws's own writes (replies, pings, close) are synchronous too, so frames never interleave.
+    // The pre-encoded frame goes straight to the TCP socket that ws itself writes to. ws's
+    // own writes (replies, pings, close) are synchronous too, so frames never interleave:
+    // createWebSocketServer refuses compression, the one thing that would make ws queue.
     this.transport.write(this.channels.get(delivery.channel) ? delivery.annotated() : delivery.frame());
     this.context.metrics.messagesDelivered++;
   }
@@ -133,13 +136,14 @@ export class RelayConnection implements Subscriber {
   private publish(channel: string, data: Buffer, payload: ChannelPayload): void {
     const { history, broker, metrics } = this.context;
     metrics.messagesPublished++;
-    // The frame goes out as the very bytes that came in: serialized once, by its publisher.
-    const delivery = history.append(channel, data, payload);
-    broker.publish(delivery);
+    // The frame goes out as the very bytes that came in: serialized once, by its publisher,
+    // framed once here, into the one buffer the history keeps.
+    const message = history.append(channel, encodeTextFrame(data));
+    broker.publish(new Delivery(message, payload));
     if (this.features.acks) {
       this.reply({
         type: '@ack',
-        payload: { id: typeof payload.id === 'string' ? payload.id : null, channel, offset: delivery.offset, epoch: history.epoch },
+        payload: { id: typeof payload.id === 'string' ? payload.id : null, channel, offset: message.offset, epoch: history.epoch },
       });
     }
   }
@@ -164,7 +168,7 @@ export class RelayConnection implements Subscriber {
       type: 'subscribed',
       payload: { channel, message: 'subscribed', epoch: history.epoch, offset: history.latestOffset, recovered: replay.recovered },
     });
-    for (const delivery of replay.deliveries) this.deliver(delivery);
+    for (const message of replay.messages) this.deliver(new Delivery(message));
   }
 
   private unsubscribe(channel: string): void {
@@ -176,12 +180,12 @@ export class RelayConnection implements Subscriber {
   private onRateExceeded(): void {
     const { limits, metrics, log } = this.context;
     metrics.countError('rate_limited');
-    if (!this.rateWarned) {
-      this.rateWarned = true;
+    const dropped = this.excess.drop();
+    if (dropped === 1) {
       this.reply(errorReply('rate_limited', `too many messages: at most ${limits.messagesPerSecond} per second (bursts of ${limits.messageBurst}); this one was dropped`));
     }
-    // A client that keeps going after the warning is cut off; it may come back later.
-    if (++this.rateExcess > limits.messageBurst) {
+    // A run of excess longer than a whole burst is not a burst: cut off; it may come back later.
+    if (dropped > limits.messageBurst) {
       log.warn(`#${this.id} ${this.remote} exceeded the message rate; closing`);
       this.close(CLOSE_CODES.rateLimited, 'rate limit exceeded');
     }
@@ -211,6 +215,19 @@ export class RelayConnection implements Subscriber {
   }
 
   private reply(message: RelayReply): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+    // Replies are strings, never Blobs: ws would queue a Blob, and our direct writes overtake it.
+    if (this.hasRoom()) this.socket.send(JSON.stringify(message));
+  }
+
+  /**
+   * Whether more may be written to this peer. Replies count too (a receipt echoes its `id`,
+   * an error reply answers every bad frame): a peer that never reads is cut off, whatever
+   * it is being sent, before its queue can grow the relay's memory.
+   */
+  private hasRoom(): boolean {
+    if (this.closing || this.socket.readyState !== this.socket.OPEN) return false;
+    if (this.transport.writableLength <= this.context.limits.outboundHighWaterBytes) return true;
+    this.cutOffSlowConsumer();
+    return false;
   }
 }

@@ -1,34 +1,46 @@
 /**
- * One published message on its way out. Seed subscribers get the very bytes that came
- * in; subscribers that asked for offsets get the same message with `payload.offset`
- * added. Each form is built, and encoded as a WebSocket frame, at most once per publish,
- * whatever the number of subscribers; every socket is then handed the same buffer.
+ * One published message on its way out. Its WebSocket frame is encoded once, at publish,
+ * into one buffer: the history keeps that buffer, and every seed subscriber's socket is
+ * handed that same buffer, so a message costs one copy however many hold it. Subscribers
+ * that asked for offsets get the message with `payload.offset` added, built at most once
+ * per Delivery and never kept: a live broadcast builds it once for all of them, a replay
+ * rebuilds it from the kept frame.
  */
 import type { ChannelPayload } from '../protocol';
-import { encodeTextFrame } from './frame';
+import { encodeTextFrame, textFramePayload } from './frame';
+
+/** A message as the relay keeps it: where it was published, its offset, its encoded frame. */
+export interface StoredMessage {
+  readonly channel: string;
+  readonly offset: number;
+  /** The frame of the message exactly as published. */
+  readonly frame: Buffer;
+}
 
 export class Delivery {
-  private rawFrame: Buffer | undefined;
   private annotatedFrame: Buffer | undefined;
 
   constructor(
-    readonly channel: string,
-    readonly offset: number,
-    /** The message exactly as published. */
-    readonly raw: Buffer,
-    private payload: ChannelPayload | undefined,
+    private readonly message: StoredMessage,
+    /** The parsed payload when the publisher's frame was just parsed; read back from the frame otherwise. */
+    private payload?: ChannelPayload,
   ) {}
+
+  get channel(): string {
+    return this.message.channel;
+  }
 
   /** The encoded frame of the message as published. */
   frame(): Buffer {
-    this.rawFrame ??= encodeTextFrame(this.raw);
-    return this.rawFrame;
+    return this.message.frame;
   }
 
   /** The encoded frame of the message with its offset, for subscribers that resume with `since`. */
   annotated(): Buffer {
     if (!this.annotatedFrame) {
-      const text = JSON.stringify({ type: this.channel, payload: { ...this.payload, offset: this.offset } });
+      // Kept frames were validated at publish: they parse, and hold a payload object.
+      const payload = this.payload ?? JSON.parse(textFramePayload(this.message.frame).toString('utf8')).payload;
+      const text = JSON.stringify({ type: this.message.channel, payload: { ...payload, offset: this.message.offset } });
       this.annotatedFrame = encodeTextFrame(Buffer.from(text));
       this.payload = undefined; // no longer needed: let it go
     }

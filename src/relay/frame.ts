@@ -21,3 +21,9 @@ export function encodeTextFrame(payload: Buffer): Buffer {
   payload.copy(frame, headerLength);
   return frame;
 }
+
+/** The payload of a frame made by `encodeTextFrame`, as a view into it (no copy). */
+export function textFramePayload(frame: Buffer): Buffer {
+  const length = frame[1] & 0x7f;
+  return frame.subarray(length < 126 ? 2 : length === 126 ? 4 : 10);
+}

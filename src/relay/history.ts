@@ -1,24 +1,42 @@
 /**
- * The last N messages of each channel, so that a subscriber that dropped for a few
- * seconds can resume with `since` and miss nothing. Offsets come from one counter for
- * the whole relay, so they never repeat within an epoch (one run of the relay). Memory
- * is bounded twice: N messages per channel, and a bounded number of channels (the
- * least recently published are forgotten).
+ * Recent messages, so that a subscriber that dropped for a few seconds can resume with
+ * `since` and miss nothing. Offsets come from one counter for the whole relay, so they
+ * never repeat within an epoch (one run of the relay). Memory is bounded three ways: N
+ * messages per channel, a number of channels (the least recently published are forgotten
+ * first) and a byte budget across all channels (the oldest messages, whatever their
+ * channel, are forgotten first, so every channel's history covers the same recent span).
  */
 import { randomBytes } from 'node:crypto';
-import type { ChannelPayload } from '../protocol';
-import { Delivery } from './delivery';
+import type { StoredMessage } from './delivery';
+
+export interface HistoryLimits {
+  /** Messages kept per channel; 0 keeps none. */
+  perChannel: number;
+  /** Channels whose history is kept. */
+  channels: number;
+  /** Frame bytes kept across all channels. */
+  bytes: number;
+}
+
+interface HistoryEntry extends StoredMessage {
+  readonly history: ChannelHistory;
+  /** The next newer entry of the same channel. */
+  newerInChannel: HistoryEntry | undefined;
+  /** Neighbours in the relay-wide order of publishing. */
+  older: HistoryEntry | undefined;
+  newer: HistoryEntry | undefined;
+}
 
 interface ChannelHistory {
-  entries: Delivery[];
-  /** Index of the oldest entry in `entries` (a ring buffer once full). */
-  start: number;
+  oldest: HistoryEntry | undefined;
+  newest: HistoryEntry | undefined;
+  count: number;
   /** Highest offset of this channel that is no longer held: resuming at or above it loses nothing. */
   forgottenUpTo: number;
 }
 
 export interface ReplayResult {
-  deliveries: Delivery[];
+  messages: StoredMessage[];
   /** True when nothing after `since` has been forgotten. */
   recovered: boolean;
 }
@@ -26,35 +44,54 @@ export interface ReplayResult {
 export class RelayHistory {
   /** Changes on every start: offsets from another epoch mean nothing here. */
   readonly epoch = randomBytes(6).toString('hex');
+  /** In order of last publish: the least recently published channel first. */
   private readonly channels = new Map<string, ChannelHistory>();
-  private lastOffset = 0;
   /** The channel last moved to the end of `channels`. */
-  private newest: string | undefined;
-  /** Highest offset dropped with a whole channel's history (least recently published first). */
+  private newestChannel: string | undefined;
+  /** Ends of the relay-wide list of held entries, oldest first. */
+  private oldest: HistoryEntry | undefined;
+  private newest: HistoryEntry | undefined;
+  private heldBytes = 0;
+  private lastOffset = 0;
+  /** Highest offset forgotten with a whole channel's history, or never kept at all. */
   private evictedUpTo = 0;
 
-  constructor(
-    private readonly perChannel: number,
-    private readonly maxChannels: number,
-  ) {}
+  constructor(private readonly limits: HistoryLimits) {}
 
   get latestOffset(): number {
     return this.lastOffset;
   }
 
-  /** Records a publish and returns its delivery, with the next offset. */
-  append(channel: string, raw: Buffer, payload: ChannelPayload): Delivery {
-    const delivery = new Delivery(channel, ++this.lastOffset, raw, payload);
-    if (this.perChannel === 0) return delivery;
-    const history = this.channel(channel);
-    if (history.entries.length < this.perChannel) {
-      history.entries.push(delivery);
-    } else {
-      history.forgottenUpTo = history.entries[history.start].offset;
-      history.entries[history.start] = delivery;
-      history.start = (history.start + 1) % this.perChannel;
+  /** Frame bytes held across all channels; never above the budget. */
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  /** Records a publish of `frame` under the next offset; the returned message shares the buffer. */
+  append(channel: string, frame: Buffer): StoredMessage {
+    const offset = ++this.lastOffset;
+    if (this.limits.perChannel === 0) {
+      this.evictedUpTo = offset;
+      return { channel, offset, frame };
     }
-    return delivery;
+    const history = this.channel(channel);
+    if (frame.length > this.limits.bytes) {
+      // Larger than the whole budget: delivered live, never kept.
+      history.forgottenUpTo = offset;
+      return { channel, offset, frame };
+    }
+    const entry: HistoryEntry = { channel, offset, frame, history, newerInChannel: undefined, older: this.newest, newer: undefined };
+    if (this.newest) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+    if (history.newest) history.newest.newerInChannel = entry;
+    else history.oldest = entry;
+    history.newest = entry;
+    history.count++;
+    this.heldBytes += frame.length;
+    if (history.count > this.limits.perChannel) this.forgetOldest(history);
+    while (this.heldBytes > this.limits.bytes) this.forgetOldest(this.oldest!.history);
+    return entry;
   }
 
   /** What a subscriber that last saw offset `since` (counted in `epoch`) should be sent now. */
@@ -64,10 +101,34 @@ export class RelayHistory {
     const from = sameEpoch ? since : 0;
     const history = this.channels.get(channel);
     const floor = history ? history.forgottenUpTo : this.evictedUpTo;
-    const recovered = sameEpoch && from >= floor;
-    if (!history) return { deliveries: [], recovered };
-    const ordered = [...history.entries.slice(history.start), ...history.entries.slice(0, history.start)];
-    return { deliveries: ordered.filter((delivery) => delivery.offset > from), recovered };
+    const messages: StoredMessage[] = [];
+    for (let entry = history?.oldest; entry; entry = entry.newerInChannel) {
+      if (entry.offset > from) messages.push(entry);
+    }
+    return { messages, recovered: sameEpoch && from >= floor };
+  }
+
+  /**
+   * Forgets the oldest entry of `history`. Entries join both lists in publishing order,
+   * so a channel's oldest entry is also the oldest of that channel relay-wide.
+   */
+  private forgetOldest(history: ChannelHistory): void {
+    const entry = history.oldest!;
+    history.oldest = entry.newerInChannel;
+    if (!history.oldest) history.newest = undefined;
+    history.count--;
+    history.forgottenUpTo = Math.max(history.forgottenUpTo, entry.offset);
+    this.unlink(entry);
+  }
+
+  private unlink(entry: HistoryEntry): void {
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    this.heldBytes -= entry.frame.length;
+    // A delivery still holding this entry must not keep its neighbours alive.
+    entry.older = entry.newer = entry.newerInChannel = undefined;
   }
 
   private channel(name: string): ChannelHistory {
@@ -75,22 +136,26 @@ export class RelayHistory {
     if (history) {
       // Most recently published channels are kept longest (re-inserting moves one to the end;
       // skipped when it is there already, the common case of one busy channel).
-      if (this.newest !== name) {
+      if (this.newestChannel !== name) {
         this.channels.delete(name);
         this.channels.set(name, history);
-        this.newest = name;
+        this.newestChannel = name;
       }
       return history;
     }
     // This channel may have had a history that was evicted: assume the worst.
-    history = { entries: [], start: 0, forgottenUpTo: this.evictedUpTo };
+    history = { oldest: undefined, newest: undefined, count: 0, forgottenUpTo: this.evictedUpTo };
     this.channels.set(name, history);
-    this.newest = name;
-    if (this.channels.size > this.maxChannels) {
+    this.newestChannel = name;
+    if (this.channels.size > this.limits.channels) {
       const [oldestName, oldest] = this.channels.entries().next().value as [string, ChannelHistory];
       this.channels.delete(oldestName);
-      const newest = oldest.entries[(oldest.start + oldest.entries.length - 1) % oldest.entries.length];
-      this.evictedUpTo = Math.max(this.evictedUpTo, newest?.offset ?? 0);
+      this.evictedUpTo = Math.max(this.evictedUpTo, oldest.forgottenUpTo, oldest.newest?.offset ?? 0);
+      for (let entry = oldest.oldest; entry; ) {
+        const next = entry.newerInChannel;
+        this.unlink(entry);
+        entry = next;
+      }
     }
     return history;
   }

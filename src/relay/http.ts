@@ -1,12 +1,12 @@
 /** Plain HTTP on the relay's port: health and metrics for humans and scrapers. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { renderPrometheus, type RelayGauges, type RelayMetrics } from './metrics';
+import { renderPrometheus, type MetricsGauges, type RelayMetrics } from './metrics';
 
 export function handleHttpRequest(
   request: IncomingMessage,
   response: ServerResponse,
   metrics: RelayMetrics,
-  gauges: () => RelayGauges,
+  gauges: () => MetricsGauges,
 ): void {
   const path = (request.url ?? '/').split('?')[0];
   if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -14,9 +14,11 @@ export function handleHttpRequest(
     return;
   }
   switch (path) {
-    case '/healthz':
-      send(response, 200, 'application/json', `${JSON.stringify({ status: 'ok', ...gauges() })}\n`);
+    case '/healthz': {
+      const { connections, channels, subscriptions } = gauges();
+      send(response, 200, 'application/json', `${JSON.stringify({ status: 'ok', connections, channels, subscriptions })}\n`);
       return;
+    }
     case '/metrics':
       send(response, 200, 'text/plain; version=0.0.4; charset=utf-8', renderPrometheus(metrics, gauges()));
       return;

@@ -1,21 +1,36 @@
 /** Counters behind GET /metrics (Prometheus text format) and GET /healthz. */
 import type { ErrorCode } from '../protocol';
 
+/**
+ * Every label `weather_relay_errors_total` can carry: a closed set, so that nothing a
+ * peer sends (or an error code a library invents) can add series without bound.
+ */
+export type RelayErrorCode =
+  | ErrorCode
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden_origin'
+  | 'refused'
+  | 'slow_consumer'
+  | 'invalid_frame'
+  | 'socket_error';
+
+/** The label for an error on a WebSocket: ws's frame errors by kind, any other socket error as one. */
+export function socketErrorCode(error: Error & { code?: unknown }): RelayErrorCode {
+  if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return 'message_too_large';
+  if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) return 'invalid_frame';
+  return 'socket_error';
+}
+
 export class RelayMetrics {
   connectionsTotal = 0;
   messagesReceived = 0;
   messagesPublished = 0;
   messagesDelivered = 0;
-  readonly errors = new Map<string, number>();
+  readonly errors = new Map<RelayErrorCode, number>();
 
-  countError(code: ErrorCode | string): void {
+  countError(code: RelayErrorCode): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
-  }
-
-  get errorsTotal(): number {
-    let total = 0;
-    for (const count of this.errors.values()) total += count;
-    return total;
   }
 }
 
@@ -25,7 +40,13 @@ export interface RelayGauges {
   subscriptions: number;
 }
 
-export function renderPrometheus(metrics: RelayMetrics, gauges: RelayGauges): string {
+/** What /metrics shows beside the counters. */
+export interface MetricsGauges extends RelayGauges {
+  /** Bytes of frames held for resuming subscribers, across all channels. */
+  historyBytes: number;
+}
+
+export function renderPrometheus(metrics: RelayMetrics, gauges: MetricsGauges): string {
   const lines: string[] = [];
   const metric = (name: string, type: 'gauge' | 'counter', help: string, samples: Array<[string, number]>) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -35,6 +56,9 @@ export function renderPrometheus(metrics: RelayMetrics, gauges: RelayGauges): st
   metric('weather_relay_channels', 'gauge', 'Channels with at least one subscriber.', [['', gauges.channels]]);
   metric('weather_relay_subscriptions', 'gauge', 'Channel subscriptions across all connections.', [
     ['', gauges.subscriptions],
+  ]);
+  metric('weather_relay_history_bytes', 'gauge', 'Bytes of messages held for resuming subscribers.', [
+    ['', gauges.historyBytes],
   ]);
   metric('weather_relay_connections_total', 'counter', 'WebSocket connections accepted.', [
     ['', metrics.connectionsTotal],

@@ -25,3 +25,27 @@ export class TokenBucket {
     return true;
   }
 }
+
+/**
+ * Counts the messages dropped in one run of excess, so that only sustained excess is
+ * punished: a run ends once nothing has been dropped for `quietMs`, and the next drop
+ * starts a new run from one. A long-lived client that overshoots now and then is never
+ * cut off for the sum of its whole life.
+ */
+export class ExcessRun {
+  private dropped = 0;
+  private lastDropAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly quietMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Counts one dropped message; returns how many this run has dropped (1: a new run began). */
+  drop(): number {
+    const time = this.now();
+    if (time - this.lastDropAt >= this.quietMs) this.dropped = 0;
+    this.lastDropAt = time;
+    return ++this.dropped;
+  }
+}

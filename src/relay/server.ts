@@ -3,17 +3,19 @@
  * metrics over HTTP on the same port. Runs standalone (cli.ts) or embedded in the
  * extension host through `startRelay`.
  */
-import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { EPOCH_HEADER, FEATURES_HEADER, parseFeatures } from '../protocol';
+import type { WebSocket } from 'ws';
+import { EPOCH_HEADER, FEATURES_HEADER, parseFeatures, printable } from '../protocol';
+import { checkAccess, refuse, type Refusal } from './access';
+import { createBoundary } from './boundary';
 import { InMemoryBroker, type Broker } from './broker';
 import { RelayConnection } from './connection';
 import { RelayHistory } from './history';
 import { handleHttpRequest } from './http';
 import { silentLogger, type RelayLogger } from './log';
-import { RelayMetrics, type RelayGauges } from './metrics';
+import { RelayMetrics, socketErrorCode, type RelayErrorCode, type RelayGauges } from './metrics';
+import { createWebSocketServer } from './websocket-server';
 
 export interface RelayOptions {
   /** Interface to listen on; loopback unless asked otherwise. */
@@ -40,6 +42,8 @@ export interface RelayOptions {
   historySize?: number;
   /** Channels whose history is kept (the least recently published are forgotten first). */
   historyChannels?: number;
+  /** Frame bytes of history kept across all channels (the oldest messages are forgotten first). */
+  historyBytes?: number;
   /** When set, the upgrade needs `Authorization: Bearer <token>` or `?token=<token>` (else HTTP 401). */
   token?: string;
   /** When set, browsers' Origin header must be one of these (else HTTP 403); clients sending no Origin pass. */
@@ -61,6 +65,7 @@ export const RELAY_DEFAULTS = {
   outboundHighWaterBytes: 8 * 1024 * 1024,
   historySize: 1_000,
   historyChannels: 1_000,
+  historyBytes: 64 * 1024 * 1024,
 } as const;
 
 export interface RunningRelay {
@@ -81,7 +86,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const log = options.logger ?? silentLogger;
   const broker = options.broker ?? new InMemoryBroker();
   const metrics = new RelayMetrics();
-  const history = new RelayHistory(settings.historySize, settings.historyChannels);
+  const history = new RelayHistory({ perChannel: settings.historySize, channels: settings.historyChannels, bytes: settings.historyBytes });
+  const boundary = createBoundary(metrics, log);
   const limits = {
     maxSubscriptions: settings.maxSubscriptionsPerConnection,
     messagesPerSecond: settings.messagesPerSecond,
@@ -99,11 +105,20 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     subscriptions: broker.subscriptionCount,
   });
 
-  const httpServer = createServer((request, response) => handleHttpRequest(request, response, metrics, gauges));
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: settings.maxPayloadBytes });
+  const httpServer = createServer(
+    boundary.guard(
+      'an HTTP request',
+      (request: IncomingMessage, response: ServerResponse) => handleHttpRequest(request, response, metrics, () => ({ ...gauges(), historyBytes: history.bytes })),
+      (_request, response) => {
+        if (response.headersSent) response.destroy();
+        else response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('internal error\n');
+      },
+    ),
+  );
+  const wss = createWebSocketServer({ noServer: true, maxPayload: settings.maxPayloadBytes });
 
   // Every refusal happens here, before the WebSocket opens, as a plain HTTP answer.
-  httpServer.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
+  const upgrade = (request: IncomingMessage, socket: Socket, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const refusal = closing
       ? refuse(503, 'the relay is shutting down')
@@ -111,59 +126,75 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
         ? refuse(503, `the relay is at its limit of ${settings.maxConnections} connections; try again later`)
         : checkAccess(request, settings.token, settings.allowOrigins);
     if (refusal) {
-      metrics.countError(refusal.status === 401 ? 'unauthorized' : refusal.status === 403 ? 'forbidden_origin' : 'refused');
+      metrics.countError(refusalCode(refusal));
       log.warn(`refused a connection from ${request.socket.remoteAddress}: ${refusal.status} ${refusal.reason}`);
       socket.end(refusal.response);
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request, socket));
-  });
+  };
+  // Whatever went wrong, the socket may be half way through a handshake: only dropping it is safe.
+  httpServer.on('upgrade', boundary.guard('an upgrade', upgrade, (_request, socket) => socket.destroy()));
   // Our clients learn the epoch before sending anything, so they know what to resend.
   wss.on('headers', (headers) => {
     headers.push(`${EPOCH_HEADER}: ${history.epoch}`, `${FEATURES_HEADER}: ack, history`);
   });
-  httpServer.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  // Requests Node's parser rejects (bad request line, headers too large, timeouts) end here.
+  httpServer.on(
+    'clientError',
+    boundary.guard(
+      'a malformed request',
+      (error: Error & { code?: string }, socket: Socket) => {
+        if (!socket.writable) {
+          socket.destroy(); // the peer is gone (reset, timed out): nobody to answer
+          return;
+        }
+        metrics.countError('bad_request');
+        const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+      },
+      (_error, socket) => socket.destroy(),
+    ),
+  );
+  // Past listen(), a failed accept (e.g. out of file descriptors) must not end the process.
+  const serverError = (error: Error): void => log.error(`the listening socket failed: ${error.message}`);
 
   const accept = (ws: WebSocket, request: IncomingMessage, transport: Socket): void => {
     const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
     const acks = parseFeatures(request.headers[FEATURES_HEADER]).has('ack');
     const connection = new RelayConnection(nextId++, remote, ws, transport, { broker, history, metrics, log, limits }, { acks });
+    const dropSocket = () => ws.terminate();
+    // A bug of ours must cost one reply, not the process.
+    ws.on('message', boundary.guard(`#${connection.id} message`, (data: Buffer, isBinary: boolean) => connection.handleFrame(data, isBinary)));
+    ws.on('pong', () => {
+      connection.alive = true;
+    });
+    ws.on(
+      'error',
+      boundary.guard(`#${connection.id} socket error`, (error: Error & { code?: unknown }) => {
+        metrics.countError(socketErrorCode(error));
+        log.warn(`#${connection.id} socket error: ${printable(error.message, 200)}`);
+      }, dropSocket),
+    );
+    ws.on(
+      'close',
+      boundary.guard(`#${connection.id} close`, (code: number, reason: Buffer) => {
+        connection.dispose();
+        connections.delete(connection);
+        sockets.delete(connection);
+        const why = reason.length > 0 ? ` "${printable(reason.toString('utf8'), 123)}"` : '';
+        log.info(`#${connection.id} disconnected (${code}${why}; ${connections.size} open)`);
+      }),
+    );
     connections.add(connection);
     sockets.set(connection, ws);
     metrics.connectionsTotal++;
     log.info(`#${connection.id} connected from ${remote} (${connections.size} open)`);
-
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      try {
-        connection.handleFrame(data, isBinary);
-      } catch (error) {
-        // A bug of ours must cost one reply, not the process.
-        metrics.countError('internal_error');
-        log.error(`#${connection.id} internal error: ${(error as Error).stack ?? error}`);
-      }
-    });
-    ws.on('pong', () => {
-      connection.alive = true;
-    });
-    ws.on('error', (error: Error & { code?: string }) => {
-      metrics.countError(error.code ?? 'socket_error');
-      log.warn(`#${connection.id} socket error: ${error.message}`);
-    });
-    ws.on('close', (code: number, reason: Buffer) => {
-      connection.dispose();
-      connections.delete(connection);
-      sockets.delete(connection);
-      const why = reason.length > 0 ? ` ${reason.toString('utf8')}` : '';
-      log.info(`#${connection.id} disconnected (${code}${why}; ${connections.size} open)`);
-    });
   };
 
   const heartbeat =
     settings.heartbeatIntervalMs > 0
-      ? setInterval(() => {
+      ? setInterval(boundary.guard('the heartbeat', () => {
           for (const [connection, ws] of sockets) {
             if (!connection.alive) {
               log.info(`#${connection.id} missed a heartbeat; terminating`);
@@ -173,11 +204,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
             connection.alive = false;
             ws.ping();
           }
-        }, settings.heartbeatIntervalMs)
+        }), settings.heartbeatIntervalMs)
       : undefined;
   heartbeat?.unref();
 
   await listen(httpServer, settings.port, settings.host);
+  httpServer.on('error', serverError);
   const address = httpServer.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
@@ -203,44 +235,17 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   };
 }
 
-interface Refusal {
-  status: number;
-  reason: string;
-  response: string;
-}
-
-function refuse(status: number, reason: string): Refusal {
-  const text = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' }[status] ?? 'Error';
-  const body = `${reason}\n`;
-  const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="weather-relay"\r\n' : '';
-  return {
-    status,
-    reason,
-    response: `HTTP/1.1 ${status} ${text}\r\n${extra}Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  };
-}
-
-function checkAccess(request: IncomingMessage, token: string | undefined, allowOrigins: string[] | undefined): Refusal | undefined {
-  if (token) {
-    const header = request.headers.authorization ?? '';
-    const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
-    const query = new URL(request.url ?? '/', 'http://relay').searchParams.get('token') ?? undefined;
-    if (!safeEqual(bearer ?? query ?? '', token)) {
-      return refuse(401, bearer || query ? 'the access token is wrong' : 'an access token is required (Authorization: Bearer <token>)');
-    }
+function refusalCode(refusal: Refusal): RelayErrorCode {
+  switch (refusal.status) {
+    case 400:
+      return 'bad_request';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden_origin';
+    default:
+      return 'refused';
   }
-  const origin = request.headers.origin;
-  if (allowOrigins && allowOrigins.length > 0 && origin !== undefined && !allowOrigins.includes(origin)) {
-    return refuse(403, `origin ${origin} is not allowed`);
-  }
-  return undefined;
-}
-
-/** Compares in constant time, so the token cannot be guessed a byte at a time. */
-function safeEqual(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Sends close 1001 after whatever is already queued, and cuts the peer off if it never answers. */

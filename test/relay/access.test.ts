@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startRelay, type RunningRelay } from '../../src/relay';
+import { rawExchange } from '../support/relay-process';
 import { WsPeer } from '../support/ws-peer';
+
+const upgradeRequest = (target: string, headers: string[] = []) =>
+  [`GET ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', ...headers, '', ''].join('\r\n');
+
+/** The body of a raw HTTP answer, read as UTF-8. */
+const bodyOf = (text: string) => Buffer.from(text.slice(text.indexOf('\r\n\r\n') + 4), 'latin1').toString('utf8');
 
 function upgradeStatus(url: string, options: { headers?: Record<string, string>; origin?: string } = {}): Promise<number> {
   return WsPeer.open(url, options).then(
@@ -23,13 +30,10 @@ describe('token', () => {
 
   test('no token → 401 before the socket opens, with a reason', async () => {
     assert.equal(await upgradeStatus(relay.url), 401);
-    const response = await fetch(relay.url.replace('ws:', 'http:'), {
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
-    }).catch(() => undefined);
-    if (response) {
-      assert.equal(response.status, 401);
-      assert.match(await response.text(), /an access token is required/);
-    }
+    const answer = await rawExchange(relay.port, upgradeRequest('/'));
+    assert.equal(answer.status, 401);
+    assert.match(answer.text, /^WWW-Authenticate: Bearer realm="weather-relay"\r$/m);
+    assert.equal(bodyOf(answer.text), 'an access token is required (Authorization: Bearer <token>)\n');
     assert.equal(relay.gauges().connections, 0);
   });
   test('a wrong token → 401', async () => {
@@ -42,7 +46,21 @@ describe('token', () => {
   });
   test('refusals are counted', async () => {
     const metrics = await (await fetch(`${relay.url.replace('ws:', 'http:')}/metrics`)).text();
-    assert.match(metrics, /weather_relay_errors_total\{code="unauthorized"\} [3-9]/);
+    assert.ok(metrics.split('\n').includes('weather_relay_errors_total{code="unauthorized"} 4'), metrics);
+  });
+  test('request targets new URL() cannot read alone are refused, not fatal', async () => {
+    // `//` and `/%` once threw out of the token check and ended the process.
+    for (const target of ['//', '/%', '//host/x', '/?token=%']) {
+      const answer = await rawExchange(relay.port, upgradeRequest(target));
+      assert.equal(answer.status, 401, target);
+    }
+    assert.equal((await rawExchange(relay.port, upgradeRequest('//', ['Authorization: Bearer s3cret-token']))).status, 101);
+    for (const target of ['*', 'http://relay.example/']) {
+      const answer = await rawExchange(relay.port, upgradeRequest(target, ['Authorization: Bearer s3cret-token']));
+      assert.equal(answer.status, 400, target);
+      assert.equal(bodyOf(answer.text), `the request target "${target}" is not a path such as /\n`);
+    }
+    assert.equal(await upgradeStatus(relay.url, { headers: { authorization: 'Bearer s3cret-token' } }), 101, 'still serving');
   });
 });
 
@@ -57,6 +75,12 @@ describe('allowed origins', () => {
     assert.equal(await upgradeStatus(relay.url, { origin: 'https://evil.example' }), 403);
     assert.equal(await upgradeStatus(relay.url, { origin: 'vscode-webview://trusted' }), 101);
     assert.equal(await upgradeStatus(relay.url), 101);
+  });
+  test('a refusal names the Origin, clamped: a 10 KB header is not echoed back', async () => {
+    const origin = `https://${'a'.repeat(10 * 1024)}.example`;
+    const answer = await rawExchange(relay.port, upgradeRequest('/', [`Origin: ${origin}`]));
+    assert.equal(answer.status, 403);
+    assert.equal(bodyOf(answer.text), `origin "https://${'a'.repeat(32)}…" is not allowed\n`);
   });
 });
 

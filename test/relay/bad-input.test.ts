@@ -53,22 +53,34 @@ describe('bad input', () => {
     });
   }
 
-  test('an oversized frame closes only that connection, with 1009', async () => {
-    const peer = await WsPeer.open(relay.url);
-    const huge = good.replace('"ok"', JSON.stringify('x'.repeat(70 * 1024)));
-    peer.send(huge);
-    assert.equal(await peer.closed, 1009);
-    const before = bystander.frames.length;
-    const other = await WsPeer.open(relay.url);
-    other.send(good);
-    await bystander.waitForFrames(before + 1);
-    assert.equal(bystander.texts.at(-1), good);
-    await other.close();
-  });
+  const fatal: Array<[string, string | Buffer, number]> = [
+    ['an oversized frame', good.replace('"ok"', JSON.stringify('x'.repeat(70 * 1024))), 1009],
+    ['invalid UTF-8 in a text frame', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 1007],
+  ];
+  for (const [name, frame, code] of fatal) {
+    test(`${name} closes only that connection, with ${code}`, async () => {
+      const peer = await WsPeer.open(relay.url);
+      peer.send(frame); // a Buffer sent as text: ws does not check what it sends
+      assert.equal(await peer.closed, code);
+      const before = bystander.frames.length;
+      const other = await WsPeer.open(relay.url);
+      other.send(good);
+      await bystander.waitForFrames(before + 1);
+      assert.equal(bystander.texts.at(-1), good);
+      await other.close();
+    });
+  }
 
-  test('errors are counted in /metrics by code', async () => {
-    const metrics = await (await fetch(relay.url.replace('ws:', 'http:') + '/metrics')).text();
-    assert.match(metrics, /weather_relay_errors_total\{code="invalid_json"\} [1-9]/);
-    assert.match(metrics, /weather_relay_errors_total\{code="binary_not_supported"\} [1-9]/);
+  test('errors are counted in /metrics by code, socket-level ones under a fixed set of labels', async () => {
+    const metrics = (await (await fetch(relay.url.replace('ws:', 'http:') + '/metrics')).text()).split('\n');
+    for (const line of [
+      'weather_relay_errors_total{code="invalid_json"} 1',
+      'weather_relay_errors_total{code="binary_not_supported"} 1',
+      'weather_relay_errors_total{code="message_too_large"} 1',
+      'weather_relay_errors_total{code="invalid_frame"} 1',
+    ]) {
+      assert.ok(metrics.includes(line), `${line} in:\n${metrics.join('\n')}`);
+    }
+    assert.deepEqual(metrics.filter((line) => /code="WS_ERR|code="E[A-Z]+"/.test(line)), []);
   });
 });

@@ -72,6 +72,11 @@ test('bad flags are refused with usage and exit code 2', () => {
     [['--port', 'abc'], '--port must be a whole number from 0 to 65535, got "abc"'],
     [['--port', '70000'], '--port must be a whole number from 0 to 65535, got "70000"'],
     [['--heartbeat-ms', '-5'], '--heartbeat-ms'],
+    [['--history-bytes', 'abc'], '--history-bytes must be a whole number from 0 to 17179869184, got "abc"'],
+    [['--history-bytes=-1'], '--history-bytes must be a whole number from 0 to 17179869184, got "-1"'],
+    [['--history-bytes', '1e6'], '--history-bytes must be a whole number from 0 to 17179869184, got "1e6"'],
+    [['--host', ''], '--host must not be empty'],
+    [['--token', ''], '--token must not be empty'],
     [['--bogus'], "Unknown option '--bogus'"],
   ] as const) {
     const run = spawnSync(process.execPath, [RELAY_BIN, ...args], { encoding: 'utf8', timeout: 10_000 });

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { resolve } from 'node:path';
 
 export const RELAY_BIN = resolve(__dirname, '../../../dist/relay.js');
@@ -59,4 +60,36 @@ export async function spawnRelay(args: string[] = [], timeoutMs = 10_000): Promi
       return exited;
     },
   };
+}
+
+export interface RawExchange {
+  /** The status code of the first response line, if one came. */
+  status: number | undefined;
+  /** Everything the relay sent, as latin1 text. */
+  text: string;
+  /** False when the relay neither answered nor closed within the time allowed. */
+  settled: boolean;
+}
+
+/**
+ * Writes `request` as raw bytes to a relay on loopback, ends the sending side, and
+ * collects whatever comes back until the relay closes the connection (bounded by
+ * `timeoutMs`). For requests no HTTP client would send.
+ */
+export function rawExchange(port: number, request: string | Buffer, timeoutMs = 3000): Promise<RawExchange> {
+  return new Promise((resolvePromise) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1', () => socket.end(request));
+    const finish = (settled: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      const text = Buffer.concat(chunks).toString('latin1');
+      const status = /^HTTP\/1\.[01] (\d{3}) /.exec(text)?.[1];
+      resolvePromise({ status: status === undefined ? undefined : Number(status), text, settled });
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('close', () => finish(true));
+    socket.on('error', () => {}); // a reset is a close too; 'close' follows
+  });
 }

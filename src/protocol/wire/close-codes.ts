@@ -3,19 +3,21 @@
  * and WebSocketManager decide from here, so the two can never disagree.
  */
 
-/** Close codes the relay uses. 4000–4499: try again later; 4500–4999: do not retry. */
+/**
+ * Close codes the relay sends, besides the standard 1001 (shutting down) and 1009 (frame
+ * too large). Connections past the relay's limit never open: the upgrade answers HTTP 503.
+ */
 export const CLOSE_CODES = {
   /** The subscriber read too slowly; its outbound buffer passed the high-water mark. */
   slowConsumer: 4001,
-  /** Too many messages per second from this connection. */
+  /** Too many messages per second from this connection, for too long. */
   rateLimited: 4029,
-  /** The relay has as many connections as it allows. */
-  tooManyConnections: 4013,
-  /** The client broke the protocol badly enough that retrying the same way cannot help. */
-  protocolViolation: 4500,
 } as const;
 
-/** 4500–4999: the relay says trying again the same way cannot help (bad auth, protocol violation). */
+/**
+ * The retry convention: 4000–4499 try again later; 4500–4999 a relay says trying again the
+ * same way cannot help. Ours sends none of the latter today; other relays may.
+ */
 export function isRetryableCloseCode(code: number): boolean {
   return !(code >= 4500 && code <= 4999);
 }
