@@ -15,7 +15,9 @@ import { EventEmitter } from 'node:events';
 import {
   channelMessage,
   channelNameProblem,
+  CLOSE_CODES,
   displayUri,
+  isPublishErrorCode,
   relayUriProblem,
   subscribeMessage,
   unsubscribeMessage,
@@ -52,14 +54,6 @@ interface WebSocketManagerEvents {
 
 type SendResult = 'sent' | 'queued';
 
-/** Error codes that answer a published message, never a subscribe. */
-const PUBLISH_ERROR_CODES: ReadonlySet<string> = new Set([
-  'invalid_json',
-  'invalid_message',
-  'binary_not_supported',
-  'message_too_large',
-  'rate_limited',
-]);
 
 export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
   readonly uri: string;
@@ -347,7 +341,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     // Replies come in order, but a publish sent just before the subscribe may still be
     // answered while the subscribe is in flight: only errors a publish cannot cause
     // are taken as the relay refusing the subscription.
-    if (session.subscription === 'requested' && !PUBLISH_ERROR_CODES.has(error.code)) {
+    if (session.subscription === 'requested' && !isPublishErrorCode(error.code)) {
       session.endSubscription();
       this.wantSubscription = false;
       const refused = new RelayConnectionError(`the relay refused the subscription to "${this.channel}": ${clip(error.message)}`, {
@@ -362,7 +356,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
 
   private onClosed(session: RelaySession, code: number, error: RelayConnectionError): void {
     // A relay that shut down gracefully delivered everything it confirmed first.
-    if (code === 1001 && session.epoch !== undefined) this.outbox.drained(session.epoch);
+    if (code === CLOSE_CODES.shuttingDown && session.epoch !== undefined) this.outbox.drained(session.epoch);
     if (session !== this.session) return;
     this.session = undefined;
     this.leaving.resolve();

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { EPOCH_HEADER, FEATURES_HEADER, parseFeatures, printable } from '../protocol';
+import { CLOSE_CODES, EPOCH_HEADER, FEATURES_HEADER, parseFeatures, printable } from '../protocol';
 import { checkAccess, refuse, type Refusal } from './access';
 import { createBoundary } from './boundary';
 import { InMemoryBroker, type Broker } from './broker';
@@ -257,7 +257,7 @@ function closeSocket(ws: WebSocket, timeoutMs: number): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    ws.close(1001, 'relay shutting down');
+    ws.close(CLOSE_CODES.shuttingDown, 'relay shutting down');
   });
 }
 

@@ -4,10 +4,12 @@
  */
 
 /**
- * Close codes the relay sends, besides the standard 1001 (shutting down) and 1009 (frame
- * too large). Connections past the relay's limit never open: the upgrade answers HTTP 503.
+ * Close codes the relay sends, besides the standard 1009 (frame too large, sent by ws
+ * itself). Connections past the relay's limit never open: the upgrade answers HTTP 503.
  */
 export const CLOSE_CODES = {
+  /** Standard "going away": the relay is shutting down after sending everything it confirmed. */
+  shuttingDown: 1001,
   /** The subscriber read too slowly; its outbound buffer passed the high-water mark. */
   slowConsumer: 4001,
   /** Too many messages per second from this connection, for too long. */

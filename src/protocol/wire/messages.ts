@@ -122,3 +122,16 @@ export const ERROR_CODES = [
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Codes that answer a published message, never a subscribe: a client waiting for `subscribed` ignores them. */
+const PUBLISH_ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'invalid_json',
+  'invalid_message',
+  'binary_not_supported',
+  'message_too_large',
+  'rate_limited',
+]);
+
+export function isPublishErrorCode(code: string): boolean {
+  return PUBLISH_ERROR_CODES.has(code);
+}
