@@ -67,7 +67,7 @@ export function describeModelError(error: unknown, config: ResolvedAssistantConf
 }
 
 /** The most specific reason in a fetch error's cause chain ("connection refused", not "fetch failed"). */
-function networkReason(error: Error): string {
+export function networkReason(error: Error): string {
   let deepest: (Error & { code?: string }) | undefined = error;
   for (let depth = 0; deepest?.cause instanceof Error && depth < 5; depth++) deepest = deepest.cause as Error & { code?: string };
   switch (deepest?.code) {
@@ -85,6 +85,6 @@ function networkReason(error: Error): string {
 }
 
 /** The server's own words, without the SDK's "401 " status prefix. */
-function apiMessage(error: { message: string }): string {
+export function apiMessage(error: { message: string }): string {
   return error.message.replace(/^\d{3}\s+/, '').replace(/^(status code|\(no body\))\s*/i, '') || 'no details given';
 }

@@ -5,11 +5,11 @@
  * one `completed` or `failed` event, so nobody waits forever.
  */
 import type { WeatherTool } from '../weather';
-import { describeModelError } from './errors';
-import { AssistantError } from './errors';
 import type { ResolvedAssistantConfig } from './config';
+import { AssistantError, describeModelError } from './errors';
 import type { AssistantEvent, TurnResult } from './events';
 import type { ModelAdapter, RoundInput, ToolCall, ToolOutput } from './model-adapter';
+import { waitNotice } from './retry';
 
 export interface TurnContext {
   adapter: ModelAdapter;
@@ -29,9 +29,12 @@ export async function runTurn(context: TurnContext, threadId: string, question: 
       const result = await adapter.round(
         threadId,
         input,
-        (text) => {
-          answer += text;
-          emit({ type: 'delta', threadId, text });
+        {
+          delta: (text) => {
+            answer += text;
+            emit({ type: 'delta', threadId, text });
+          },
+          waiting: (wait) => emit({ type: 'waiting', threadId, ...wait, message: waitNotice(wait) }),
         },
         signal,
       );

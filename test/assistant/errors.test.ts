@@ -1,6 +1,6 @@
 // Failures of a turn, each ending in one `failed` event with a clear sentence and a
 // failed TurnResult, never a throw or a hang: mid-stream errors, HTTP errors (with the
-// SDK's retries), an unreachable server, the tool-round cap, and bad settings.
+// engine's retries), an unreachable server, the tool-round cap, and bad settings.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -71,7 +71,7 @@ for (const api of APIS) {
       assert.equal(result.text, 'Sunny.');
       assert.equal(h.fake.requests.length, 2);
       const waited = h.fake.requests[1].receivedAt - h.fake.requests[0].receivedAt;
-      // The SDK's own backoff for a first retry is at most 500 ms: 1 s means retry-after was used.
+      // The engine's own backoff for a first retry is at most 500 ms: 1 s means retry-after was used.
       assert.ok(waited >= 950 && waited < 3_000, `waited ${waited} ms before retrying`);
       assert.equal(h.of('failed').length, 0);
     });
@@ -142,6 +142,11 @@ for (const api of APIS) {
       assistant.on('event', (e) => events.push(e));
       const result = await within(assistant.ask('Weather?'), 5_000);
       assertFailed(result, events, /cannot reach the model server.*connection refused/);
+      // The one retry's wait was announced, with the reason.
+      const waits = events.filter((e) => e.type === 'waiting');
+      assert.deepEqual(waits.map((w) => [w.attempt, w.maxAttempts, w.reason]), [
+        [2, 2, 'the model server is unreachable: connection refused (is the server running?)'],
+      ]);
     });
 
     test('tool-round cap: a model that always calls tools is stopped after maxToolRounds with a clear message', async (t) => {

@@ -7,6 +7,8 @@
  *   fake.enqueue(toolCallReply('get_weather', { location: 'Makati' }, { callId: 'call_1' }),
  *                textReply('It is 31°C and sunny in Makati.'));
  *   fake.enqueue(rateLimited(1), textReply('ok'));        // 429 + retry-after: 1, then success
+ *   fake.enqueue(serviceUnavailable(), textReply('ok'));  // 503, then success
+ *   startFakeOpenAI({ fallback: rateLimited(1) });        // 429 forever
  *   fake.enqueue(interruptedReply('Partial answer', 'error', { afterDeltas: 2 }));
  *   fake.enqueue((req) => textReply(`turn ${req.index}`)); // decided per request
  */
@@ -105,9 +107,12 @@ export function httpError(
   return { kind: 'http-error', status, body: { error }, headers };
 }
 
-/** OpenAI's 429 for a tokens-per-minute limit, with the retry-after header the SDK honours. */
-export function rateLimited(retryAfterSeconds = 1): HttpErrorScenario {
-  return httpError(
+/**
+ * OpenAI's 429 for a tokens-per-minute limit, with its retry-after header (whole or
+ * fractional seconds); `retryAfterMs` adds the finer retry-after-ms header, which wins.
+ */
+export function rateLimited(retryAfterSeconds = 1, options: { retryAfterMs?: number } = {}): HttpErrorScenario {
+  const scenario = httpError(
     429,
     {
       message:
@@ -125,6 +130,13 @@ export function rateLimited(retryAfterSeconds = 1): HttpErrorScenario {
       'x-ratelimit-reset-tokens': `${retryAfterSeconds}s`,
     },
   );
+  if (options.retryAfterMs !== undefined) scenario.headers!['retry-after-ms'] = String(options.retryAfterMs);
+  return scenario;
+}
+
+/** OpenAI's 503 when it is overloaded: no retry-after, so the client backs off on its own. */
+export function serviceUnavailable(): HttpErrorScenario {
+  return httpError(503, { message: 'The server is overloaded or not ready yet.', type: 'server_error', param: null, code: null });
 }
 
 /** OpenAI's 401 for a wrong key; the key is masked as the real API does. */

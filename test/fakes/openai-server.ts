@@ -46,6 +46,7 @@ export {
   interruptedReply,
   modelNotFound,
   rateLimited,
+  serviceUnavailable,
   splitIntoDeltas,
   textReply,
   toolCallReply,
