@@ -10,6 +10,7 @@ import type { ToolDefinition } from '../weather';
 import { toChatCompletionsTool } from '../weather';
 import type { ResolvedAssistantConfig } from './config';
 import { AssistantError } from './errors';
+import { checkToolCall, checkToolCallCount } from './limits';
 import type { ModelAdapter, RoundInput, RoundListener, RoundResult, ToolCall } from './model-adapter';
 import { streamModel } from './model-stream';
 
@@ -88,16 +89,19 @@ async function readStream(stream: AsyncIterable<ChatCompletionChunk>, listener: 
     const choice = chunk.choices?.[0];
     if (!choice) continue;
     const delta = choice.delta;
-    if (delta?.content) {
+    // The server's JSON is unchecked by the SDK: only text counts as text.
+    if (typeof delta?.content === 'string' && delta.content !== '') {
       text += delta.content;
       listener.delta(delta.content);
     }
-    for (const fragment of delta?.tool_calls ?? []) {
+    for (const fragment of Array.isArray(delta?.tool_calls) ? delta.tool_calls : []) {
       const call = calls.get(fragment.index) ?? { callId: '', name: '', arguments: '' };
       if (fragment.id) call.callId = fragment.id;
       if (fragment.function?.name) call.name += fragment.function.name;
       if (fragment.function?.arguments) call.arguments += fragment.function.arguments;
+      checkToolCall(call);
       calls.set(fragment.index, call);
+      checkToolCallCount(calls.size);
     }
     if (choice.finish_reason) {
       finished = true;

@@ -9,6 +9,7 @@ import type { ToolDefinition } from '../weather';
 import { toResponsesTool } from '../weather';
 import type { ResolvedAssistantConfig } from './config';
 import { AssistantError } from './errors';
+import { checkArgumentsLength, checkToolCall, checkToolCallCount } from './limits';
 import type { ModelAdapter, RoundInput, RoundListener, RoundResult, ToolCall } from './model-adapter';
 import { streamModel } from './model-stream';
 
@@ -117,15 +118,29 @@ function isMissingPreviousResponse(error: unknown): boolean {
 async function readStream(stream: AsyncIterable<ResponseStreamEvent>, listener: RoundListener): Promise<RoundResult & { responseId: string }> {
   let text = '';
   const toolCalls: ToolCall[] = [];
+  // Argument characters streamed so far per call, so that a call whose arguments never end is stopped.
+  const argumentChars = new Map<string, number>();
   for await (const event of stream) {
     switch (event.type) {
       case 'response.output_text.delta':
+        // The server's JSON is unchecked by the SDK: only text counts as text.
+        if (typeof event.delta !== 'string') break;
         text += event.delta;
         listener.delta(event.delta);
         break;
+      case 'response.function_call_arguments.delta': {
+        const chars = (argumentChars.get(event.item_id) ?? 0) + String(event.delta).length;
+        argumentChars.set(event.item_id, chars);
+        checkToolCallCount(argumentChars.size);
+        checkArgumentsLength(chars);
+        break;
+      }
       case 'response.output_item.done':
-        if (event.item.type === 'function_call') {
-          toolCalls.push({ callId: event.item.call_id, name: event.item.name, arguments: event.item.arguments });
+        if (event.item?.type === 'function_call') {
+          const call = { callId: event.item.call_id, name: event.item.name, arguments: event.item.arguments };
+          checkToolCall(call);
+          toolCalls.push(call);
+          checkToolCallCount(toolCalls.length);
         }
         break;
       case 'response.completed':

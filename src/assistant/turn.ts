@@ -8,6 +8,7 @@ import type { WeatherTool } from '../weather';
 import type { ResolvedAssistantConfig } from './config';
 import { AssistantError, describeModelError } from './errors';
 import type { AssistantEvent, TurnResult } from './events';
+import { checkAnswerLength } from './limits';
 import type { ModelAdapter, RoundInput, ToolCall, ToolOutput } from './model-adapter';
 import { waitNotice } from './retry';
 
@@ -31,6 +32,7 @@ export async function runTurn(context: TurnContext, threadId: string, question: 
         input,
         {
           delta: (text) => {
+            checkAnswerLength(answer.length + text.length);
             answer += text;
             emit({ type: 'delta', threadId, text });
           },

@@ -2,8 +2,6 @@
 // failed TurnResult, never a throw or a hang: mid-stream errors, HTTP errors (with the
 // engine's retries), an unreachable server, the tool-round cap, and bad settings.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { WeatherAssistant, type AssistantEvent } from '../../src/assistant';
 import {
@@ -16,7 +14,7 @@ import {
   toolCallReply,
   unauthorized,
 } from '../fakes/openai-server';
-import { APIS, assertFailed, harness, unusedPort, within } from './helpers';
+import { APIS, assertFailed, harness, rawStreamAssistant, unusedPort, within } from './helpers';
 
 /** For a whole describe(): the sum of its tests, with room for a busy machine. */
 const SUITE_TIMEOUT = { timeout: 120_000 };
@@ -171,18 +169,12 @@ for (const api of APIS) {
     });
 
     test('malformed stream (not JSON): failed with "malformed stream", no hang', async (t) => {
-      const server = createServer((req, res) => {
-        req.resume();
-        req.on('end', () => {
-          res.writeHead(200, { 'content-type': 'text/event-stream' });
-          res.write(api === 'responses' ? 'event: response.created\ndata: {"type":"response.created", oops\n\n' : 'data: {"id": "chatcmpl-1", oops\n\n');
-          res.end();
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-      t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-      const { port } = server.address() as AddressInfo;
       const h = await harness(t, api);
+      const { assistant, events } = await rawStreamAssistant(
+        t,
+        h,
+        api === 'responses' ? 'event: response.created\ndata: {"type":"response.created", oops\n\n' : 'data: {"id": "chatcmpl-1", oops\n\n',
+      );
       // The SDK logs the unparsable chunk at level error; keep the test output quiet.
       const previousLog = process.env.OPENAI_LOG;
       process.env.OPENAI_LOG = 'off';
@@ -190,33 +182,20 @@ for (const api of APIS) {
         if (previousLog === undefined) delete process.env.OPENAI_LOG;
         else process.env.OPENAI_LOG = previousLog;
       });
-      const assistant = h.makeAssistant({ baseUrl: `http://127.0.0.1:${port}/v1` });
-      const events: AssistantEvent[] = [];
-      assistant.on('event', (e) => events.push(e));
       const result = await within(assistant.ask('Weather?'), 5_000);
       assertFailed(result, events, /malformed stream/);
     });
 
     test('a stream that ends without completing: failed, not completed', async (t) => {
-      const server = createServer((req, res) => {
-        req.resume();
-        req.on('end', () => {
-          res.writeHead(200, { 'content-type': 'text/event-stream' });
-          // A well-formed start and then a clean end of the body, with no completion.
-          res.end(
-            api === 'responses'
-              ? ''
-              : `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] })}\n\n`,
-          );
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-      t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-      const { port } = server.address() as AddressInfo;
       const h = await harness(t, api);
-      const assistant = h.makeAssistant({ baseUrl: `http://127.0.0.1:${port}/v1` });
-      const events: AssistantEvent[] = [];
-      assistant.on('event', (e) => events.push(e));
+      // A well-formed start and then a clean end of the body, with no completion.
+      const { assistant, events } = await rawStreamAssistant(
+        t,
+        h,
+        api === 'responses'
+          ? ''
+          : `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] })}\n\n`,
+      );
       const result = await within(assistant.ask('Weather?'), 5_000);
       assertFailed(result, events, /ended before/);
     });

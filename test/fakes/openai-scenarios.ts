@@ -11,6 +11,7 @@
  *   startFakeOpenAI({ fallback: rateLimited(1) });        // 429 forever
  *   fake.enqueue(interruptedReply('Partial answer', 'error', { afterDeltas: 2 }));
  *   fake.enqueue((req) => textReply(`turn ${req.index}`)); // decided per request
+ *   fake.enqueue(endlessText('la '));                     // a runaway model that never stops
  */
 import { randomBytes } from 'node:crypto';
 
@@ -23,6 +24,8 @@ export interface ToolCallSpec {
   arguments: string | Record<string, unknown>;
   /** Fixed call id for assertions; generated (`call_...`) when omitted. */
   callId?: string;
+  /** Exact argument deltas; default splitIntoDeltas(arguments). */
+  argumentDeltas?: string[];
 }
 
 /**
@@ -51,6 +54,11 @@ export interface ReplyScenario {
   delayMs?: number;
   /** Write each SSE event in two TCP writes split mid-line, to exercise client reassembly. */
   fragment?: boolean;
+  /**
+   * A runaway model: the reply never finishes, repeating its last delta (of the text, or
+   * of the last tool call's arguments when it has tool calls) until the client hangs up.
+   */
+  endless?: boolean;
 }
 
 /** OpenAI's JSON error body. */
@@ -87,6 +95,16 @@ export function toolCallReply(
 /** Several function calls in one turn (parallel tool calls). */
 export function toolCallsReply(calls: ToolCallSpec[], options: ReplyOptions & { text?: string } = {}): ReplyScenario {
   return { kind: 'reply', ...options, toolCalls: calls };
+}
+
+/** Streams `piece` as a text delta again and again, never finishing. */
+export function endlessText(piece: string): ReplyScenario {
+  return { kind: 'reply', deltas: [piece], endless: true };
+}
+
+/** Opens a call to `name` and streams `piece` as its arguments again and again, never finishing. */
+export function endlessToolCall(name: string, piece: string): ReplyScenario {
+  return { kind: 'reply', toolCalls: [{ name, arguments: piece, argumentDeltas: [piece] }], endless: true };
 }
 
 /** Streams `afterDeltas` deltas of `text`, then fails as `mode` says. */
@@ -223,12 +241,18 @@ interface Plan {
   outputTokens: number;
 }
 
+/** The deltas of one part, repeating the last one forever when the part is the endless one. */
+function* deltasOf(deltas: string[], endless: boolean): Generator<string> {
+  yield* deltas;
+  while (endless && deltas.length > 0) yield deltas.at(-1)!;
+}
+
 function plan(scenario: ReplyScenario): Plan {
   const deltas = scenario.deltas ?? (scenario.text !== undefined ? splitIntoDeltas(scenario.text) : undefined);
   const text = deltas && { itemId: ids.message(), text: deltas.join(''), deltas };
   const calls = (scenario.toolCalls ?? []).map((call) => {
     const args = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments);
-    return { itemId: ids.functionCall(), callId: call.callId ?? ids.callId(), name: call.name, arguments: args, deltas: splitIntoDeltas(args) };
+    return { itemId: ids.functionCall(), callId: call.callId ?? ids.callId(), name: call.name, arguments: args, deltas: call.argumentDeltas ?? splitIntoDeltas(args) };
   });
   const outputTokens = (text?.deltas.length ?? 0) + calls.reduce((n, c) => n + c.deltas.length, 0);
   return { text, calls, outputTokens };
@@ -323,7 +347,7 @@ export function* responsesFrames(scenario: ReplyScenario, ctx: ResponsesContext)
     const emptyPart = { type: 'output_text', annotations: [], logprobs: [], text: '' };
     yield event('response.output_item.added', { output_index: outputIndex, item: structuredClone(item) });
     yield event('response.content_part.added', { item_id: itemId, output_index: outputIndex, content_index: 0, part: emptyPart });
-    for (const delta of p.text.deltas) {
+    for (const delta of deltasOf(p.text.deltas, scenario.endless === true && p.calls.length === 0)) {
       if (interrupted()) return yield* fail();
       deltas++;
       yield event('response.output_text.delta', {
@@ -338,11 +362,11 @@ export function* responsesFrames(scenario: ReplyScenario, ctx: ResponsesContext)
     yield event('response.output_item.done', { output_index: outputIndex, item: structuredClone(done) });
   }
 
-  for (const call of p.calls) {
+  for (const [index, call] of p.calls.entries()) {
     const outputIndex = output.length;
     const item = { id: call.itemId, type: 'function_call', status: 'in_progress', arguments: '', call_id: call.callId, name: call.name };
     yield event('response.output_item.added', { output_index: outputIndex, item });
-    for (const delta of call.deltas) {
+    for (const delta of deltasOf(call.deltas, scenario.endless === true && index === p.calls.length - 1)) {
       if (interrupted()) return yield* fail();
       deltas++;
       yield event('response.function_call_arguments.delta', { item_id: call.itemId, output_index: outputIndex, delta, obfuscation: obfuscation() });
@@ -404,7 +428,7 @@ export function* chatFrames(scenario: ReplyScenario, body: Json): Generator<Fram
   if (p.text) {
     yield chunk({ role: 'assistant', content: '', refusal: null });
     roleSent = true;
-    for (const delta of p.text.deltas) {
+    for (const delta of deltasOf(p.text.deltas, scenario.endless === true && p.calls.length === 0)) {
       if (interrupted()) return yield* fail();
       deltas++;
       yield chunk({ content: delta });
@@ -414,7 +438,7 @@ export function* chatFrames(scenario: ReplyScenario, body: Json): Generator<Fram
     const head = { index, id: call.callId, type: 'function', function: { name: call.name, arguments: '' } };
     yield chunk(roleSent ? { tool_calls: [head] } : { role: 'assistant', content: null, tool_calls: [head], refusal: null });
     roleSent = true;
-    for (const delta of call.deltas) {
+    for (const delta of deltasOf(call.deltas, scenario.endless === true && index === p.calls.length - 1)) {
       if (interrupted()) return yield* fail();
       deltas++;
       yield chunk({ tool_calls: [{ index, function: { arguments: delta } }] });

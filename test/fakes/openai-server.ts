@@ -42,6 +42,8 @@ import {
 } from './openai-scenarios';
 
 export {
+  endlessText,
+  endlessToolCall,
   httpError,
   interruptedReply,
   modelNotFound,
