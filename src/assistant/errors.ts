@@ -21,7 +21,16 @@ export function isCancellation(error: unknown, signal?: AbortSignal): boolean {
   );
 }
 
+/** Longer than any useful explanation; a server's error text beyond it would only flood the channel. */
+const MAX_MESSAGE_CHARS = 500;
+
 export function describeModelError(error: unknown, config: ResolvedAssistantConfig, signal?: AbortSignal): AssistantError {
+  const described = describe(error, config, signal);
+  if (described.message.length <= MAX_MESSAGE_CHARS) return described;
+  return new AssistantError(`${described.message.slice(0, MAX_MESSAGE_CHARS - 1)}…`, described.cancelled, { cause: error });
+}
+
+function describe(error: unknown, config: ResolvedAssistantConfig, signal?: AbortSignal): AssistantError {
   // An aborted stream just ends early, so the abort must be recognised before anything else.
   if (isCancellation(error, signal)) return new AssistantError('cancelled', true, { cause: error });
   if (error instanceof AssistantError) return error;

@@ -122,6 +122,21 @@ for (const api of APIS) {
       assertFailed(result, h.events, /answered 400: Invalid value for temperature\./);
     });
 
+    test('a 100 kB error text from the server, before or during the stream: the message is cut to 500 characters', async (t) => {
+      const h = await harness(t, api);
+      const huge = `Overloaded. ${'blah '.repeat(20_000)}`;
+      h.fake.enqueue(
+        httpError(400, { message: huge, type: 'invalid_request_error', param: null, code: null }),
+        interruptedReply('It is warm.', 'error', { afterDeltas: 1, message: huge }),
+      );
+      for (const expected of [/^the model server at .* answered 400: Overloaded\. blah/, /mid-stream.*Overloaded\. blah/]) {
+        h.events.length = 0;
+        const message = assertFailed(await within(h.assistant.ask('Weather?'), 5_000), h.events, expected);
+        assert.equal(message.length, 500);
+        assert.ok(message.endsWith('…'));
+      }
+    });
+
     test('network down (closed port): "cannot reach the model server … connection refused"', async (t) => {
       const h = await harness(t, api);
       const port = await unusedPort();
