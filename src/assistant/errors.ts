@@ -12,7 +12,7 @@ export class AssistantError extends Error {
   }
 }
 
-export function isCancellation(error: unknown, signal?: AbortSignal): boolean {
+function isCancellation(error: unknown, signal?: AbortSignal): boolean {
   return (
     signal?.aborted === true ||
     error instanceof OpenAI.APIUserAbortError ||

@@ -10,7 +10,7 @@ import type { ResolvedAssistantConfig } from './config';
 import { AssistantError, apiMessage, networkReason } from './errors';
 
 /** The longest wait a server may ask for; asking for more (a used-up daily quota, say) ends the turn at once. */
-export const MAX_RETRY_WAIT_MS = 60_000;
+const MAX_RETRY_WAIT_MS = 60_000;
 /** Exponential backoff when the server names no wait: 0.5 s, 1 s, 2 s … up to 8 s, less up to a quarter of jitter. */
 const FIRST_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 8_000;
@@ -24,7 +24,7 @@ export interface RetryWait {
   reason: string;
 }
 
-export interface RetryOptions {
+interface RetryOptions {
   config: Pick<ResolvedAssistantConfig, 'baseUrl' | 'maxRetries' | 'timeoutMs'>;
   /** Ends a wait at once (Stop, cancel). */
   signal: AbortSignal;

@@ -12,7 +12,7 @@ import { checkAnswerLength } from './limits';
 import type { ModelAdapter, RoundInput, ToolCall, ToolOutput } from './model-adapter';
 import { waitNotice } from './retry';
 
-export interface TurnContext {
+interface TurnContext {
   adapter: ModelAdapter;
   tool: WeatherTool;
   config: ResolvedAssistantConfig;

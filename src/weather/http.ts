@@ -19,7 +19,7 @@ export interface CallContext {
 /** Real answers are a few kilobytes; a service (or a proxy) sending more is not read on. */
 const MAX_BODY_BYTES = 256 * 1024;
 
-export type JsonOutcome =
+type JsonOutcome =
   | { kind: 'json'; status: number; body: unknown }
   | { kind: 'unreadable'; status: number }
   | { kind: 'too-large'; status: number }
