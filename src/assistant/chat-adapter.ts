@@ -10,7 +10,7 @@ import type { ToolDefinition } from '../weather';
 import { toChatCompletionsTool } from '../weather';
 import type { ResolvedAssistantConfig } from './config';
 import { AssistantError } from './errors';
-import { checkToolCall, checkToolCallCount } from './limits';
+import { checkQuietEvents, checkToolCall, checkToolCallCount } from './limits';
 import type { ModelAdapter, RoundInput, RoundListener, RoundResult, ToolCall } from './model-adapter';
 import { streamModel } from './model-stream';
 
@@ -85,16 +85,19 @@ async function readStream(stream: AsyncIterable<ChatCompletionChunk>, listener: 
   let finished = false;
   // Fragments of each tool call arrive spread over chunks, keyed by their index.
   const calls = new Map<number, ToolCall>();
+  let quiet = 0;
   for await (const chunk of stream) {
     const choice = chunk.choices?.[0];
-    if (!choice) continue;
-    const delta = choice.delta;
+    const delta = choice?.delta;
     // The server's JSON is unchecked by the SDK: only text counts as text.
-    if (typeof delta?.content === 'string' && delta.content !== '') {
-      text += delta.content;
-      listener.delta(delta.content);
+    const content = typeof delta?.content === 'string' ? delta.content : '';
+    const fragments = Array.isArray(delta?.tool_calls) ? delta.tool_calls : [];
+    if (content === '' && fragments.length === 0) checkQuietEvents(++quiet);
+    if (content !== '') {
+      text += content;
+      listener.delta(content);
     }
-    for (const fragment of Array.isArray(delta?.tool_calls) ? delta.tool_calls : []) {
+    for (const fragment of fragments) {
       const call = calls.get(fragment.index) ?? { callId: '', name: '', arguments: '' };
       if (fragment.id) call.callId = fragment.id;
       if (fragment.function?.name) call.name += fragment.function.name;
@@ -103,7 +106,7 @@ async function readStream(stream: AsyncIterable<ChatCompletionChunk>, listener: 
       calls.set(fragment.index, call);
       checkToolCallCount(calls.size);
     }
-    if (choice.finish_reason) {
+    if (choice?.finish_reason) {
       finished = true;
       if (choice.finish_reason === 'length') throw new AssistantError('the model stopped before finishing its answer (length limit)');
       if (choice.finish_reason === 'content_filter') throw new AssistantError('the model stopped: content filtered');

@@ -9,7 +9,7 @@ import type { ToolDefinition } from '../weather';
 import { toResponsesTool } from '../weather';
 import type { ResolvedAssistantConfig } from './config';
 import { AssistantError } from './errors';
-import { checkArgumentsLength, checkToolCall, checkToolCallCount } from './limits';
+import { checkArgumentsLength, checkQuietEvents, checkToolCall, checkToolCallCount } from './limits';
 import type { ModelAdapter, RoundInput, RoundListener, RoundResult, ToolCall } from './model-adapter';
 import { streamModel } from './model-stream';
 
@@ -120,11 +120,15 @@ async function readStream(stream: AsyncIterable<ResponseStreamEvent>, listener: 
   const toolCalls: ToolCall[] = [];
   // Argument characters streamed so far per call, so that a call whose arguments never end is stopped.
   const argumentChars = new Map<string, number>();
+  let quiet = 0;
   for await (const event of stream) {
     switch (event.type) {
       case 'response.output_text.delta':
         // The server's JSON is unchecked by the SDK: only text counts as text.
-        if (typeof event.delta !== 'string') break;
+        if (typeof event.delta !== 'string') {
+          checkQuietEvents(++quiet);
+          break;
+        }
         text += event.delta;
         listener.delta(event.delta);
         break;
@@ -156,6 +160,7 @@ async function readStream(stream: AsyncIterable<ResponseStreamEvent>, listener: 
       case 'error':
         throw new AssistantError(`the model reported an error mid-stream${event.code ? ` (${event.code})` : ''}: ${event.message}`);
       default:
+        checkQuietEvents(++quiet);
         break;
     }
   }

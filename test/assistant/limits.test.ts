@@ -1,10 +1,11 @@
-// A runaway or hostile model server: text without end, tool-call arguments without end or
-// far too big, too many tool calls at once, absurd tool names, values of the wrong type.
-// Each ends the turn with one clear sentence (or, for arguments that are merely wrong,
-// goes back to the model as a tool error), within bounded time and memory.
+// A runaway or hostile model server: text or empty events without end, tool-call
+// arguments without end or far too big, too many tool calls at once, absurd tool names,
+// values of the wrong type. Each ends the turn with one clear sentence (or, for arguments
+// that are merely wrong, goes back to the model as a tool error), in bounded time and memory.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  endlessSilence,
   endlessText,
   endlessToolCall,
   textReply,
@@ -26,6 +27,14 @@ for (const api of APIS) {
       const result = await within(h.assistant.ask('Sing?'), 20_000, 'the runaway turn');
       assertFailed(result, h.events, /^the model's answer passed 100000 characters; stopped the turn$/);
       assert.ok(result.text.length <= 100_000 && result.text.length > 90_000, `${result.text.length} characters kept`);
+      await waitUntil(() => h.fake.requests[0].clientDisconnected, 2_000, 'the fake to see the client hang up');
+    });
+
+    test('an endless stream of events that say nothing: stopped after 10000 of them', async (t) => {
+      const h = await harness(t, api);
+      h.fake.enqueue(endlessSilence());
+      const result = await within(h.assistant.ask('Weather?'), 30_000, 'the runaway turn');
+      assertFailed(result, h.events, /^the model server sent more than 10000 stream events without text or a tool call; stopped the turn$/);
       await waitUntil(() => h.fake.requests[0].clientDisconnected, 2_000, 'the fake to see the client hang up');
     });
 

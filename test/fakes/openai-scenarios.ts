@@ -12,6 +12,7 @@
  *   fake.enqueue(interruptedReply('Partial answer', 'error', { afterDeltas: 2 }));
  *   fake.enqueue((req) => textReply(`turn ${req.index}`)); // decided per request
  *   fake.enqueue(endlessText('la '));                     // a runaway model that never stops
+ *   fake.enqueue(endlessSilence());                       // a stream that never says anything
  */
 import { randomBytes } from 'node:crypto';
 
@@ -57,6 +58,8 @@ export interface ReplyScenario {
   /**
    * A runaway model: the reply never finishes, repeating its last delta (of the text, or
    * of the last tool call's arguments when it has tool calls) until the client hangs up.
+   * With neither, it repeats an event that carries nothing (Responses: response.in_progress;
+   * Chat: an empty delta).
    */
   endless?: boolean;
 }
@@ -100,6 +103,11 @@ export function toolCallsReply(calls: ToolCallSpec[], options: ReplyOptions & { 
 /** Streams `piece` as a text delta again and again, never finishing. */
 export function endlessText(piece: string): ReplyScenario {
   return { kind: 'reply', deltas: [piece], endless: true };
+}
+
+/** Streams events that say nothing (no text, no tool call) again and again, never finishing. */
+export function endlessSilence(): ReplyScenario {
+  return { kind: 'reply', endless: true };
 }
 
 /** Opens a call to `name` and streams `piece` as its arguments again and again, never finishing. */
@@ -339,6 +347,7 @@ export function* responsesFrames(scenario: ReplyScenario, ctx: ResponsesContext)
 
   yield event('response.created', { response: snapshot() });
   yield event('response.in_progress', { response: snapshot() });
+  while (scenario.endless && !p.text && p.calls.length === 0) yield event('response.in_progress', { response: snapshot() });
 
   if (p.text) {
     const { itemId, text } = p.text;
@@ -445,6 +454,7 @@ export function* chatFrames(scenario: ReplyScenario, body: Json): Generator<Fram
     }
   }
   if (!roleSent) yield chunk({ role: 'assistant', content: '', refusal: null });
+  while (scenario.endless && !p.text && p.calls.length === 0) yield chunk({});
   if (interrupt) return yield* fail();
   yield chunk({}, p.calls.length > 0 ? 'tool_calls' : 'stop');
   if (includeUsage) {

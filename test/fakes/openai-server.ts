@@ -42,6 +42,7 @@ import {
 } from './openai-scenarios';
 
 export {
+  endlessSilence,
   endlessText,
   endlessToolCall,
   httpError,
