@@ -125,7 +125,7 @@ async function readStream(stream: AsyncIterable<ResponseStreamEvent>, listener: 
     switch (event.type) {
       case 'response.output_text.delta':
         // The server's JSON is unchecked by the SDK: only text counts as text.
-        if (typeof event.delta !== 'string') {
+        if (typeof event.delta !== 'string' || event.delta === '') {
           checkQuietEvents(++quiet);
           break;
         }

@@ -58,8 +58,6 @@ export interface ReplyScenario {
   /**
    * A runaway model: the reply never finishes, repeating its last delta (of the text, or
    * of the last tool call's arguments when it has tool calls) until the client hangs up.
-   * With neither, it repeats an event that carries nothing (Responses: response.in_progress;
-   * Chat: an empty delta).
    */
   endless?: boolean;
 }
@@ -105,9 +103,9 @@ export function endlessText(piece: string): ReplyScenario {
   return { kind: 'reply', deltas: [piece], endless: true };
 }
 
-/** Streams events that say nothing (no text, no tool call) again and again, never finishing. */
+/** Streams empty text deltas, which say nothing, again and again, never finishing. */
 export function endlessSilence(): ReplyScenario {
-  return { kind: 'reply', endless: true };
+  return { kind: 'reply', deltas: [''], endless: true };
 }
 
 /** Opens a call to `name` and streams `piece` as its arguments again and again, never finishing. */
@@ -347,7 +345,6 @@ export function* responsesFrames(scenario: ReplyScenario, ctx: ResponsesContext)
 
   yield event('response.created', { response: snapshot() });
   yield event('response.in_progress', { response: snapshot() });
-  while (scenario.endless && !p.text && p.calls.length === 0) yield event('response.in_progress', { response: snapshot() });
 
   if (p.text) {
     const { itemId, text } = p.text;
@@ -454,7 +451,6 @@ export function* chatFrames(scenario: ReplyScenario, body: Json): Generator<Fram
     }
   }
   if (!roleSent) yield chunk({ role: 'assistant', content: '', refusal: null });
-  while (scenario.endless && !p.text && p.calls.length === 0) yield chunk({});
   if (interrupt) return yield* fail();
   yield chunk({}, p.calls.length > 0 ? 'tool_calls' : 'stop');
   if (includeUsage) {
