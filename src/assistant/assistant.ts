@@ -43,7 +43,8 @@ export class WeatherAssistant extends EventEmitter<{ event: [AssistantEvent] }> 
       // Local servers ignore the key but the SDK wants one; OpenAI itself is checked in ask().
       apiKey: this.config.apiKey ?? 'no-key',
       baseURL: this.config.baseUrl,
-      maxRetries: this.config.maxRetries,
+      // The engine retries itself (retry.ts), so that each wait is announced and can be cancelled.
+      maxRetries: 0,
       timeout: this.config.timeoutMs,
     });
     this.adapter =

@@ -3,6 +3,7 @@
  * and sends them through the WebSocketManager.
  *   tool call  → "Executing weather check for <location>" (started), then the result JSON (tool_executed)
  *   text delta → the delta (no status)
+ *   retry wait → an empty delta whose `notice` says how long and why
  *   end        → the complete answer (completed), or the error text (error)
  * Every message carries an `id` and a per-thread `seq`, which seed clients ignore.
  */
@@ -12,6 +13,7 @@ import {
   toolExecutedPayload,
   toolStartedPayload,
   turnFailedPayload,
+  turnNoticePayload,
   type ChannelPayload,
 } from '../protocol';
 import type { AssistantEvent } from './events';
@@ -44,6 +46,8 @@ export class ChannelPublisher {
         return toolExecutedPayload(event.threadId, event.resultJson, { ...options(), callId: event.callId });
       case 'delta':
         return responseDeltaPayload(event.threadId, event.text, options());
+      case 'waiting':
+        return turnNoticePayload(event.threadId, event.message, options());
       case 'completed':
         return responseCompletedPayload(event.threadId, event.text, options());
       case 'failed':

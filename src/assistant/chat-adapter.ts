@@ -10,8 +10,9 @@ import type { ToolDefinition } from '../weather';
 import { toChatCompletionsTool } from '../weather';
 import type { ResolvedAssistantConfig } from './config';
 import { AssistantError } from './errors';
-import { idleTimeoutError, StreamWatchdog } from './stream-watchdog';
-import type { ModelAdapter, RoundInput, RoundResult, ToolCall } from './model-adapter';
+import { checkQuietEvents, checkToolCall, checkToolCallCount } from './limits';
+import type { ModelAdapter, RoundInput, RoundListener, RoundResult, ToolCall } from './model-adapter';
+import { streamModel } from './model-stream';
 
 export class ChatAdapter implements ModelAdapter {
   private readonly threads = new Map<string, ChatCompletionMessageParam[]>();
@@ -33,7 +34,7 @@ export class ChatAdapter implements ModelAdapter {
     this.committed.delete(threadId);
   }
 
-  async round(threadId: string, input: RoundInput, onDelta: (text: string) => void, signal: AbortSignal): Promise<RoundResult> {
+  async round(threadId: string, input: RoundInput, listener: RoundListener, signal: AbortSignal): Promise<RoundResult> {
     const messages = this.messages(threadId);
     if (input.kind === 'user') {
       messages.length = this.committed.get(threadId) ?? 1; // the system message
@@ -41,19 +42,17 @@ export class ChatAdapter implements ModelAdapter {
     } else for (const output of input.outputs) messages.push({ role: 'tool', tool_call_id: output.callId, content: output.output });
 
     const { config } = this;
-    const watchdog = new StreamWatchdog(config.timeoutMs, signal, () => idleTimeoutError(config.baseUrl, config.timeoutMs));
-    let result: RoundResult;
-    try {
-      const stream = await this.client.chat.completions.create(
-        { model: config.model, messages, tools: [toChatCompletionsTool(this.tool)], stream: true },
-        { signal: watchdog.signal },
-      );
-      result = await readStream(watchdog.watch(stream), onDelta);
-    } catch (error) {
-      throw watchdog.explain(error);
-    } finally {
-      watchdog.stop();
-    }
+    const result = await streamModel(
+      config,
+      signal,
+      listener,
+      (requestSignal) =>
+        this.client.chat.completions.create(
+          { model: config.model, messages, tools: [toChatCompletionsTool(this.tool)], stream: true },
+          { signal: requestSignal },
+        ),
+      (stream) => readStream(stream, listener),
+    );
     messages.push({
       role: 'assistant',
       content: result.text || null,
@@ -81,27 +80,33 @@ export class ChatAdapter implements ModelAdapter {
   }
 }
 
-async function readStream(stream: AsyncIterable<ChatCompletionChunk>, onDelta: (text: string) => void): Promise<RoundResult> {
+async function readStream(stream: AsyncIterable<ChatCompletionChunk>, listener: RoundListener): Promise<RoundResult> {
   let text = '';
   let finished = false;
   // Fragments of each tool call arrive spread over chunks, keyed by their index.
   const calls = new Map<number, ToolCall>();
+  let quiet = 0;
   for await (const chunk of stream) {
     const choice = chunk.choices?.[0];
-    if (!choice) continue;
-    const delta = choice.delta;
-    if (delta?.content) {
-      text += delta.content;
-      onDelta(delta.content);
+    const delta = choice?.delta;
+    // The server's JSON is unchecked by the SDK: only text counts as text.
+    const content = typeof delta?.content === 'string' ? delta.content : '';
+    const fragments = Array.isArray(delta?.tool_calls) ? delta.tool_calls : [];
+    if (content === '' && fragments.length === 0) checkQuietEvents(++quiet);
+    if (content !== '') {
+      text += content;
+      listener.delta(content);
     }
-    for (const fragment of delta?.tool_calls ?? []) {
+    for (const fragment of fragments) {
       const call = calls.get(fragment.index) ?? { callId: '', name: '', arguments: '' };
       if (fragment.id) call.callId = fragment.id;
       if (fragment.function?.name) call.name += fragment.function.name;
       if (fragment.function?.arguments) call.arguments += fragment.function.arguments;
+      checkToolCall(call);
       calls.set(fragment.index, call);
+      checkToolCallCount(calls.size);
     }
-    if (choice.finish_reason) {
+    if (choice?.finish_reason) {
       finished = true;
       if (choice.finish_reason === 'length') throw new AssistantError('the model stopped before finishing its answer (length limit)');
       if (choice.finish_reason === 'content_filter') throw new AssistantError('the model stopped: content filtered');

@@ -119,6 +119,7 @@ async function main(): Promise<number> {
   assistant.on('event', (event) => {
     publisher.handle(event);
     if (event.type === 'delta') process.stdout.write(event.text);
+    if (event.type === 'waiting') process.stderr.write(`weather-assistant: ${event.message}\n`);
   });
 
   const controller = new AbortController();

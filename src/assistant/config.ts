@@ -6,9 +6,9 @@
 
 export type ModelApi = 'responses' | 'chat';
 export const MODEL_APIS: readonly ModelApi[] = ['responses', 'chat'];
-export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
-export const DEFAULT_MODEL = 'gpt-5-mini';
-export const DEFAULT_INSTRUCTIONS =
+const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+const DEFAULT_MODEL = 'gpt-5-mini';
+const DEFAULT_INSTRUCTIONS =
   'You are a concise weather assistant. Use the get_weather tool for any question about current ' +
   'weather, then answer in a few sentences of Markdown with the figures and their units.';
 
@@ -18,7 +18,7 @@ export const DEFAULT_INSTRUCTIONS =
  * whole history with `store: false` (stateless servers such as Ollama). `auto` picks
  * `server` for OpenAI itself and `client` elsewhere.
  */
-export type ConversationState = 'auto' | 'server' | 'client';
+type ConversationState = 'auto' | 'server' | 'client';
 
 export interface AssistantConfig {
   api?: ModelApi;
@@ -29,9 +29,9 @@ export interface AssistantConfig {
   instructions?: string;
   /** Model rounds per turn before the turn is stopped (each tool round is one). */
   maxToolRounds?: number;
-  /** Retries of a rate-limited (429, honouring retry-after) or failed request. */
+  /** Retries of a request that failed before the answer began (408, 409, 429, 5xx, connection); each wait is announced. */
   maxRetries?: number;
-  /** Per-request timeout. */
+  /** How long the model server may take to start answering, and then to send each next piece. */
   timeoutMs?: number;
   conversationState?: ConversationState;
 }
@@ -50,7 +50,7 @@ export interface ResolvedAssistantConfig {
   isOpenAI: boolean;
 }
 
-export type AssistantConfigResult = { ok: true; config: ResolvedAssistantConfig } | { ok: false; problems: string[] };
+type AssistantConfigResult = { ok: true; config: ResolvedAssistantConfig } | { ok: false; problems: string[] };
 
 export function resolveAssistantConfig(input: AssistantConfig = {}): AssistantConfigResult {
   const problems: string[] = [];

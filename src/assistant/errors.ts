@@ -12,7 +12,7 @@ export class AssistantError extends Error {
   }
 }
 
-export function isCancellation(error: unknown, signal?: AbortSignal): boolean {
+function isCancellation(error: unknown, signal?: AbortSignal): boolean {
   return (
     signal?.aborted === true ||
     error instanceof OpenAI.APIUserAbortError ||
@@ -21,7 +21,16 @@ export function isCancellation(error: unknown, signal?: AbortSignal): boolean {
   );
 }
 
+/** Longer than any useful explanation; a server's error text beyond it would only flood the channel. */
+const MAX_MESSAGE_CHARS = 500;
+
 export function describeModelError(error: unknown, config: ResolvedAssistantConfig, signal?: AbortSignal): AssistantError {
+  const described = describe(error, config, signal);
+  if (described.message.length <= MAX_MESSAGE_CHARS) return described;
+  return new AssistantError(`${described.message.slice(0, MAX_MESSAGE_CHARS - 1)}…`, described.cancelled, { cause: error });
+}
+
+function describe(error: unknown, config: ResolvedAssistantConfig, signal?: AbortSignal): AssistantError {
   // An aborted stream just ends early, so the abort must be recognised before anything else.
   if (isCancellation(error, signal)) return new AssistantError('cancelled', true, { cause: error });
   if (error instanceof AssistantError) return error;
@@ -67,7 +76,7 @@ export function describeModelError(error: unknown, config: ResolvedAssistantConf
 }
 
 /** The most specific reason in a fetch error's cause chain ("connection refused", not "fetch failed"). */
-function networkReason(error: Error): string {
+export function networkReason(error: Error): string {
   let deepest: (Error & { code?: string }) | undefined = error;
   for (let depth = 0; deepest?.cause instanceof Error && depth < 5; depth++) deepest = deepest.cause as Error & { code?: string };
   switch (deepest?.code) {
@@ -85,6 +94,6 @@ function networkReason(error: Error): string {
 }
 
 /** The server's own words, without the SDK's "401 " status prefix. */
-function apiMessage(error: { message: string }): string {
+export function apiMessage(error: { message: string }): string {
   return error.message.replace(/^\d{3}\s+/, '').replace(/^(status code|\(no body\))\s*/i, '') || 'no details given';
 }

@@ -19,6 +19,18 @@ export type AssistantEvent =
       error?: string;
       durationMs: number;
     }
+  | {
+      /** A model request failed in a way worth retrying: the turn waits `delayMs`, then makes attempt `attempt`. */
+      type: 'waiting';
+      threadId: string;
+      attempt: number;
+      maxAttempts: number;
+      delayMs: number;
+      /** Why, in words: "the model server is rate limiting (HTTP 429)". */
+      reason: string;
+      /** The notice to show, one sentence: "Waiting 20 s to retry (attempt 2 of 3): the model server is rate limiting (HTTP 429)." */
+      message: string;
+    }
   | { type: 'delta'; threadId: string; text: string }
   | { type: 'completed'; threadId: string; text: string }
   | { type: 'failed'; threadId: string; message: string; cancelled: boolean };

@@ -9,8 +9,9 @@ import type { ToolDefinition } from '../weather';
 import { toResponsesTool } from '../weather';
 import type { ResolvedAssistantConfig } from './config';
 import { AssistantError } from './errors';
-import { idleTimeoutError, StreamWatchdog } from './stream-watchdog';
-import type { ModelAdapter, RoundInput, RoundResult, ToolCall } from './model-adapter';
+import { checkArgumentsLength, checkQuietEvents, checkToolCall, checkToolCallCount } from './limits';
+import type { ModelAdapter, RoundInput, RoundListener, RoundResult, ToolCall } from './model-adapter';
+import { streamModel } from './model-stream';
 
 interface ResponsesThread {
   /** Everything said so far, for servers that keep no state. */
@@ -40,7 +41,7 @@ export class ResponsesAdapter implements ModelAdapter {
     this.threads.delete(threadId);
   }
 
-  async round(threadId: string, input: RoundInput, onDelta: (text: string) => void, signal: AbortSignal): Promise<RoundResult> {
+  async round(threadId: string, input: RoundInput, listener: RoundListener, signal: AbortSignal): Promise<RoundResult> {
     const thread = this.thread(threadId);
     if (input.kind === 'user') {
       thread.history.length = thread.committed.historyLength;
@@ -54,12 +55,12 @@ export class ResponsesAdapter implements ModelAdapter {
     const useServerState = this.config.conversationState === 'server' && !thread.stateless && thread.lastResponseId !== undefined;
     let result: RoundResult & { responseId: string };
     try {
-      result = await this.request(useServerState ? newItems : thread.history, useServerState ? thread.lastResponseId : undefined, onDelta, signal);
+      result = await this.request(useServerState ? newItems : thread.history, useServerState ? thread.lastResponseId : undefined, listener, signal);
     } catch (error) {
       if (!useServerState || !isMissingPreviousResponse(error)) throw error;
       // The server keeps no responses (or forgot this one): from now on this thread sends its whole history.
       thread.stateless = true;
-      result = await this.request(thread.history, undefined, onDelta, signal);
+      result = await this.request(thread.history, undefined, listener, signal);
     }
     thread.lastResponseId = result.responseId;
     if (result.text) thread.history.push({ role: 'assistant', content: result.text });
@@ -73,30 +74,29 @@ export class ResponsesAdapter implements ModelAdapter {
   private async request(
     input: ResponseInputItem[],
     previousResponseId: string | undefined,
-    onDelta: (text: string) => void,
+    listener: RoundListener,
     signal: AbortSignal,
   ): Promise<RoundResult & { responseId: string }> {
     const { config } = this;
-    const watchdog = new StreamWatchdog(config.timeoutMs, signal, () => idleTimeoutError(config.baseUrl, config.timeoutMs));
-    try {
-      const stream = await this.client.responses.create(
-        {
-          model: config.model,
-          instructions: config.instructions,
-          tools: [toResponsesTool(this.tool)],
-          input,
-          store: config.conversationState === 'server',
-          stream: true,
-          ...(previousResponseId ? { previous_response_id: previousResponseId } : {}),
-        },
-        { signal: watchdog.signal },
-      );
-      return await readStream(watchdog.watch(stream), onDelta);
-    } catch (error) {
-      throw watchdog.explain(error);
-    } finally {
-      watchdog.stop();
-    }
+    return streamModel(
+      config,
+      signal,
+      listener,
+      (requestSignal) =>
+        this.client.responses.create(
+          {
+            model: config.model,
+            instructions: config.instructions,
+            tools: [toResponsesTool(this.tool)],
+            input,
+            store: config.conversationState === 'server',
+            stream: true,
+            ...(previousResponseId ? { previous_response_id: previousResponseId } : {}),
+          },
+          { signal: requestSignal },
+        ),
+      (stream) => readStream(stream, listener),
+    );
   }
 
   private thread(threadId: string): ResponsesThread {
@@ -115,21 +115,36 @@ function isMissingPreviousResponse(error: unknown): boolean {
   return error.code === 'previous_response_not_found' || /previous_response/i.test(`${error.param ?? ''} ${error.message}`);
 }
 
-async function readStream(
-  stream: AsyncIterable<ResponseStreamEvent>,
-  onDelta: (text: string) => void,
-): Promise<RoundResult & { responseId: string }> {
+async function readStream(stream: AsyncIterable<ResponseStreamEvent>, listener: RoundListener): Promise<RoundResult & { responseId: string }> {
   let text = '';
   const toolCalls: ToolCall[] = [];
+  // Argument characters streamed so far per call, so that a call whose arguments never end is stopped.
+  const argumentChars = new Map<string, number>();
+  let quiet = 0;
   for await (const event of stream) {
     switch (event.type) {
       case 'response.output_text.delta':
+        // The server's JSON is unchecked by the SDK: only text counts as text.
+        if (typeof event.delta !== 'string' || event.delta === '') {
+          checkQuietEvents(++quiet);
+          break;
+        }
         text += event.delta;
-        onDelta(event.delta);
+        listener.delta(event.delta);
         break;
+      case 'response.function_call_arguments.delta': {
+        const chars = (argumentChars.get(event.item_id) ?? 0) + String(event.delta).length;
+        argumentChars.set(event.item_id, chars);
+        checkToolCallCount(argumentChars.size);
+        checkArgumentsLength(chars);
+        break;
+      }
       case 'response.output_item.done':
-        if (event.item.type === 'function_call') {
-          toolCalls.push({ callId: event.item.call_id, name: event.item.name, arguments: event.item.arguments });
+        if (event.item?.type === 'function_call') {
+          const call = { callId: event.item.call_id, name: event.item.name, arguments: event.item.arguments };
+          checkToolCall(call);
+          toolCalls.push(call);
+          checkToolCallCount(toolCalls.length);
         }
         break;
       case 'response.completed':
@@ -145,6 +160,7 @@ async function readStream(
       case 'error':
         throw new AssistantError(`the model reported an error mid-stream${event.code ? ` (${event.code})` : ''}: ${event.message}`);
       default:
+        checkQuietEvents(++quiet);
         break;
     }
   }

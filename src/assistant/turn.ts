@@ -5,13 +5,14 @@
  * one `completed` or `failed` event, so nobody waits forever.
  */
 import type { WeatherTool } from '../weather';
-import { describeModelError } from './errors';
-import { AssistantError } from './errors';
 import type { ResolvedAssistantConfig } from './config';
+import { AssistantError, describeModelError } from './errors';
 import type { AssistantEvent, TurnResult } from './events';
+import { checkAnswerLength } from './limits';
 import type { ModelAdapter, RoundInput, ToolCall, ToolOutput } from './model-adapter';
+import { waitNotice } from './retry';
 
-export interface TurnContext {
+interface TurnContext {
   adapter: ModelAdapter;
   tool: WeatherTool;
   config: ResolvedAssistantConfig;
@@ -29,9 +30,13 @@ export async function runTurn(context: TurnContext, threadId: string, question: 
       const result = await adapter.round(
         threadId,
         input,
-        (text) => {
-          answer += text;
-          emit({ type: 'delta', threadId, text });
+        {
+          delta: (text) => {
+            checkAnswerLength(answer.length + text.length);
+            answer += text;
+            emit({ type: 'delta', threadId, text });
+          },
+          waiting: (wait) => emit({ type: 'waiting', threadId, ...wait, message: waitNotice(wait) }),
         },
         signal,
       );

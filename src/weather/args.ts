@@ -5,7 +5,6 @@
  */
 
 export type Units = 'metric' | 'imperial';
-export const UNITS: readonly Units[] = ['metric', 'imperial'];
 
 export interface WeatherArgs {
   location: string;

@@ -4,7 +4,7 @@
  * Bounded, evicting the least recently used entry, so a long session cannot grow it.
  */
 
-export interface TtlCacheOptions {
+interface TtlCacheOptions {
   ttlMs: number;
   maxEntries: number;
   now?: () => number;

@@ -11,9 +11,9 @@ export const WEATHER_PROVIDERS: readonly WeatherProvider[] = ['open-meteo', 'ope
 export const DEFAULT_GEOCODING_URL = 'https://geocoding-api.open-meteo.com/v1/search';
 export const DEFAULT_OPEN_METEO_FORECAST_URL = 'https://api.open-meteo.com/v1/forecast';
 export const DEFAULT_OPENWEATHERMAP_URL = 'https://api.openweathermap.org/data/2.5/weather';
-export const DEFAULT_TIMEOUT_MS = 8_000;
-export const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
-export const DEFAULT_CACHE_MAX_ENTRIES = 100;
+const DEFAULT_TIMEOUT_MS = 8_000;
+const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
+const DEFAULT_CACHE_MAX_ENTRIES = 100;
 /** setTimeout's ceiling; AbortSignal.timeout cannot wait longer. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -55,7 +55,7 @@ export interface ResolvedWeatherConfig {
   now: () => number;
 }
 
-export type ConfigResult = { ok: true; config: ResolvedWeatherConfig } | { ok: false; problems: string[] };
+type ConfigResult = { ok: true; config: ResolvedWeatherConfig } | { ok: false; problems: string[] };
 
 function isSet(value: unknown): boolean {
   return value !== undefined && value !== null && value !== '';

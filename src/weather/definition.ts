@@ -8,7 +8,7 @@ export const WEATHER_TOOL_NAME = 'get_weather';
 
 /** The subset of JSON Schema the tool uses; plain data, safe to serialise. */
 // A type alias, not an interface: aliases are assignable to the SDK's index-signature types.
-export type JsonSchemaObject = {
+type JsonSchemaObject = {
   type: 'object';
   properties: Record<string, Record<string, unknown>>;
   required: string[];
@@ -22,13 +22,13 @@ export interface ToolDefinition {
 }
 
 /** OpenAI Responses API: the function fields sit next to `type`. */
-export interface ResponsesFunctionTool extends ToolDefinition {
+interface ResponsesFunctionTool extends ToolDefinition {
   type: 'function';
   strict: boolean;
 }
 
 /** OpenAI Chat Completions API: the function fields are nested under `function`. */
-export interface ChatCompletionsFunctionTool {
+interface ChatCompletionsFunctionTool {
   type: 'function';
   function: ToolDefinition & { strict: boolean };
 }
@@ -87,7 +87,7 @@ export function toStrictSchema(schema: JsonSchemaObject): JsonSchemaObject {
   return { ...schema, properties, required: Object.keys(schema.properties) };
 }
 
-export interface WrapOptions {
+interface WrapOptions {
   /**
    * Hold the model to the schema exactly (OpenAI structured outputs), so its
    * arguments always parse. Defaults to true. `strict` is always spelled out: the

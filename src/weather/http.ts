@@ -4,6 +4,7 @@
  * exception; timeouts, refused connections and garbage bodies are outcomes.
  */
 import type { FetchLike } from './config';
+import { clampText } from './result';
 
 export interface CallContext {
   fetch: FetchLike;
@@ -15,9 +16,13 @@ export interface CallContext {
   timeoutMs: number;
 }
 
-export type JsonOutcome =
+/** Real answers are a few kilobytes; a service (or a proxy) sending more is not read on. */
+const MAX_BODY_BYTES = 256 * 1024;
+
+type JsonOutcome =
   | { kind: 'json'; status: number; body: unknown }
   | { kind: 'unreadable'; status: number }
+  | { kind: 'too-large'; status: number }
   | { kind: 'timeout' }
   | { kind: 'network'; detail: string };
 
@@ -31,19 +36,20 @@ export function callContext(fetch: FetchLike, timeoutMs: number, cancel?: AbortS
 export async function getJson(context: CallContext, url: URL): Promise<JsonOutcome> {
   context.cancel?.throwIfAborted();
   let status: number;
-  let text: string;
+  let text: string | undefined;
   try {
     // Raced against the signal so that even a fetch replacement that ignores
     // the signal cannot hold the turn past the deadline.
     [status, text] = await untilAborted(
       context.signal,
-      context.fetch(url.toString(), { signal: context.signal }).then(async (r) => [r.status, await r.text()] as const),
+      context.fetch(url.toString(), { signal: context.signal }).then(async (r) => [r.status, await readLimited(r, MAX_BODY_BYTES)] as const),
     );
   } catch (error) {
     context.cancel?.throwIfAborted();
     if (context.signal.aborted) return { kind: 'timeout' };
     return { kind: 'network', detail: networkDetail(error) };
   }
+  if (text === undefined) return { kind: 'too-large', status };
   try {
     return { kind: 'json', status, body: JSON.parse(text) as unknown };
   } catch {
@@ -51,10 +57,33 @@ export async function getJson(context: CallContext, url: URL): Promise<JsonOutco
   }
 }
 
+/** The body as text, or undefined once it passes `maxBytes` (the rest is not downloaded). */
+async function readLimited(response: Response, maxBytes: number): Promise<string | undefined> {
+  if (Number(response.headers.get('content-length')) > maxBytes) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
 /** Words for an HTTP error status; `detail` is the service's own explanation, if it gave one. */
 export function describeHttpError(service: string, status: number, detail?: string): string {
   const what = status >= 500 ? `failed with HTTP ${status}` : `rejected the request (HTTP ${status})`;
-  return detail === undefined || detail === '' ? `${service} ${what}` : `${service} ${what}: ${detail}`;
+  return detail === undefined || detail === '' ? `${service} ${what}` : `${service} ${what}: ${clampText(detail)}`;
 }
 
 export function isSuccess(status: number): boolean {
@@ -72,6 +101,8 @@ export function describeTransportFailure(
       return `${service} did not answer within ${formatDuration(timeoutMs)}; try again later`;
     case 'network':
       return `Could not reach ${service}: ${outcome.detail}`;
+    case 'too-large':
+      return `${service} sent an answer larger than ${MAX_BODY_BYTES / 1024} kB (HTTP ${outcome.status}); it was not read`;
     case 'unreadable':
       // A failing proxy's HTML error page is an HTTP error first, not a JSON problem.
       return isSuccess(outcome.status)

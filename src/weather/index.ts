@@ -1,6 +1,6 @@
 /**
  * The weather tool (`get_weather`), free of any `vscode` import so that the
- * engine, the relay and tests can all use it.
+ * engine (in the extension and the CLI) and tests can use it.
  *
  * Exported API
  * ------------
@@ -18,7 +18,7 @@
  *   .clearCache()
  *
  *   run() resolves for every failure the model or the network can cause (bad
- *   arguments, unknown place, HTTP errors, timeout, malformed body), with an
+ *   arguments, unknown place, HTTP errors, timeout, malformed or oversized body), with an
  *   error result. It rejects only when `signal` aborts, with `signal.reason`
  *   (an AbortError DOMException for a plain `controller.abort()`), so the caller
  *   can end the turn instead of reporting a tool result.
@@ -43,7 +43,7 @@
  *   defaults to true and uses the strict schema form (units: string | null).
  *
  * parseWeatherArgs(raw) / validateWeatherArgs(value), describeWmoCode(code),
- * TtlCache, and the config defaults are exported for reuse and tests.
+ * TtlCache and the default endpoint URLs are exported for reuse and tests.
  */
 export * from './args';
 export * from './cache';

@@ -7,6 +7,7 @@ import type { Units } from './args';
 import type { ResolvedWeatherConfig } from './config';
 import { describeHttpError, describeTransportFailure, getJson, isSuccess, type CallContext } from './http';
 import {
+  clampText,
   failure,
   isNumber,
   isObject,
@@ -178,7 +179,7 @@ function unitLabels(reported: unknown, units: Units): WeatherUnits {
   const labels = isObject(reported) ? reported : {};
   const label = (key: string, fallback: string): string => {
     const value = labels[key];
-    return typeof value === 'string' && value !== '' ? (UNIT_SPELLINGS[value] ?? value) : fallback;
+    return typeof value === 'string' && value !== '' ? (UNIT_SPELLINGS[value] ?? clampText(value)) : fallback;
   };
   return {
     system: units,

@@ -5,7 +5,7 @@
 import type { Units } from './args';
 import type { ResolvedWeatherConfig } from './config';
 import { describeHttpError, describeTransportFailure, getJson, isSuccess, type CallContext } from './http';
-import { failure, isNumber, isObject, isReading, notFound, placeLabel, unexpected, type ProviderOutcome } from './result';
+import { clampText, failure, isNumber, isObject, isReading, notFound, placeLabel, unexpected, type ProviderOutcome } from './result';
 
 const SERVICE = 'OpenWeatherMap';
 
@@ -30,7 +30,7 @@ export async function openWeatherMapCurrent(
     // Errors read {"cod": 401 | "404", "message": "..."}; never echo the URL, it holds the key.
     const message = isObject(body) && typeof body.message === 'string' ? body.message : undefined;
     if (status === 404) return notFound(location);
-    if (status === 401) return failure(`${SERVICE} rejected the API key (HTTP 401)${message === undefined ? '' : `: ${message}`}`);
+    if (status === 401) return failure(`${SERVICE} rejected the API key (HTTP 401)${message === undefined ? '' : `: ${clampText(message)}`}`);
     return failure(describeHttpError(SERVICE, status, message));
   }
 
@@ -59,7 +59,7 @@ export async function openWeatherMapCurrent(
       apparent_temperature: main.feels_like,
       humidity: main.humidity,
       wind_speed: wind.speed,
-      condition: description === undefined ? 'Unknown conditions' : capitalise(description),
+      condition: description === undefined ? 'Unknown conditions' : clampText(capitalise(description)),
       units: {
         system: units,
         temperature: units === 'imperial' ? '°F' : '°C',

@@ -75,6 +75,14 @@ export function isReading(value: unknown): value is number | null {
   return value === null || isNumber(value);
 }
 
+/** The longest text from a service that is passed on (a place name, a unit, an explanation). */
+const MAX_TEXT_CHARS = 200;
+
+/** Service text is untrusted: what is longer than any real value is cut, so it cannot flood the model or the channel. */
+export function clampText(text: string): string {
+  return text.length > MAX_TEXT_CHARS ? `${text.slice(0, MAX_TEXT_CHARS - 1)}…` : text;
+}
+
 /** Joins name parts, dropping blanks and repeats ("Singapore, Singapore" reads as "Singapore"). */
 export function placeLabel(parts: readonly unknown[]): string {
   const seen = new Set<string>();
@@ -86,5 +94,5 @@ export function placeLabel(parts: readonly unknown[]): string {
     seen.add(key);
     kept.push(part.trim());
   }
-  return kept.join(', ');
+  return clampText(kept.join(', '));
 }

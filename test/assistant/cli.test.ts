@@ -8,7 +8,8 @@ import { connect, createServer as createNetServer, type Socket } from 'node:net'
 import { resolve } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { startRelay, type RunningRelay } from '../../src/relay';
-import { startFakeOpenAI, splitIntoDeltas, textReply, toolCallReply, unauthorized, type FakeOpenAI } from '../fakes/openai-server';
+import { validateWireMessage } from '../../src/protocol';
+import { rateLimited, startFakeOpenAI, splitIntoDeltas, textReply, toolCallReply, unauthorized, type FakeOpenAI } from '../fakes/openai-server';
 import { startFakeWeatherServer, type FakeWeatherServer } from '../fakes/weather-server';
 import { waitUntil } from '../support/wait';
 import { WsPeer } from '../support/ws-peer';
@@ -251,6 +252,24 @@ describe('CLI end to end on loopback', SUITE_TIMEOUT, () => {
     const payload = JSON.parse(message).payload;
     assert.deepEqual([payload.status, payload.type], ['error', 'response']);
     assert.equal(`weather-assistant: ${payload.message}`, lines[0]);
+  });
+
+  test('a retry wait: the notice on stderr, the answer on stdout; the subscriber gets the notice payload first', async (t) => {
+    fake.reset();
+    const { relay, peer } = await relayWithSubscriber(t);
+    fake.enqueue(rateLimited(1, { retryAfterMs: 200 }), textReply('Sunny.'));
+    const run = track(t, runCli(['ask', QUESTION, '--server', relay.url, ...modelArgs()], { env: { OPENAI_API_KEY: 'test' } }));
+    const code = await run.exit;
+    assert.equal(code, 0, run.stderr());
+    assert.equal(run.stdout(), 'Sunny.\n');
+    const notice = 'Waiting 0.2 s to retry (attempt 2 of 3): the model server is rate limiting (HTTP 429).';
+    assert.equal(run.stderr(), `weather-assistant: ${notice}\n`);
+    await peer.waitForFrames(1 + 1 + splitIntoDeltas('Sunny.').length + 1);
+    const messages = peer.messages.slice(1);
+    for (const message of messages) assert.ok(validateWireMessage(message).ok, JSON.stringify(message));
+    const payloads = messages.map((m) => m.payload);
+    assert.deepEqual([payloads[0].message, payloads[0].status, payloads[0].notice], ['', undefined, notice]);
+    assert.deepEqual(payloads.slice(1).map((p) => p.status ?? 'delta'), [...splitIntoDeltas('Sunny.').map(() => 'delta'), 'completed']);
   });
 
   test('interrupted (SIGINT) mid-stream: exit 130, the subscriber sees the cancellation', async (t) => {

@@ -1,9 +1,7 @@
 // Failures of a turn, each ending in one `failed` event with a clear sentence and a
 // failed TurnResult, never a throw or a hang: mid-stream errors, HTTP errors (with the
-// SDK's retries), an unreachable server, the tool-round cap, and bad settings.
+// engine's retries), an unreachable server, the tool-round cap, and bad settings.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { WeatherAssistant, type AssistantEvent } from '../../src/assistant';
 import {
@@ -16,7 +14,7 @@ import {
   toolCallReply,
   unauthorized,
 } from '../fakes/openai-server';
-import { APIS, assertFailed, harness, unusedPort, within } from './helpers';
+import { APIS, assertFailed, harness, rawStreamAssistant, unusedPort, within } from './helpers';
 
 /** For a whole describe(): the sum of its tests, with room for a busy machine. */
 const SUITE_TIMEOUT = { timeout: 120_000 };
@@ -71,7 +69,7 @@ for (const api of APIS) {
       assert.equal(result.text, 'Sunny.');
       assert.equal(h.fake.requests.length, 2);
       const waited = h.fake.requests[1].receivedAt - h.fake.requests[0].receivedAt;
-      // The SDK's own backoff for a first retry is at most 500 ms: 1 s means retry-after was used.
+      // The engine's own backoff for a first retry is at most 500 ms: 1 s means retry-after was used.
       assert.ok(waited >= 950 && waited < 3_000, `waited ${waited} ms before retrying`);
       assert.equal(h.of('failed').length, 0);
     });
@@ -124,6 +122,21 @@ for (const api of APIS) {
       assertFailed(result, h.events, /answered 400: Invalid value for temperature\./);
     });
 
+    test('a 100 kB error text from the server, before or during the stream: the message is cut to 500 characters', async (t) => {
+      const h = await harness(t, api);
+      const huge = `Overloaded. ${'blah '.repeat(20_000)}`;
+      h.fake.enqueue(
+        httpError(400, { message: huge, type: 'invalid_request_error', param: null, code: null }),
+        interruptedReply('It is warm.', 'error', { afterDeltas: 1, message: huge }),
+      );
+      for (const expected of [/^the model server at .* answered 400: Overloaded\. blah/, /mid-stream.*Overloaded\. blah/]) {
+        h.events.length = 0;
+        const message = assertFailed(await within(h.assistant.ask('Weather?'), 5_000), h.events, expected);
+        assert.equal(message.length, 500);
+        assert.ok(message.endsWith('…'));
+      }
+    });
+
     test('network down (closed port): "cannot reach the model server … connection refused"', async (t) => {
       const h = await harness(t, api);
       const port = await unusedPort();
@@ -142,6 +155,11 @@ for (const api of APIS) {
       assistant.on('event', (e) => events.push(e));
       const result = await within(assistant.ask('Weather?'), 5_000);
       assertFailed(result, events, /cannot reach the model server.*connection refused/);
+      // The one retry's wait was announced, with the reason.
+      const waits = events.filter((e) => e.type === 'waiting');
+      assert.deepEqual(waits.map((w) => [w.attempt, w.maxAttempts, w.reason]), [
+        [2, 2, 'the model server is unreachable: connection refused (is the server running?)'],
+      ]);
     });
 
     test('tool-round cap: a model that always calls tools is stopped after maxToolRounds with a clear message', async (t) => {
@@ -166,18 +184,12 @@ for (const api of APIS) {
     });
 
     test('malformed stream (not JSON): failed with "malformed stream", no hang', async (t) => {
-      const server = createServer((req, res) => {
-        req.resume();
-        req.on('end', () => {
-          res.writeHead(200, { 'content-type': 'text/event-stream' });
-          res.write(api === 'responses' ? 'event: response.created\ndata: {"type":"response.created", oops\n\n' : 'data: {"id": "chatcmpl-1", oops\n\n');
-          res.end();
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-      t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-      const { port } = server.address() as AddressInfo;
       const h = await harness(t, api);
+      const { assistant, events } = await rawStreamAssistant(
+        t,
+        h,
+        api === 'responses' ? 'event: response.created\ndata: {"type":"response.created", oops\n\n' : 'data: {"id": "chatcmpl-1", oops\n\n',
+      );
       // The SDK logs the unparsable chunk at level error; keep the test output quiet.
       const previousLog = process.env.OPENAI_LOG;
       process.env.OPENAI_LOG = 'off';
@@ -185,33 +197,20 @@ for (const api of APIS) {
         if (previousLog === undefined) delete process.env.OPENAI_LOG;
         else process.env.OPENAI_LOG = previousLog;
       });
-      const assistant = h.makeAssistant({ baseUrl: `http://127.0.0.1:${port}/v1` });
-      const events: AssistantEvent[] = [];
-      assistant.on('event', (e) => events.push(e));
       const result = await within(assistant.ask('Weather?'), 5_000);
       assertFailed(result, events, /malformed stream/);
     });
 
     test('a stream that ends without completing: failed, not completed', async (t) => {
-      const server = createServer((req, res) => {
-        req.resume();
-        req.on('end', () => {
-          res.writeHead(200, { 'content-type': 'text/event-stream' });
-          // A well-formed start and then a clean end of the body, with no completion.
-          res.end(
-            api === 'responses'
-              ? ''
-              : `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] })}\n\n`,
-          );
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-      t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-      const { port } = server.address() as AddressInfo;
       const h = await harness(t, api);
-      const assistant = h.makeAssistant({ baseUrl: `http://127.0.0.1:${port}/v1` });
-      const events: AssistantEvent[] = [];
-      assistant.on('event', (e) => events.push(e));
+      // A well-formed start and then a clean end of the body, with no completion.
+      const { assistant, events } = await rawStreamAssistant(
+        t,
+        h,
+        api === 'responses'
+          ? ''
+          : `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] })}\n\n`,
+      );
       const result = await within(assistant.ask('Weather?'), 5_000);
       assertFailed(result, events, /ended before/);
     });

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { WeatherAssistant } from '../../src/assistant';
@@ -121,4 +122,21 @@ export function bodyOf(fake: FakeOpenAI, index: number): any {
   const request = fake.requests[index];
   assert.ok(request, `no request #${index} (got ${fake.requests.length})`);
   return request.body;
+}
+
+/**
+ * An assistant on a model server that answers every request with `body` as a 200 event
+ * stream: for off-spec streams, which the schema-checked fake refuses to send.
+ */
+export async function rawStreamAssistant(t: TestContext, h: Harness, body: string): Promise<{ assistant: WeatherAssistant; events: AssistantEvent[] }> {
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'text/event-stream' }).end(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const assistant = h.makeAssistant({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` });
+  const events: AssistantEvent[] = [];
+  assistant.on('event', (e) => events.push(e));
+  return { assistant, events };
 }

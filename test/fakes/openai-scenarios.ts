@@ -7,8 +7,12 @@
  *   fake.enqueue(toolCallReply('get_weather', { location: 'Makati' }, { callId: 'call_1' }),
  *                textReply('It is 31°C and sunny in Makati.'));
  *   fake.enqueue(rateLimited(1), textReply('ok'));        // 429 + retry-after: 1, then success
+ *   fake.enqueue(serviceUnavailable(), textReply('ok'));  // 503, then success
+ *   startFakeOpenAI({ fallback: rateLimited(1) });        // 429 forever
  *   fake.enqueue(interruptedReply('Partial answer', 'error', { afterDeltas: 2 }));
  *   fake.enqueue((req) => textReply(`turn ${req.index}`)); // decided per request
+ *   fake.enqueue(endlessText('la '));                     // a runaway model that never stops
+ *   fake.enqueue(endlessSilence());                       // a stream that never says anything
  */
 import { randomBytes } from 'node:crypto';
 
@@ -21,6 +25,8 @@ export interface ToolCallSpec {
   arguments: string | Record<string, unknown>;
   /** Fixed call id for assertions; generated (`call_...`) when omitted. */
   callId?: string;
+  /** Exact argument deltas; default splitIntoDeltas(arguments). */
+  argumentDeltas?: string[];
 }
 
 /**
@@ -49,6 +55,11 @@ export interface ReplyScenario {
   delayMs?: number;
   /** Write each SSE event in two TCP writes split mid-line, to exercise client reassembly. */
   fragment?: boolean;
+  /**
+   * A runaway model: the reply never finishes, repeating its last delta (of the text, or
+   * of the last tool call's arguments when it has tool calls) until the client hangs up.
+   */
+  endless?: boolean;
 }
 
 /** OpenAI's JSON error body. */
@@ -87,6 +98,21 @@ export function toolCallsReply(calls: ToolCallSpec[], options: ReplyOptions & { 
   return { kind: 'reply', ...options, toolCalls: calls };
 }
 
+/** Streams `piece` as a text delta again and again, never finishing. */
+export function endlessText(piece: string): ReplyScenario {
+  return { kind: 'reply', deltas: [piece], endless: true };
+}
+
+/** Streams empty text deltas, which say nothing, again and again, never finishing. */
+export function endlessSilence(): ReplyScenario {
+  return { kind: 'reply', deltas: [''], endless: true };
+}
+
+/** Opens a call to `name` and streams `piece` as its arguments again and again, never finishing. */
+export function endlessToolCall(name: string, piece: string): ReplyScenario {
+  return { kind: 'reply', toolCalls: [{ name, arguments: piece, argumentDeltas: [piece] }], endless: true };
+}
+
 /** Streams `afterDeltas` deltas of `text`, then fails as `mode` says. */
 export function interruptedReply(
   text: string,
@@ -105,9 +131,12 @@ export function httpError(
   return { kind: 'http-error', status, body: { error }, headers };
 }
 
-/** OpenAI's 429 for a tokens-per-minute limit, with the retry-after header the SDK honours. */
-export function rateLimited(retryAfterSeconds = 1): HttpErrorScenario {
-  return httpError(
+/**
+ * OpenAI's 429 for a tokens-per-minute limit, with its retry-after header (whole or
+ * fractional seconds); `retryAfterMs` adds the finer retry-after-ms header, which wins.
+ */
+export function rateLimited(retryAfterSeconds = 1, options: { retryAfterMs?: number } = {}): HttpErrorScenario {
+  const scenario = httpError(
     429,
     {
       message:
@@ -125,6 +154,13 @@ export function rateLimited(retryAfterSeconds = 1): HttpErrorScenario {
       'x-ratelimit-reset-tokens': `${retryAfterSeconds}s`,
     },
   );
+  if (options.retryAfterMs !== undefined) scenario.headers!['retry-after-ms'] = String(options.retryAfterMs);
+  return scenario;
+}
+
+/** OpenAI's 503 when it is overloaded: no retry-after, so the client backs off on its own. */
+export function serviceUnavailable(): HttpErrorScenario {
+  return httpError(503, { message: 'The server is overloaded or not ready yet.', type: 'server_error', param: null, code: null });
 }
 
 /** OpenAI's 401 for a wrong key; the key is masked as the real API does. */
@@ -211,12 +247,18 @@ interface Plan {
   outputTokens: number;
 }
 
+/** The deltas of one part, repeating the last one forever when the part is the endless one. */
+function* deltasOf(deltas: string[], endless: boolean): Generator<string> {
+  yield* deltas;
+  while (endless && deltas.length > 0) yield deltas.at(-1)!;
+}
+
 function plan(scenario: ReplyScenario): Plan {
   const deltas = scenario.deltas ?? (scenario.text !== undefined ? splitIntoDeltas(scenario.text) : undefined);
   const text = deltas && { itemId: ids.message(), text: deltas.join(''), deltas };
   const calls = (scenario.toolCalls ?? []).map((call) => {
     const args = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments);
-    return { itemId: ids.functionCall(), callId: call.callId ?? ids.callId(), name: call.name, arguments: args, deltas: splitIntoDeltas(args) };
+    return { itemId: ids.functionCall(), callId: call.callId ?? ids.callId(), name: call.name, arguments: args, deltas: call.argumentDeltas ?? splitIntoDeltas(args) };
   });
   const outputTokens = (text?.deltas.length ?? 0) + calls.reduce((n, c) => n + c.deltas.length, 0);
   return { text, calls, outputTokens };
@@ -311,7 +353,7 @@ export function* responsesFrames(scenario: ReplyScenario, ctx: ResponsesContext)
     const emptyPart = { type: 'output_text', annotations: [], logprobs: [], text: '' };
     yield event('response.output_item.added', { output_index: outputIndex, item: structuredClone(item) });
     yield event('response.content_part.added', { item_id: itemId, output_index: outputIndex, content_index: 0, part: emptyPart });
-    for (const delta of p.text.deltas) {
+    for (const delta of deltasOf(p.text.deltas, scenario.endless === true && p.calls.length === 0)) {
       if (interrupted()) return yield* fail();
       deltas++;
       yield event('response.output_text.delta', {
@@ -326,11 +368,11 @@ export function* responsesFrames(scenario: ReplyScenario, ctx: ResponsesContext)
     yield event('response.output_item.done', { output_index: outputIndex, item: structuredClone(done) });
   }
 
-  for (const call of p.calls) {
+  for (const [index, call] of p.calls.entries()) {
     const outputIndex = output.length;
     const item = { id: call.itemId, type: 'function_call', status: 'in_progress', arguments: '', call_id: call.callId, name: call.name };
     yield event('response.output_item.added', { output_index: outputIndex, item });
-    for (const delta of call.deltas) {
+    for (const delta of deltasOf(call.deltas, scenario.endless === true && index === p.calls.length - 1)) {
       if (interrupted()) return yield* fail();
       deltas++;
       yield event('response.function_call_arguments.delta', { item_id: call.itemId, output_index: outputIndex, delta, obfuscation: obfuscation() });
@@ -392,7 +434,7 @@ export function* chatFrames(scenario: ReplyScenario, body: Json): Generator<Fram
   if (p.text) {
     yield chunk({ role: 'assistant', content: '', refusal: null });
     roleSent = true;
-    for (const delta of p.text.deltas) {
+    for (const delta of deltasOf(p.text.deltas, scenario.endless === true && p.calls.length === 0)) {
       if (interrupted()) return yield* fail();
       deltas++;
       yield chunk({ content: delta });
@@ -402,7 +444,7 @@ export function* chatFrames(scenario: ReplyScenario, body: Json): Generator<Fram
     const head = { index, id: call.callId, type: 'function', function: { name: call.name, arguments: '' } };
     yield chunk(roleSent ? { tool_calls: [head] } : { role: 'assistant', content: null, tool_calls: [head], refusal: null });
     roleSent = true;
-    for (const delta of call.deltas) {
+    for (const delta of deltasOf(call.deltas, scenario.endless === true && index === p.calls.length - 1)) {
       if (interrupted()) return yield* fail();
       deltas++;
       yield chunk({ tool_calls: [{ index, function: { arguments: delta } }] });

@@ -42,10 +42,14 @@ import {
 } from './openai-scenarios';
 
 export {
+  endlessSilence,
+  endlessText,
+  endlessToolCall,
   httpError,
   interruptedReply,
   modelNotFound,
   rateLimited,
+  serviceUnavailable,
   splitIntoDeltas,
   textReply,
   toolCallReply,
@@ -291,7 +295,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const scenario = nextScenario(request);
     if (!scenario) {
       violation(request, 'no scenario queued (enqueue one, or pass options.fallback)');
-      // x-should-retry: false stops the SDK from retrying the 500 (and hiding the cause).
+      // x-should-retry: false stops clients (the SDK, the engine) from retrying the 500 and hiding the cause.
       return sendJson(res, 500, { error: { message: 'fake OpenAI: no scenario queued', type: 'server_error', param: null, code: null } }, { 'x-should-retry': 'false' });
     }
     request.scenario = scenario;

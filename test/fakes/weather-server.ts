@@ -22,9 +22,12 @@ export type FakeEndpoint = 'geocoding' | 'forecast' | 'owm';
 /**
  * normal: answer like the real service. status500: HTTP 500 with an HTML body, as a
  * failing proxy would. badRequest: the service's own 4xx error JSON. hang: accept the
- * request and never answer. malformed: HTTP 200 with a truncated JSON body.
+ * request and never answer. malformed: HTTP 200 with a truncated JSON body. oversized:
+ * HTTP 200 with 2.5 MB of valid JSON, chunked (no content-length). verbose and
+ * verboseBadRequest: normal and badRequest with every string in the JSON (but the
+ * observation time) 5000 characters long.
  */
-export type FakeMode = 'normal' | 'status500' | 'badRequest' | 'hang' | 'malformed';
+export type FakeMode = 'normal' | 'status500' | 'badRequest' | 'hang' | 'malformed' | 'oversized' | 'verbose' | 'verboseBadRequest';
 
 export interface RecordedRequest {
   /** Undefined for paths that match no endpoint (answered 404). */
@@ -178,6 +181,17 @@ function respond(endpoint: FakeEndpoint, mode: FakeMode, res: ServerResponse, pa
     case 'malformed':
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"results":[{"name":"Mak');
       return;
+    case 'oversized': {
+      res.on('error', () => {}); // the client hangs up part-way, as it should
+      res.writeHead(200, { 'content-type': 'application/json' }).write('{"padding":"');
+      for (let i = 0; i < 40; i++) res.write('x'.repeat(64 * 1024));
+      res.end('"}');
+      return;
+    }
+    case 'verbose':
+    case 'verboseBadRequest':
+      stretched.add(res);
+      return respond(endpoint, mode === 'verbose' ? 'normal' : 'badRequest', res, params);
     case 'badRequest':
       if (endpoint === 'owm') return send(res, 400, { cod: '400', message: 'wrong units value' });
       return send(res, 400, { error: true, reason: 'Latitude must be in range of -90 to 90°. Given: 91.0.' });
@@ -188,8 +202,12 @@ function respond(endpoint: FakeEndpoint, mode: FakeMode, res: ServerResponse, pa
   }
 }
 
+/** Answers whose strings are to be stretched (verbose modes). */
+const stretched = new WeakSet<ServerResponse>();
+
 function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+  const text = stretched.has(res) ? JSON.stringify(body, (key, value) => (typeof value === 'string' && key !== 'time' ? value.padEnd(5_000, '~') : value)) : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(text);
 }
 
 /** Like the real geocoder: matches on the name alone (a comma matches nothing), by prefix, most populous first. */
