@@ -74,7 +74,8 @@ export class AssistantSession {
   }
 
   /** Runs one turn on the current thread. Resolves with the outcome; never throws. */
-  async ask(question: string, signal?: AbortSignal): Promise<TurnResult> {
+  /** `onProgress` hears what the turn is doing now, in a few words, for a progress notification. */
+  async ask(question: string, signal?: AbortSignal, onProgress?: (message: string) => void): Promise<TurnResult> {
     const threadId = this.current;
     const problem = question.trim() === '' ? undefined : questionProblem(question); // the engine words an empty one
     if (problem) return { threadId, status: 'failed', text: '', error: problem };
@@ -101,6 +102,8 @@ export class AssistantSession {
         if (event.threadId !== threadId) return;
         if (event.type === 'turn_started') this.options.store.startLocalTurn(threadId, event.question);
         else this.publisher.handle(event);
+        const progress = progressOf(event);
+        if (progress !== undefined) onProgress?.(progress);
       };
       assistant.on('event', onEvent);
       try {
@@ -151,5 +154,19 @@ export class AssistantSession {
       },
     });
     return this.assistant;
+  }
+}
+
+/** What a progress notification says for an event; undefined leaves it as it is. */
+function progressOf(event: Parameters<ChannelPublisher['handle']>[0]): string | undefined {
+  switch (event.type) {
+    case 'tool_started':
+      return `Checking the weather for ${event.location.slice(0, 80)}…`;
+    case 'waiting':
+      return event.message;
+    case 'delta':
+      return 'Answering…';
+    default:
+      return undefined;
   }
 }

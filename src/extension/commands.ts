@@ -62,7 +62,13 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
         const cancel = token.onCancellationRequested(() => controller.abort());
         context.onBusyChange();
         try {
-          return await session.ask(question, controller.signal);
+          let shown = 'Thinking…';
+          return await session.ask(question, controller.signal, (message) => {
+            // Deltas arrive many times a second; the notification changes only when the words do.
+            if (message === shown) return;
+            shown = message;
+            progress.report({ message });
+          });
         } finally {
           cancel.dispose();
           context.onBusyChange();

@@ -8,7 +8,6 @@ import type * as Engine from '../assistant';
 let engine: typeof Engine | undefined;
 
 export function loadEngine(): typeof Engine {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   engine ??= require('../assistant') as typeof Engine;
   return engine;
 }

@@ -9,7 +9,7 @@ import { AssistantSession } from '../../src/extension/assistant-session';
 import { readSettings } from '../../src/extension/settings';
 import type { ChannelPayload } from '../../src/protocol';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai-server';
-import { textReply, toolCallReply } from '../fakes/openai-scenarios';
+import { rateLimited, textReply, toolCallReply } from '../fakes/openai-scenarios';
 import { FAKE_OWM_API_KEY } from '../fakes/weather-server';
 import { useFakeWeatherServer } from '../support/fake-weather';
 import { failOnUnhandledRejections } from '../support/unhandled';
@@ -78,4 +78,21 @@ test('a question longer than 4000 characters is refused before anything is asked
   // the longest allowed one goes through
   const longest = await assistant.ask(`Weather in ${'x'.repeat(4000 - 'Weather in ?'.length)}?`);
   assert.equal(longest.status, 'completed', JSON.stringify(longest));
+});
+
+test('the progress notification follows the turn: a retry wait in words, the weather check, then the answer', async () => {
+  openai.reset();
+  const { settings } = readSettings((key) => ({ baseUrl: openai.baseUrl, api: 'chat' })[key]);
+  const { assistant, published } = session();
+  assistant.configure(settings, { apiKey: 'sk-test' });
+  openai.enqueue(rateLimited(0, { retryAfterMs: 50 }), toolCallReply('get_weather', { location: 'Makati' }), textReply('Warm in Makati.'));
+  const progress: string[] = [];
+  const result = await assistant.ask('Weather in Makati?', undefined, (message) => progress.push(message));
+  assert.equal(result.status, 'completed', JSON.stringify(result));
+  const waiting = published.find((payload) => payload.notice !== undefined);
+  assert.ok(waiting, 'the wait is published as a notice');
+  assert.match(progress[0], /^Waiting 0(\.1)? s to retry \(attempt 2 of \d\): .*HTTP 429/);
+  assert.equal(progress[0], waiting.notice);
+  assert.deepEqual(progress.slice(1, 2), ['Checking the weather for Makati…']);
+  assert.equal(progress.at(-1), 'Answering…');
 });
