@@ -355,9 +355,15 @@ function turnMessages(threadId, status = 'running') {
         index: 0,
         question: 'What is the weather in Makati today, and should I bring an umbrella?',
         startedAt: Date.now(),
-        tools: [{ key: 'call_1', message: 'Executing weather check for Makati', status: 'executed', durationMs: 412, result: WEATHER_JSON }],
         status,
       },
+    },
+    {
+      kind: 'tool',
+      threadId,
+      turnIndex: 0,
+      position: 0,
+      tool: { key: 'call_1', message: 'Executing weather check for Makati', status: 'executed', durationMs: 412, result: WEATHER_JSON },
     },
   ];
 }

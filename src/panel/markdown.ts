@@ -1,13 +1,17 @@
 /**
- * Markdown for untrusted answers, rendered incrementally: text before the last blank
- * line outside a code fence is final and rendered once; only the growing tail is
- * re-rendered on each frame, so the cost of a delta does not grow with the answer.
+ * Markdown for untrusted answers, rendered incrementally while they stream: text before
+ * the last blank line outside a code fence is final and rendered once; only the growing
+ * tail is re-rendered on each frame, so the cost of a delta does not grow with the answer.
+ * Split rendering is not always what the whole text means (a loose list becomes several
+ * lists, a reference link defined further down stays text), so once the turn ends the
+ * answer is rendered once more, whole.
  *
  * Safety: markdown-it with raw HTML off, images shown as plain links (nothing remote
  * loads by itself), and DOMPurify over the result with only http(s)/mailto links.
  */
 import DOMPurify from 'dompurify';
 import MarkdownIt from 'markdown-it';
+import { splitLongTextNodes } from './text-runs';
 
 const markdown = new MarkdownIt({ html: false, linkify: true, typographer: false, breaks: false });
 
@@ -58,6 +62,9 @@ export class IncrementalMarkdown {
   private scanPos = 0;
   private fence: string | undefined;
   private safeSplit = 0;
+  /** The text is final: render it whole, once. */
+  private whole = false;
+  private wholeRendered = false;
   private readonly stable: HTMLElement;
   private readonly tail: HTMLElement;
 
@@ -74,6 +81,14 @@ export class IncrementalMarkdown {
 
   append(delta: string): void {
     this.text += delta;
+    this.wholeRendered = false;
+  }
+
+  /** The text is complete: the next render shows exactly what markdown-it makes of all of it. */
+  finish(): void {
+    if (this.whole) return;
+    this.whole = true;
+    this.wholeRendered = false;
   }
 
   /** Replaces the whole text (a completion that differs from the deltas). */
@@ -83,21 +98,39 @@ export class IncrementalMarkdown {
     this.scanPos = 0;
     this.fence = undefined;
     this.safeSplit = 0;
+    this.whole = false;
+    this.wholeRendered = false;
     this.stable.replaceChildren();
     this.tail.replaceChildren();
   }
 
   /** Brings the DOM up to date with the text; call at most once per frame. */
   render(): void {
+    if (this.whole) {
+      if (!this.wholeRendered) this.renderWhole();
+      return;
+    }
     this.scan();
     if (this.safeSplit > this.stableEnd) {
       const block = this.stable.ownerDocument.createElement('div');
       block.className = 'md-block';
       block.innerHTML = renderMarkdown(this.text.slice(this.stableEnd, this.safeSplit));
+      splitLongTextNodes(block);
       this.stable.append(block);
       this.stableEnd = this.safeSplit;
     }
     this.tail.innerHTML = renderMarkdown(this.text.slice(this.stableEnd));
+    splitLongTextNodes(this.tail);
+  }
+
+  private renderWhole(): void {
+    const block = this.stable.ownerDocument.createElement('div');
+    block.className = 'md-block';
+    block.innerHTML = renderMarkdown(this.text);
+    splitLongTextNodes(block);
+    this.stable.replaceChildren(block);
+    this.tail.replaceChildren();
+    this.wholeRendered = true;
   }
 
   /** Finds the last blank line outside a fence among the complete lines not yet scanned. */
