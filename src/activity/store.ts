@@ -9,7 +9,6 @@
  * (a turn's header, one tool card, an answer append); the whole state only on (re)load.
  */
 import { EventEmitter } from 'node:events';
-import type { ChannelPayload, HostToPanel, ThreadView, ToolCard, TurnView } from '../protocol';
 import { RecentIds } from '../collections/recent-ids';
 import {
   clip,
@@ -19,6 +18,11 @@ import {
   MAX_TOOLS_PER_TURN,
   MAX_TURNS_PER_THREAD,
   TEXT_LIMITS,
+  type ChannelPayload,
+  type HostToPanel,
+  type ThreadView,
+  type ToolCard,
+  type TurnView,
 } from '../protocol';
 import { readIncomingEvent, type IncomingEvent } from './incoming-event';
 
