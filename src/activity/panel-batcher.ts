@@ -1,20 +1,20 @@
 /**
  * Collects store changes and hands them over in batches, at most one per interval,
  * so a model streaming hundreds of deltas a second costs the webview a few messages
- * a second. Within a batch only the latest state travels: consecutive appends to the
- * same answer become one, a newer thread marker, turn header or tool card overwrites
- * the queued one in its place, and whatever is queued for threads or turns that are
+ * a second. Within a batch only the latest state travels: appends to the same answer
+ * become one, a newer thread marker, turn header or tool card overwrites the queued one
+ * in its place, and whatever is queued for threads or turns that are
  * removed is dropped (and a removal is only sent for threads the panel was sent). So a
  * publisher flooding the channel costs the webview a bounded batch per interval, not one
  * message per event.
  */
 import type { HostToPanel } from '../protocol';
 
-type Replaceable = Extract<HostToPanel, { kind: 'thread' | 'turn' | 'tool' }>;
+type Replaceable = Extract<HostToPanel, { kind: 'thread' | 'turn' | 'tool' | 'answer' }>;
 
 export class PanelBatcher {
   private pending: HostToPanel[] = [];
-  /** The queued message holding each thread marker, turn header and tool card, by key. */
+  /** The queued message holding each thread marker, turn header, tool card and answer append, by key. */
   private queued = new Map<string, Replaceable>();
   /** Threads delivered to the panel and not removed since: as many as the store keeps. */
   private readonly delivered = new Set<string>();
@@ -26,15 +26,7 @@ export class PanelBatcher {
   ) {}
 
   push(message: HostToPanel): void {
-    const last = this.pending.at(-1);
-    if (
-      message.kind === 'answer' &&
-      last?.kind === 'answer' &&
-      last.threadId === message.threadId &&
-      last.turnIndex === message.turnIndex
-    ) {
-      last.append += message.append;
-    } else if (message.kind === 'cleared' || message.kind === 'snapshot') {
+    if (message.kind === 'cleared' || message.kind === 'snapshot') {
       // Nothing queued before a reset matters any more.
       this.pending = [message];
       this.queued.clear();
@@ -54,6 +46,8 @@ export class PanelBatcher {
       );
       this.pending.push({ ...message });
     } else if (!this.overwrite(message)) {
+      // Text appended after a replacement of the whole answer must follow it.
+      if (message.kind === 'turn' && message.answer !== undefined) this.queued.delete(answerKey(message.threadId, message.turn.index));
       const copy = { ...message };
       this.pending.push(copy);
       const key = keyOf(copy);
@@ -84,8 +78,9 @@ export class PanelBatcher {
   }
 
   /**
-   * Writes a newer state into the message already queued for the same thing. A turn header
-   * that replaces the answer text is never moved before appends queued after the old one.
+   * Writes a newer state into the message already queued for the same thing (appends are
+   * joined). A turn header that replaces the answer text is never moved before appends
+   * queued after the old one.
    */
   private overwrite(message: HostToPanel): boolean {
     const key = keyOf(message);
@@ -93,6 +88,7 @@ export class PanelBatcher {
     if (earlier?.kind === 'turn' && message.kind === 'turn' && message.answer === undefined) earlier.turn = message.turn;
     else if (earlier?.kind === 'tool' && message.kind === 'tool') earlier.tool = message.tool;
     else if (earlier?.kind === 'thread' && message.kind === 'thread') earlier.undelivered = message.undelivered;
+    else if (earlier?.kind === 'answer' && message.kind === 'answer') earlier.append += message.append;
     else return false;
     return true;
   }
@@ -134,9 +130,15 @@ function keyOf(message: HostToPanel): string | undefined {
       return `turn\n${message.turn.index}\n${message.threadId}`;
     case 'tool':
       return `tool\n${message.turnIndex}\n${message.position}\n${message.threadId}`;
+    case 'answer':
+      return answerKey(message.threadId, message.turnIndex);
     default:
       return undefined;
   }
+}
+
+function answerKey(threadId: string, turnIndex: number): string {
+  return `answer\n${turnIndex}\n${threadId}`;
 }
 
 function turnIndexOf(message: HostToPanel): number {

@@ -16,7 +16,7 @@ function collector(intervalMs: number) {
 }
 
 describe('PanelBatcher', () => {
-  test('consecutive appends to the same answer become one; other changes keep their order', () => {
+  test('appends to the same answer become one, also with other changes between; other changes keep their order', () => {
     const { batches, batcher } = collector(1000);
     batcher.push(answer('a'));
     batcher.push(answer('b'));
@@ -27,9 +27,12 @@ describe('PanelBatcher', () => {
     batcher.push(answer('f', 'u')); // another thread: not merged
     batcher.push(answer('g', 'u'));
     batcher.flush();
-    assert.deepEqual(batches, [
-      [answer('abc'), { kind: 'turn', threadId: 't', turn }, answer('d'), answer('e', 't', 1), answer('fg', 'u')],
-    ]);
+    assert.deepEqual(batches, [[answer('abcd'), { kind: 'turn', threadId: 't', turn }, answer('e', 't', 1), answer('fg', 'u')]]);
+    // A publisher interleaving one-character deltas over many threads costs one append per answer.
+    for (let i = 0; i < 5_000; i++) batcher.push(answer('x', `t${i % 50}`));
+    batcher.flush();
+    assert.equal(batches[1].length, 50);
+    assert.ok(batches[1].every((message) => message.kind === 'answer' && message.append === 'x'.repeat(100)));
   });
 
   test('merging never changes the messages it was given', () => {
@@ -130,7 +133,7 @@ describe('PanelBatcher', () => {
         { kind: 'thread', threadId: 't', origin: 'remote', undelivered: 3 },
         { kind: 'turn', threadId: 't', turn: { ...turn, omittedTools: 1_000 } },
         card('executed'),
-        answer('ab'), // what came between moved into place, so the appends are consecutive: one
+        answer('ab'),
       ],
     ]);
   });
@@ -140,11 +143,13 @@ describe('PanelBatcher', () => {
     batcher.push({ kind: 'turn', threadId: 't', turn });
     batcher.push(answer('partial'));
     batcher.push({ kind: 'turn', threadId: 't', turn: { ...turn, status: 'completed' }, answer: 'whole' });
+    batcher.push(answer(' and more'));
     batcher.flush();
     assert.deepEqual(batches[0], [
       { kind: 'turn', threadId: 't', turn },
       answer('partial'),
       { kind: 'turn', threadId: 't', turn: { ...turn, status: 'completed' }, answer: 'whole' },
+      answer(' and more'),
     ]);
   });
 
