@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import { RecentIds } from '../collections/recent-ids';
 import {
   clip,
+  DEFAULT_MAX_THREADS,
   freshCopy,
   MAX_REMEMBERED_IDS,
   MAX_RETAINED_CHARS,
@@ -27,7 +28,7 @@ import {
 import { readIncomingEvent, type IncomingEvent } from './incoming-event';
 
 export interface ActivityStoreOptions {
-  /** Threads kept; the oldest are dropped past this (default 50). */
+  /** Threads kept; the least recently active are dropped past this (default DEFAULT_MAX_THREADS). */
   maxThreads?: number;
   /** Turns kept per thread (default MAX_TURNS_PER_THREAD). */
   maxTurnsPerThread?: number;
@@ -74,7 +75,7 @@ export class ActivityStore extends EventEmitter<{ change: [HostToPanel] }> {
 
   constructor(options: ActivityStoreOptions = {}) {
     super();
-    this.maxThreads = options.maxThreads ?? 50;
+    this.maxThreads = options.maxThreads ?? DEFAULT_MAX_THREADS;
     this.maxTurns = options.maxTurnsPerThread ?? MAX_TURNS_PER_THREAD;
     this.maxAnswer = options.maxAnswerLength ?? TEXT_LIMITS.answer;
     this.maxRetained = options.maxRetainedChars ?? MAX_RETAINED_CHARS;

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  DEFAULT_MAX_THREADS,
   MAX_EVENT_ID_LENGTH,
   MAX_REMEMBERED_IDS,
   MAX_RETAINED_CHARS,
@@ -128,7 +129,7 @@ describe('a hostile publisher flooding the channel', () => {
   test('10,000 one-message threads with oversized ids: 50 threads kept, ids cut, bytes and heap bounded', { timeout: TIMEOUT }, async () => {
     const { panel, host } = await connectedHost();
     const total = 10_000;
-    const maxThreads = 50;
+    const maxThreads = DEFAULT_MAX_THREADS;
     // Per batch at most the 50 threads kept (marker, header, answer) and the removal of the 50 the panel had.
     const perThread = 4 * (TEXT_LIMITS.threadId + 300) + 200;
     const bytesBound = () => host.postedBatches * maxThreads * perThread;

@@ -5,6 +5,9 @@
  * bounded in count and in characters.
  */
 
+/** Threads the host keeps unless `weatherAssistant.panel.maxThreads` says otherwise (1–1,000). */
+export const DEFAULT_MAX_THREADS = 50;
+
 /** Turns the host keeps per thread, and so the most the panel ever shows. */
 export const MAX_TURNS_PER_THREAD = 20;
 
