@@ -53,6 +53,13 @@ export function renderMarkdown(source: string): string {
   });
 }
 
+/** The most text re-rendered on one frame while an answer streams (see `scan`). */
+export const MAX_TAIL_LENGTH = 8_000;
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+
 /** Keeps the rendered form of one growing markdown text inside `container`. */
 export class IncrementalMarkdown {
   private text = '';
@@ -73,10 +80,6 @@ export class IncrementalMarkdown {
     this.stable = container.ownerDocument.createElement('div');
     this.tail = container.ownerDocument.createElement('div');
     container.append(this.stable, this.tail);
-  }
-
-  get length(): number {
-    return this.text.length;
   }
 
   append(delta: string): void {
@@ -133,7 +136,13 @@ export class IncrementalMarkdown {
     this.wholeRendered = true;
   }
 
-  /** Finds the last blank line outside a fence among the complete lines not yet scanned. */
+  /**
+   * Finds the last blank line outside a fence among the complete lines not yet scanned.
+   * A tail that still grows past MAX_TAIL_LENGTH without one (no answer's paragraph is that
+   * long; a flood's is) is cut at its last whitespace anyway, so no frame re-renders more
+   * than that: the view may differ from the whole text's until the turn ends and the
+   * answer is rendered whole. Code fences are never cut (code costs little to re-render).
+   */
   private scan(): void {
     let lineStart = this.scanPos;
     for (;;) {
@@ -150,5 +159,17 @@ export class IncrementalMarkdown {
       lineStart = newline + 1;
     }
     this.scanPos = lineStart;
+    if (this.fence === undefined && this.text.length - this.safeSplit > MAX_TAIL_LENGTH) this.safeSplit = this.forcedSplit();
+  }
+
+  /** The last whitespace in the second half of the overlong tail, or its end minus a margin. */
+  private forcedSplit(): number {
+    const from = this.text.length - MAX_TAIL_LENGTH / 2;
+    for (let at = this.text.length - 1; at >= from; at--) {
+      if (/\s/.test(this.text[at])) return at + 1;
+    }
+    // One unbroken run: cut it between two characters that are not halves of a pair.
+    const at = from;
+    return isLowSurrogate(this.text.charCodeAt(at)) ? at + 1 : at;
   }
 }

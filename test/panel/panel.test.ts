@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import MarkdownIt from 'markdown-it';
 import type { Page } from 'playwright-core';
+import { MAX_TAIL_LENGTH } from '../../src/panel/markdown';
 import { MAX_TEXT_NODE_LENGTH } from '../../src/panel/text-runs';
 import {
   responseCompletedPayload,
@@ -386,6 +387,31 @@ describe('Live Activity panel in Chromium', () => {
     await host.settle();
     assert.equal(await remoteNotice.textContent(), '', 'a delta clears the notice; a non-string notice is ignored');
     assert.equal((await page.getByRole('article', { name: 'Thread remote' }).locator('.answer').textContent())?.trim(), 'Hello');
+    assertHealthy(panel);
+  });
+
+  test('a streaming answer with no paragraph break re-renders a bounded tail per frame, and is whole once complete', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    const text = Array.from({ length: 1_500 }, (_, i) => `word${i} **bold${i}** and [a link](https://example.com/${i}),`).join(' ');
+    assert.ok(text.length > 8 * MAX_TAIL_LENGTH);
+    for (const [i, delta] of splitIntoDeltas(text, 400, 5).entries()) {
+      host.store.ingest(seed('flat', 'response', delta), 'channel');
+      if (i % 10 === 9) await host.settle();
+    }
+    await host.settle();
+    const tails = (await page.evaluate(() => window.__harness.htmlSets)).filter((set) => set.connected);
+    const largest = Math.max(...tails.map((set) => set.length));
+    // Rendered HTML is longer than its markdown (tags, attributes): allow for that, not for the whole answer.
+    assert.ok(largest <= 3 * MAX_TAIL_LENGTH, `largest tail render was ${largest} characters of HTML (answer: ${text.length})`);
+    host.store.ingest(seed('flat', 'response', text, 'completed'), 'channel');
+    host.store.ingest(seed('whole', 'response', text, 'completed'), 'channel');
+    await host.settle();
+    const html = (threadId: string) => page.locator(`[aria-label="Thread ${threadId}"] .answer`).innerHTML();
+    assert.equal(await html('flat'), await html('whole'));
+    assert.equal(await page.locator('[aria-label="Thread flat"] .answer p').count(), 1, 'one paragraph, as markdown-it reads it');
     assertHealthy(panel);
   });
 
