@@ -54,7 +54,7 @@ export function renderMarkdown(source: string): string {
 }
 
 /** The most text re-rendered on one frame while an answer streams (see `scan`). */
-export const MAX_TAIL_LENGTH = 8_000;
+export const MAX_TAIL_LENGTH = 16_000;
 
 function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
@@ -138,10 +138,11 @@ export class IncrementalMarkdown {
 
   /**
    * Finds the last blank line outside a fence among the complete lines not yet scanned.
-   * A tail that still grows past MAX_TAIL_LENGTH without one (no answer's paragraph is that
-   * long; a flood's is) is cut at its last whitespace anyway, so no frame re-renders more
-   * than that: the view may differ from the whole text's until the turn ends and the
-   * answer is rendered whole. Code fences are never cut (code costs little to re-render).
+   * A tail that still grows past MAX_TAIL_LENGTH without one (few answers have a paragraph,
+   * list or table that long; a flood does) is cut at a line break or space anyway, so no
+   * frame re-renders more than that: the view may differ from the whole text's until the
+   * turn ends and the answer is rendered whole. Code fences are never cut (code costs
+   * little to re-render).
    */
   private scan(): void {
     let lineStart = this.scanPos;
@@ -162,9 +163,11 @@ export class IncrementalMarkdown {
     if (this.fence === undefined && this.text.length - this.safeSplit > MAX_TAIL_LENGTH) this.safeSplit = this.forcedSplit();
   }
 
-  /** The last whitespace in the second half of the overlong tail, or its end minus a margin. */
+  /** The last line break in the second half of the overlong tail, else its last whitespace, else a margin from its end. */
   private forcedSplit(): number {
     const from = this.text.length - MAX_TAIL_LENGTH / 2;
+    const newline = this.text.lastIndexOf('\n');
+    if (newline >= from) return newline + 1;
     for (let at = this.text.length - 1; at >= from; at--) {
       if (/\s/.test(this.text[at])) return at + 1;
     }

@@ -395,8 +395,8 @@ describe('Live Activity panel in Chromium', () => {
     const { page } = panel;
     const host = new PanelHost(panel);
     await host.connect();
-    const text = Array.from({ length: 1_500 }, (_, i) => `word${i} **bold${i}** and [a link](https://example.com/${i}),`).join(' ');
-    assert.ok(text.length > 8 * MAX_TAIL_LENGTH);
+    const text = Array.from({ length: 2_000 }, (_, i) => `word${i} **bold${i}** and [a link](https://example.com/${i}),`).join(' ');
+    assert.ok(text.length > 4 * MAX_TAIL_LENGTH && text.length < TEXT_LIMITS.answer);
     for (const [i, delta] of splitIntoDeltas(text, 400, 5).entries()) {
       host.store.ingest(seed('flat', 'response', delta), 'channel');
       if (i % 10 === 9) await host.settle();
