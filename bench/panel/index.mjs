@@ -21,7 +21,7 @@
  *
  *   const { tables, rows, json } = await run({ quick, rounds, log, root });
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -98,9 +98,13 @@ function checkBuild(root) {
   if (missing.length) throw new Error(`missing ${missing.join(', ')}: run \`npm run build && npx tsc -p .\` first`);
   const bundle = join(root, 'dist/panel.js');
   const bundleTime = statSync(bundle).mtimeMs;
-  const stale = ['src/panel/main.ts', 'src/panel/view.ts', 'src/panel/markdown.ts', 'src/panel/dom.ts'].filter(
-    (file) => existsSync(join(root, file)) && statSync(join(root, file)).mtimeMs > bundleTime,
+  // Everything the bundle is built from: the panel's own sources and the protocol it imports.
+  const sources = ['src/panel', 'src/protocol/panel'].flatMap((dir) =>
+    readdirSync(join(root, dir))
+      .filter((name) => name.endsWith('.ts'))
+      .map((name) => `${dir}/${name}`),
   );
+  const stale = sources.filter((file) => statSync(join(root, file)).mtimeMs > bundleTime);
   const staleOut = staleCompiled(root, ['src/activity', 'src/protocol', 'src/extension']);
   return { stale, staleOut };
 }
@@ -355,9 +359,15 @@ function turnMessages(threadId, status = 'running') {
         index: 0,
         question: 'What is the weather in Makati today, and should I bring an umbrella?',
         startedAt: Date.now(),
-        tools: [{ key: 'call_1', message: 'Executing weather check for Makati', status: 'executed', durationMs: 412, result: WEATHER_JSON }],
         status,
       },
+    },
+    {
+      kind: 'tool',
+      threadId,
+      turnIndex: 0,
+      position: 0,
+      tool: { key: 'call_1', message: 'Executing weather check for Makati', status: 'executed', durationMs: 412, result: WEATHER_JSON },
     },
   ];
 }

@@ -2,22 +2,40 @@
  * The single place that decides what the Live Activity panel shows. Local events and
  * channel messages arrive here as the same seed payloads: local ones at once (marked
  * undelivered), their echoes from the relay only clear that mark, and duplicates from
- * resends are dropped by id. Threads are grouped by thread_id and bounded in number,
- * so memory stays flat on a channel that never stops. Every change is reported as a
- * small HostToPanel message; the whole state is sent only on (re)load.
+ * resends are dropped by id. Anyone may publish on the channel, so everything kept is
+ * bounded (src/protocol/panel/limits.ts): threads, turns per thread, tool cards per turn,
+ * every text field, the ids remembered, and the characters kept over all threads.
+ * Every change is reported as a small HostToPanel message carrying only what changed
+ * (a turn's header, one tool card, an answer append); the whole state only on (re)load.
  */
 import { EventEmitter } from 'node:events';
-import type { ChannelPayload, HostToPanel, ThreadView, ToolCard, TurnView } from '../protocol';
 import { RecentIds } from '../collections/recent-ids';
-import { MAX_TURNS_PER_THREAD } from '../protocol';
+import {
+  clip,
+  DEFAULT_MAX_THREADS,
+  freshCopy,
+  MAX_REMEMBERED_IDS,
+  MAX_RETAINED_CHARS,
+  MAX_TOOLS_PER_TURN,
+  MAX_TURNS_PER_THREAD,
+  TEXT_LIMITS,
+  type ChannelPayload,
+  type HostToPanel,
+  type ThreadView,
+  type ToolCard,
+  type TurnView,
+} from '../protocol';
+import { readIncomingEvent, type IncomingEvent } from './incoming-event';
 
 export interface ActivityStoreOptions {
-  /** Threads kept; the oldest are dropped past this (default 50). */
+  /** Threads kept; the least recently active are dropped past this (default DEFAULT_MAX_THREADS). */
   maxThreads?: number;
-  /** Turns kept per thread (default 20). */
+  /** Turns kept per thread (default MAX_TURNS_PER_THREAD). */
   maxTurnsPerThread?: number;
-  /** Characters kept per answer; the rest is cut with a note (default 200,000). */
+  /** Characters kept per answer; the rest is cut with a note (default TEXT_LIMITS.answer). */
   maxAnswerLength?: number;
+  /** Characters kept over all threads (default MAX_RETAINED_CHARS). */
+  maxRetainedChars?: number;
   now?: () => number;
 }
 
@@ -27,6 +45,8 @@ interface TurnState extends TurnView {
   /** performance-style clock of each running tool's start, for durations. */
   toolStarts: Map<string, number>;
   truncated: boolean;
+  /** Characters this turn keeps (its texts and card keys). */
+  chars: number;
 }
 
 interface ThreadState {
@@ -35,61 +55,73 @@ interface ThreadState {
   turns: TurnState[];
   undelivered: number;
   nextTurnIndex: number;
+  /** Characters kept by its turns and its id. */
+  chars: number;
+  /** Our ids in this thread still waiting for their echo. */
+  awaiting: Set<string>;
 }
 
 export class ActivityStore extends EventEmitter<{ change: [HostToPanel] }> {
   private readonly threads = new Map<string, ThreadState>();
   /** Ids we published and have not yet seen come back: an echo of one is not shown twice. */
-  private readonly awaitingEcho = new Map<string, string>();
-  private readonly seen: RecentIds;
+  private readonly awaitingEcho = new Map<string, ThreadState>();
+  private readonly seen = new RecentIds(MAX_REMEMBERED_IDS);
   private readonly maxThreads: number;
   private readonly maxTurns: number;
   private readonly maxAnswer: number;
+  private readonly maxRetained: number;
   private readonly now: () => number;
+  private retained = 0;
 
   constructor(options: ActivityStoreOptions = {}) {
     super();
-    this.maxThreads = options.maxThreads ?? 50;
+    this.maxThreads = options.maxThreads ?? DEFAULT_MAX_THREADS;
     this.maxTurns = options.maxTurnsPerThread ?? MAX_TURNS_PER_THREAD;
-    this.maxAnswer = options.maxAnswerLength ?? 200_000;
+    this.maxAnswer = options.maxAnswerLength ?? TEXT_LIMITS.answer;
+    this.maxRetained = options.maxRetainedChars ?? MAX_RETAINED_CHARS;
     this.now = options.now ?? Date.now;
-    this.seen = new RecentIds(20_000);
   }
 
   get threadCount(): number {
     return this.threads.size;
   }
 
-  /** A question asked in this window: opens a new turn that shows the question. */
-  startLocalTurn(threadId: string, question: string): void {
-    const thread = this.thread(threadId, 'local');
-    this.openTurn(thread, question);
+  /** Characters kept over all threads (bounded by maxRetainedChars). */
+  get retainedChars(): number {
+    return this.retained;
   }
 
-  /** Takes one payload, from our own engine (`local`) or from the relay (`channel`). */
+  /** A question asked in this window: opens a new turn that shows the question. */
+  startLocalTurn(threadId: string, question: string): void {
+    const thread = this.thread(clip(String(threadId), TEXT_LIMITS.threadId), 'local');
+    const turn = this.openTurn(thread, clip(String(question), TEXT_LIMITS.question));
+    this.account(thread, turn);
+  }
+
+  /** Takes one payload, from our own engine (`local`) or from the relay (`channel`); anything malformed is ignored. */
   ingest(payload: ChannelPayload, source: PayloadSource): void {
-    if (payload.id !== undefined) {
-      if (source === 'channel' && this.awaitingEcho.has(payload.id)) {
-        this.confirmDelivery(payload.id);
+    const event = readIncomingEvent(payload);
+    if (!event) return;
+    if (event.id !== undefined) {
+      if (source === 'channel' && this.awaitingEcho.has(event.id)) {
+        this.confirmDelivery(event.id);
         return;
       }
-      if (!this.seen.add(payload.id)) return; // a resend we already have
-      if (source === 'local') this.awaitingEcho.set(payload.id, payload.thread_id);
+      if (!this.seen.add(event.id)) return; // a resend we already have
     }
-    const thread = this.thread(payload.thread_id, source === 'local' ? 'local' : 'remote');
-    if (source === 'local' && payload.id !== undefined) {
-      thread.undelivered++;
-      this.emitThread(thread);
-    }
+    const thread = this.thread(event.threadId, source === 'local' ? 'local' : 'remote');
+    if (source === 'local' && event.id !== undefined) this.awaitEcho(thread, event.id);
     const turn = this.currentTurn(thread);
-    if (payload.type === 'tool') this.applyTool(thread, turn, payload);
-    else this.applyResponse(thread, turn, payload);
+    if (event.type === 'tool') this.applyTool(thread, turn, event);
+    else this.applyResponse(thread, turn, event);
+    this.account(thread, turn);
   }
 
   /** Forgets every thread (Clear Activity). */
   clear(): void {
     this.threads.clear();
     this.awaitingEcho.clear();
+    this.retained = 0;
     this.emit('change', { kind: 'cleared' });
   }
 
@@ -102,88 +134,132 @@ export class ActivityStore extends EventEmitter<{ change: [HostToPanel] }> {
     }));
   }
 
+  private awaitEcho(thread: ThreadState, id: string): void {
+    this.awaitingEcho.set(id, thread);
+    thread.awaiting.add(id);
+    thread.undelivered++;
+    if (this.awaitingEcho.size > MAX_REMEMBERED_IDS) {
+      // The relay has not echoed this many of ours: stop waiting for the oldest (it stays counted).
+      const [oldest, owner] = this.awaitingEcho.entries().next().value as [string, ThreadState];
+      this.awaitingEcho.delete(oldest);
+      owner.awaiting.delete(oldest);
+    }
+    this.emitThread(thread);
+  }
+
   private confirmDelivery(id: string): void {
-    const threadId = this.awaitingEcho.get(id)!;
+    const thread = this.awaitingEcho.get(id)!;
     this.awaitingEcho.delete(id);
-    const thread = this.threads.get(threadId);
-    if (!thread || thread.undelivered === 0) return;
+    thread.awaiting.delete(id);
+    if (this.threads.get(thread.threadId) !== thread || thread.undelivered === 0) return;
     thread.undelivered--;
     this.emitThread(thread);
   }
 
-  private applyTool(thread: ThreadState, turn: TurnState, payload: ChannelPayload): void {
-    const callId = payload.tool_call_id;
-    if (payload.status === 'started') {
+  private applyTool(thread: ThreadState, turn: TurnState, event: IncomingEvent): void {
+    this.clearNotice(thread, turn);
+    const callId = event.toolCallId;
+    if (event.status === 'started') {
       const key = callId ?? `tool-${turn.tools.length}`;
-      turn.tools.push({ key, message: payload.message, status: 'running' });
+      if (!this.addCard(thread, turn, { key, message: event.message, status: 'running' })) return;
       turn.toolStarts.set(key, this.now());
-    } else {
-      // Seed publishers send no call id: a result belongs to the oldest tool still running.
-      let card = callId !== undefined ? turn.tools.find((tool) => tool.key === callId) : undefined;
-      card ??= turn.tools.find((tool) => tool.status === 'running');
-      if (!card) {
-        card = { key: callId ?? `tool-${turn.tools.length}`, message: 'Tool result', status: 'running' };
-        turn.tools.push(card);
-      }
-      card.status = resultIsError(payload.message) ? 'failed' : 'executed';
-      card.result = payload.message;
-      const started = turn.toolStarts.get(card.key);
-      if (started !== undefined) card.durationMs = Math.max(0, this.now() - started);
-      turn.toolStarts.delete(card.key);
+      return;
     }
-    this.emitTurn(thread, turn);
+    // Seed publishers send no call id: a result belongs to the oldest tool still running.
+    // A card takes one result: a finished card is never rewritten, so each card travels at most twice.
+    let position = callId !== undefined ? turn.tools.findIndex((tool) => tool.key === callId && tool.status === 'running') : -1;
+    if (position < 0) position = turn.tools.findIndex((tool) => tool.status === 'running');
+    if (position < 0) {
+      const card: ToolCard = { key: callId ?? `tool-${turn.tools.length}`, message: 'Tool result', status: 'running' };
+      if (!this.addCard(thread, turn, card, false)) return;
+      position = turn.tools.length - 1;
+    }
+    const card = turn.tools[position];
+    card.status = resultIsError(event.message) ? 'failed' : 'executed';
+    card.result = event.message;
+    const started = turn.toolStarts.get(card.key);
+    if (started !== undefined) card.durationMs = Math.max(0, this.now() - started);
+    turn.toolStarts.delete(card.key);
+    this.emitTool(thread, turn, position);
   }
 
-  private applyResponse(thread: ThreadState, turn: TurnState, payload: ChannelPayload): void {
-    switch (payload.status) {
-      case undefined:
-        this.appendAnswer(thread, turn, payload.message);
-        return;
+  /** Adds a card, or past MAX_TOOLS_PER_TURN only counts it; false when it was not added. */
+  private addCard(thread: ThreadState, turn: TurnState, card: ToolCard, announce = true): boolean {
+    if (turn.tools.length >= MAX_TOOLS_PER_TURN) {
+      turn.omittedTools = (turn.omittedTools ?? 0) + 1;
+      this.emitTurn(thread, turn);
+      return false;
+    }
+    turn.tools.push(card);
+    if (announce) this.emitTool(thread, turn, turn.tools.length - 1);
+    return true;
+  }
+
+  private applyResponse(thread: ThreadState, turn: TurnState, event: IncomingEvent): void {
+    switch (event.status) {
       case 'completed': {
         turn.status = 'completed';
-        this.stopRunningTools(turn);
+        delete turn.notice;
+        this.stopRunningTools(thread, turn);
         // A watcher that joined mid-stream, or missed a delta, gets the whole text here.
-        const replace = payload.message !== turn.answer ? this.clip(turn, payload.message) : undefined;
+        const replace = event.message !== turn.answer ? this.cutAnswer(turn, event.message) : undefined;
         if (replace !== undefined) turn.answer = replace;
         this.emitTurn(thread, turn, replace);
         return;
       }
       case 'error':
         turn.status = 'error';
-        turn.error = payload.message;
-        this.stopRunningTools(turn);
+        turn.error = event.message;
+        delete turn.notice;
+        this.stopRunningTools(thread, turn);
         this.emitTurn(thread, turn);
         return;
       default:
-        this.appendAnswer(thread, turn, payload.message);
+        if (event.message !== '') this.clearNotice(thread, turn);
+        this.appendAnswer(thread, turn, event.message);
+        if (event.notice !== undefined && event.notice !== turn.notice) {
+          turn.notice = event.notice;
+          this.emitTurn(thread, turn);
+        }
     }
+  }
+
+  /** A notice lasts until the turn's next event. */
+  private clearNotice(thread: ThreadState, turn: TurnState): void {
+    if (turn.notice === undefined) return;
+    delete turn.notice;
+    this.emitTurn(thread, turn);
   }
 
   private appendAnswer(thread: ThreadState, turn: TurnState, text: string): void {
     if (turn.truncated || text === '') return;
     let append = text;
     if (turn.answer.length + append.length > this.maxAnswer) {
-      append = `${append.slice(0, Math.max(0, this.maxAnswer - turn.answer.length))}\n\n*… answer cut here: longer than ${this.maxAnswer} characters.*`;
+      append = this.cutNote(append.slice(0, Math.max(0, this.maxAnswer - turn.answer.length)));
       turn.truncated = true;
     }
     turn.answer += append;
     this.emit('change', { kind: 'answer', threadId: thread.threadId, turnIndex: turn.index, append });
   }
 
-  private clip(turn: TurnState, text: string): string {
+  private cutAnswer(turn: TurnState, text: string): string {
     if (text.length <= this.maxAnswer) return text;
     turn.truncated = true;
-    return `${text.slice(0, this.maxAnswer)}\n\n*… answer cut here: longer than ${this.maxAnswer} characters.*`;
+    return this.cutNote(text.slice(0, this.maxAnswer));
+  }
+
+  private cutNote(kept: string): string {
+    return freshCopy(`${kept}\n\n*… answer cut here: longer than ${this.maxAnswer} characters.*`);
   }
 
   /** A turn that ended leaves no tool spinning forever. */
-  private stopRunningTools(turn: TurnState): void {
-    for (const tool of turn.tools) {
-      if (tool.status === 'running') {
-        tool.status = 'failed';
-        tool.result ??= JSON.stringify({ error: 'No result was published before the turn ended.' });
-      }
-    }
+  private stopRunningTools(thread: ThreadState, turn: TurnState): void {
+    turn.tools.forEach((tool, position) => {
+      if (tool.status !== 'running') return;
+      tool.status = 'failed';
+      tool.result ??= JSON.stringify({ error: 'No result was published before the turn ended.' });
+      this.emitTool(thread, turn, position);
+    });
     turn.toolStarts.clear();
   }
 
@@ -195,9 +271,10 @@ export class ActivityStore extends EventEmitter<{ change: [HostToPanel] }> {
       this.threads.set(threadId, thread);
       return thread;
     }
-    thread = { threadId, origin, turns: [], undelivered: 0, nextTurnIndex: 0 };
+    thread = { threadId, origin, turns: [], undelivered: 0, nextTurnIndex: 0, chars: threadId.length, awaiting: new Set() };
     this.threads.set(threadId, thread);
-    this.evictOldThreads();
+    this.retained += thread.chars;
+    this.evictThreads(thread, () => this.threads.size > this.maxThreads);
     this.emitThread(thread);
     return thread;
   }
@@ -217,25 +294,50 @@ export class ActivityStore extends EventEmitter<{ change: [HostToPanel] }> {
       status: 'running',
       toolStarts: new Map(),
       truncated: false,
+      chars: 0,
       ...(question !== undefined ? { question } : {}),
     };
     thread.turns.push(turn);
-    if (thread.turns.length > this.maxTurns) thread.turns.shift();
+    if (thread.turns.length > this.maxTurns) this.dropOldestTurns(thread, 1);
     this.emitTurn(thread, turn);
     return turn;
   }
 
-  private evictOldThreads(): void {
+  /** Recounts the characters `turn` keeps, then brings the store back within its budget. */
+  private account(thread: ThreadState, turn: TurnState): void {
+    if (!thread.turns.includes(turn)) return;
+    const chars = turnChars(turn);
+    thread.chars += chars - turn.chars;
+    this.retained += chars - turn.chars;
+    turn.chars = chars;
+    if (this.retained <= this.maxRetained) return;
+    this.evictThreads(thread, () => this.retained > this.maxRetained);
+    // Still over: this thread's oldest turns go, never the one being written.
+    let drop = 0;
+    for (let over = this.retained - this.maxRetained; over > 0 && drop < thread.turns.length - 1; drop++) over -= thread.turns[drop].chars;
+    if (drop > 0) this.dropOldestTurns(thread, drop);
+  }
+
+  private dropOldestTurns(thread: ThreadState, count: number): void {
+    const gone = thread.turns.splice(0, count);
+    const chars = gone.reduce((sum, old) => sum + old.chars, 0);
+    thread.chars -= chars;
+    this.retained -= chars;
+    this.emit('change', { kind: 'turnsRemoved', threadId: thread.threadId, below: thread.turns[0]?.index ?? thread.nextTurnIndex });
+  }
+
+  /** Removes the least recently active threads, never `keep`, while `tooMany()`. */
+  private evictThreads(keep: ThreadState, tooMany: () => boolean): void {
     const removed: string[] = [];
-    for (const threadId of this.threads.keys()) {
-      if (this.threads.size <= this.maxThreads) break;
-      this.threads.delete(threadId);
-      removed.push(threadId);
+    for (const thread of this.threads.values()) {
+      if (!tooMany()) break;
+      if (thread === keep) continue;
+      this.threads.delete(thread.threadId);
+      this.retained -= thread.chars;
+      for (const id of thread.awaiting) this.awaitingEcho.delete(id);
+      removed.push(thread.threadId);
     }
-    if (removed.length === 0) return;
-    const gone = new Set(removed);
-    for (const [id, threadId] of this.awaitingEcho) if (gone.has(threadId)) this.awaitingEcho.delete(id);
-    this.emit('change', { kind: 'removed', threadIds: removed });
+    if (removed.length > 0) this.emit('change', { kind: 'removed', threadIds: removed });
   }
 
   private emitThread(thread: ThreadState): void {
@@ -243,13 +345,17 @@ export class ActivityStore extends EventEmitter<{ change: [HostToPanel] }> {
   }
 
   private emitTurn(thread: ThreadState, turn: TurnState, answer?: string): void {
-    const { answer: _text, ...header } = publicTurn(turn);
+    const { answer: _text, tools: _tools, ...header } = publicTurn(turn);
     this.emit('change', {
       kind: 'turn',
       threadId: thread.threadId,
       turn: header,
       ...(answer !== undefined ? { answer } : {}),
     });
+  }
+
+  private emitTool(thread: ThreadState, turn: TurnState, position: number): void {
+    this.emit('change', { kind: 'tool', threadId: thread.threadId, turnIndex: turn.index, position, tool: { ...turn.tools[position] } });
   }
 }
 
@@ -263,7 +369,16 @@ function publicTurn(turn: TurnState): TurnView {
   };
   if (turn.question !== undefined) view.question = turn.question;
   if (turn.error !== undefined) view.error = turn.error;
+  if (turn.notice !== undefined) view.notice = turn.notice;
+  if (turn.omittedTools !== undefined) view.omittedTools = turn.omittedTools;
   return view;
+}
+
+/** What a turn keeps, in characters: every text and card key (each at most its TEXT_LIMITS). */
+function turnChars(turn: TurnState): number {
+  let chars = turn.answer.length + (turn.question?.length ?? 0) + (turn.error?.length ?? 0) + (turn.notice?.length ?? 0);
+  for (const tool of turn.tools) chars += tool.key.length + tool.message.length + (tool.result?.length ?? 0);
+  return chars;
 }
 
 /** A tool result is a failure when it is a JSON object with an `error` field. */

@@ -20,12 +20,7 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * Shortens untrusted one-line text for display. Besides keeping the panel readable,
- * it bounds layout work: Chromium wraps one very long unbroken word in quadratic time,
- * so a hostile publisher could otherwise freeze the panel with a single message.
+ * How much of a long text the panel shows in one place (the host keeps more, see
+ * TEXT_LIMITS): one-line texts stay readable, and layout work stays bounded.
  */
-export function clamp(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…`;
-}
-
-export const LIMITS = { toolMessage: 300, error: 2000, question: 2000, header: 500 } as const;
+export const DISPLAY_LIMITS = { toolMessage: 300, summary: 2000, header: 500 } as const;

@@ -1,13 +1,17 @@
 /**
- * Markdown for untrusted answers, rendered incrementally: text before the last blank
- * line outside a code fence is final and rendered once; only the growing tail is
- * re-rendered on each frame, so the cost of a delta does not grow with the answer.
+ * Markdown for untrusted answers, rendered incrementally while they stream: text before
+ * the last blank line outside a code fence is final and rendered once; only the growing
+ * tail is re-rendered on each frame, so the cost of a delta does not grow with the answer.
+ * Split rendering is not always what the whole text means (a loose list becomes several
+ * lists, a reference link defined further down stays text), so once the turn ends the
+ * answer is rendered once more, whole.
  *
  * Safety: markdown-it with raw HTML off, images shown as plain links (nothing remote
  * loads by itself), and DOMPurify over the result with only http(s)/mailto links.
  */
 import DOMPurify from 'dompurify';
 import MarkdownIt from 'markdown-it';
+import { splitLongTextNodes } from './text-runs';
 
 const markdown = new MarkdownIt({ html: false, linkify: true, typographer: false, breaks: false });
 
@@ -49,6 +53,13 @@ export function renderMarkdown(source: string): string {
   });
 }
 
+/** The most text re-rendered on one frame while an answer streams (see `scan`). */
+export const MAX_TAIL_LENGTH = 16_000;
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+
 /** Keeps the rendered form of one growing markdown text inside `container`. */
 export class IncrementalMarkdown {
   private text = '';
@@ -58,6 +69,9 @@ export class IncrementalMarkdown {
   private scanPos = 0;
   private fence: string | undefined;
   private safeSplit = 0;
+  /** The text is final: render it whole, once. */
+  private whole = false;
+  private wholeRendered = false;
   private readonly stable: HTMLElement;
   private readonly tail: HTMLElement;
 
@@ -68,12 +82,16 @@ export class IncrementalMarkdown {
     container.append(this.stable, this.tail);
   }
 
-  get length(): number {
-    return this.text.length;
-  }
-
   append(delta: string): void {
     this.text += delta;
+    this.wholeRendered = false;
+  }
+
+  /** The text is complete: the next render shows exactly what markdown-it makes of all of it. */
+  finish(): void {
+    if (this.whole) return;
+    this.whole = true;
+    this.wholeRendered = false;
   }
 
   /** Replaces the whole text (a completion that differs from the deltas). */
@@ -83,24 +101,49 @@ export class IncrementalMarkdown {
     this.scanPos = 0;
     this.fence = undefined;
     this.safeSplit = 0;
+    this.whole = false;
+    this.wholeRendered = false;
     this.stable.replaceChildren();
     this.tail.replaceChildren();
   }
 
   /** Brings the DOM up to date with the text; call at most once per frame. */
   render(): void {
+    if (this.whole) {
+      if (!this.wholeRendered) this.renderWhole();
+      return;
+    }
     this.scan();
     if (this.safeSplit > this.stableEnd) {
       const block = this.stable.ownerDocument.createElement('div');
       block.className = 'md-block';
       block.innerHTML = renderMarkdown(this.text.slice(this.stableEnd, this.safeSplit));
+      splitLongTextNodes(block);
       this.stable.append(block);
       this.stableEnd = this.safeSplit;
     }
     this.tail.innerHTML = renderMarkdown(this.text.slice(this.stableEnd));
+    splitLongTextNodes(this.tail);
   }
 
-  /** Finds the last blank line outside a fence among the complete lines not yet scanned. */
+  private renderWhole(): void {
+    const block = this.stable.ownerDocument.createElement('div');
+    block.className = 'md-block';
+    block.innerHTML = renderMarkdown(this.text);
+    splitLongTextNodes(block);
+    this.stable.replaceChildren(block);
+    this.tail.replaceChildren();
+    this.wholeRendered = true;
+  }
+
+  /**
+   * Finds the last blank line outside a fence among the complete lines not yet scanned.
+   * A tail that still grows past MAX_TAIL_LENGTH without one (few answers have a paragraph,
+   * list or table that long; a flood does) is cut at a line break or space anyway, so no
+   * frame re-renders more than that: the view may differ from the whole text's until the
+   * turn ends and the answer is rendered whole. Code fences are never cut (code costs
+   * little to re-render).
+   */
   private scan(): void {
     let lineStart = this.scanPos;
     for (;;) {
@@ -117,5 +160,19 @@ export class IncrementalMarkdown {
       lineStart = newline + 1;
     }
     this.scanPos = lineStart;
+    if (this.fence === undefined && this.text.length - this.safeSplit > MAX_TAIL_LENGTH) this.safeSplit = this.forcedSplit();
+  }
+
+  /** The last line break in the second half of the overlong tail, else its last whitespace, else a margin from its end. */
+  private forcedSplit(): number {
+    const from = this.text.length - MAX_TAIL_LENGTH / 2;
+    const newline = this.text.lastIndexOf('\n');
+    if (newline >= from) return newline + 1;
+    for (let at = this.text.length - 1; at >= from; at--) {
+      if (/\s/.test(this.text[at])) return at + 1;
+    }
+    // One unbroken run: cut it between two characters that are not halves of a pair.
+    const at = from;
+    return isLowSurrogate(this.text.charCodeAt(at)) ? at + 1 : at;
   }
 }

@@ -4,9 +4,9 @@
  * Batches from the host are applied at once; answer text is only re-rendered on the
  * next animation frame, once per frame however many deltas arrived.
  */
-import { MAX_TURNS_PER_THREAD } from '../protocol/panel';
+import { clip, MAX_TOOLS_PER_TURN, TEXT_LIMITS } from '../protocol/panel';
 import type { HeaderView, HostToPanel, PanelToHost, ThreadView, ToolCard, TurnHeader } from '../protocol';
-import { clamp, el, formatDuration, icon, LIMITS } from './dom';
+import { DISPLAY_LIMITS, el, formatDuration, icon } from './dom';
 import { IncrementalMarkdown } from './markdown';
 import { summarizeWeather } from './weather-summary';
 
@@ -14,7 +14,11 @@ interface TurnElements {
   root: HTMLElement;
   question: HTMLElement;
   tools: HTMLElement;
+  /** "N more tool events not shown". */
+  omitted: HTMLElement;
   answer: IncrementalMarkdown;
+  /** A passing state of the running turn, announced politely. */
+  notice: HTMLElement;
   outcome: HTMLElement;
   status: TurnHeader['status'];
 }
@@ -102,6 +106,21 @@ export class PanelView {
       case 'turn':
         this.updateTurn(message.threadId, message.turn, message.answer);
         return;
+      case 'tool': {
+        const turn = this.threads.get(message.threadId)?.turns.get(message.turnIndex);
+        if (turn) this.setToolCard(turn, message.position, message.tool);
+        return;
+      }
+      case 'turnsRemoved': {
+        const thread = this.threads.get(message.threadId);
+        for (const [index, turn] of thread?.turns ?? []) {
+          if (index >= message.below) continue;
+          this.dirty.delete(turn);
+          turn.root.remove();
+          thread!.turns.delete(index);
+        }
+        return;
+      }
       case 'answer': {
         const thread = this.threads.get(message.threadId);
         const turn = thread?.turns.get(message.turnIndex);
@@ -135,7 +154,11 @@ export class PanelView {
   private addSnapshotThread(thread: ThreadView): void {
     const elements = this.thread(thread.threadId, thread.origin);
     this.setUndelivered(elements, thread.undelivered);
-    for (const turn of thread.turns) this.updateTurn(thread.threadId, turn, turn.answer);
+    for (const { tools, answer, ...header } of thread.turns) {
+      this.updateTurn(thread.threadId, header, answer);
+      const turn = elements.turns.get(header.index)!;
+      tools.forEach((tool, position) => this.setToolCard(turn, position, tool));
+    }
   }
 
   private thread(threadId: string, origin: ThreadView['origin']): ThreadElements {
@@ -171,27 +194,33 @@ export class PanelView {
       // Attached only when the turn has a question (`.question` sets display, which beats `hidden`).
       const question = el('p', { class: 'question' });
       const tools = el('div', { class: 'tools' });
+      const omitted = el('p', { class: 'omitted', hidden: '' });
       const answerBox = el('div', { class: 'answer markdown' });
+      // Always in the page (empty when there is none), so screen readers announce its changes.
+      const notice = el('p', { class: 'notice', role: 'status', 'aria-live': 'polite' });
       const outcome = el('div', { class: 'outcome' });
-      const root = el('section', { class: 'turn' }, tools, answerBox, outcome);
-      turn = { root, question, tools, answer: new IncrementalMarkdown(answerBox), outcome, status: 'running' };
+      const root = el('section', { class: 'turn' }, tools, omitted, answerBox, notice, outcome);
+      turn = { root, question, tools, omitted, answer: new IncrementalMarkdown(answerBox), notice, outcome, status: 'running' };
       thread.turns.set(header.index, turn);
       thread.root.append(root);
-      // The store keeps a bounded number of turns: drop ours past the same bound.
-      for (const index of thread.turns.keys()) {
-        if (thread.turns.size <= MAX_TURNS_PER_THREAD) break;
-        thread.turns.get(index)!.root.remove();
-        thread.turns.delete(index);
-      }
     }
     this.bringToTop(thread);
     if (header.question !== undefined) {
-      turn.question.replaceChildren(icon('comment'), el('span', {}, clamp(header.question, LIMITS.question)));
+      turn.question.replaceChildren(icon('comment'), el('span', {}, clip(header.question, TEXT_LIMITS.question)));
       if (!turn.question.isConnected) turn.root.prepend(turn.question);
     }
-    this.updateToolCards(turn.tools, header.tools);
+    const omittedTools = header.omittedTools ?? 0;
+    turn.omitted.hidden = omittedTools === 0;
+    turn.omitted.textContent = omittedTools === 0 ? '' : `${omittedTools} more tool event${omittedTools === 1 ? '' : 's'} not shown`;
+    const notice = header.notice === undefined ? '' : clip(header.notice, TEXT_LIMITS.notice);
+    if (turn.notice.textContent !== notice) turn.notice.textContent = notice;
     if (answer !== undefined) {
       turn.answer.reset(answer);
+      this.markDirty(turn);
+    }
+    if (header.status !== 'running') {
+      // The answer is complete: render it whole, as markdown-it reads all of it.
+      turn.answer.finish();
       this.markDirty(turn);
     }
     this.renderOutcome(turn, header);
@@ -212,30 +241,24 @@ export class PanelView {
       turn.outcome.replaceChildren(el('span', { class: 'done' }, icon('check'), ' Completed'));
       if (changed) this.announce('Answer completed');
     } else {
-      turn.outcome.replaceChildren(el('span', { class: 'error', role: 'alert' }, icon('error'), ` ${clamp(header.error ?? 'Failed', LIMITS.error)}`));
+      turn.outcome.replaceChildren(el('span', { class: 'error', role: 'alert' }, icon('error'), ` ${clip(header.error ?? 'Failed', TEXT_LIMITS.error)}`));
     }
   }
 
   /**
-   * Rebuilds only the cards whose tool changed; unchanged cards stay in place, so what
-   * the user opened or collapsed, and keyboard focus, survive later updates of the turn.
+   * Adds or replaces one card; the others stay in place, so what the user opened or
+   * collapsed, and keyboard focus, survive later updates of the turn. Cards only ever
+   * come in order, and never more than the host keeps.
    */
-  private updateToolCards(container: HTMLElement, tools: ToolCard[]): void {
-    const existing = new Map<string, HTMLElement>();
-    for (const child of Array.from(container.children) as HTMLElement[]) existing.set(child.dataset.key ?? '', child);
-    tools.forEach((tool, position) => {
-      const version = toolVersion(tool);
-      let card = existing.get(tool.key);
-      existing.delete(tool.key); // a publisher may reuse a call id: each card is used once
-      if (!card || this.cardVersions.get(card) !== version) {
-        card = this.toolCard(tool);
-        card.dataset.key = tool.key;
-        this.cardVersions.set(card, version);
-      }
-      const current = container.children[position];
-      if (current !== card) container.insertBefore(card, current ?? null);
-    });
-    while (container.children.length > tools.length) container.lastElementChild!.remove();
+  private setToolCard(turn: TurnElements, position: number, tool: ToolCard): void {
+    const current = turn.tools.children[position] as HTMLElement | undefined;
+    if (!current && (position !== turn.tools.children.length || position >= MAX_TOOLS_PER_TURN)) return;
+    const version = toolVersion(tool);
+    if (current && this.cardVersions.get(current) === version) return;
+    const card = this.toolCard(tool);
+    this.cardVersions.set(card, version);
+    if (current) current.replaceWith(card);
+    else turn.tools.append(card);
   }
 
   private toolCard(tool: ToolCard): HTMLElement {
@@ -245,12 +268,12 @@ export class PanelView {
       'summary',
       {},
       icon(statusIcon),
-      el('span', { class: 'tool-message', title: clamp(tool.message, 4 * LIMITS.toolMessage) }, clamp(tool.message, LIMITS.toolMessage)),
+      el('span', { class: 'tool-message', title: clip(tool.message, TEXT_LIMITS.toolMessage) }, clip(tool.message, DISPLAY_LIMITS.toolMessage)),
       el('span', { class: 'tool-status' }, tool.durationMs !== undefined ? `${statusText} · ${formatDuration(tool.durationMs)}` : statusText),
     );
     const body: Node[] = [];
     const weather = summarizeWeather(tool.result);
-    if (weather) body.push(el('p', { class: 'weather' }, el('strong', {}, clamp(weather.title, LIMITS.toolMessage)), el('br'), clamp(weather.details, LIMITS.error)));
+    if (weather) body.push(el('p', { class: 'weather' }, el('strong', {}, clip(weather.title, DISPLAY_LIMITS.toolMessage)), el('br'), clip(weather.details, DISPLAY_LIMITS.summary)));
     if (tool.result !== undefined) {
       body.push(el('details', { class: 'raw' }, el('summary', {}, 'Raw result'), el('pre', {}, prettyJson(tool.result))));
     }
@@ -274,9 +297,9 @@ export class PanelView {
     this.header = header;
     this.headerStatus.className = `connection ${header.connection}`;
     this.headerStatus.replaceChildren(icon(header.connection === 'connected' || header.connection === 'embedded' ? 'circle-filled' : 'circle-outline'), ` ${CONNECTION_TEXT[header.connection]}`);
-    this.headerDetail.textContent = ` · ${header.channel} · ${clamp(header.uri, LIMITS.header)}`;
+    this.headerDetail.textContent = ` · ${header.channel} · ${clip(header.uri, DISPLAY_LIMITS.header)}`;
     this.headerProblem.hidden = !header.problem;
-    this.headerProblem.textContent = clamp(header.problem ?? '', LIMITS.header);
+    this.headerProblem.textContent = clip(header.problem ?? '', DISPLAY_LIMITS.header);
   }
 
   private renderEmptyState(): void {

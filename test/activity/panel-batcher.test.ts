@@ -6,7 +6,7 @@ import { RecentIds } from '../../src/collections/recent-ids';
 import type { HeaderView, HostToPanel, TurnHeader } from '../../src/protocol';
 
 const header: HeaderView = { connection: 'connected', uri: 'ws://localhost:4000', channel: 'weather-update', hasApiKey: true, busy: false };
-const turn: TurnHeader = { index: 0, startedAt: 0, tools: [], status: 'running' };
+const turn: TurnHeader = { index: 0, startedAt: 0, status: 'running' };
 const answer = (append: string, threadId = 't', turnIndex = 0): HostToPanel => ({ kind: 'answer', threadId, turnIndex, append });
 
 function collector(intervalMs: number) {
@@ -16,7 +16,7 @@ function collector(intervalMs: number) {
 }
 
 describe('PanelBatcher', () => {
-  test('consecutive appends to the same answer become one; other changes keep their order', () => {
+  test('appends to the same answer become one, also with other changes between; other changes keep their order', () => {
     const { batches, batcher } = collector(1000);
     batcher.push(answer('a'));
     batcher.push(answer('b'));
@@ -27,9 +27,12 @@ describe('PanelBatcher', () => {
     batcher.push(answer('f', 'u')); // another thread: not merged
     batcher.push(answer('g', 'u'));
     batcher.flush();
-    assert.deepEqual(batches, [
-      [answer('abc'), { kind: 'turn', threadId: 't', turn }, answer('d'), answer('e', 't', 1), answer('fg', 'u')],
-    ]);
+    assert.deepEqual(batches, [[answer('abcd'), { kind: 'turn', threadId: 't', turn }, answer('e', 't', 1), answer('fg', 'u')]]);
+    // A publisher interleaving one-character deltas over many threads costs one append per answer.
+    for (let i = 0; i < 5_000; i++) batcher.push(answer('x', `t${i % 50}`));
+    batcher.flush();
+    assert.equal(batches[1].length, 50);
+    assert.ok(batches[1].every((message) => message.kind === 'answer' && message.append === 'x'.repeat(100)));
   });
 
   test('merging never changes the messages it was given', () => {
@@ -111,5 +114,73 @@ describe('PanelBatcher', () => {
     batcher.push(answer('b'));
     batcher.flush();
     assert.deepEqual(batches, [[answer('b')]]);
+  });
+
+  test('a newer thread marker, turn header or tool card overwrites the queued one in its place', () => {
+    const { batches, batcher } = collector(1000);
+    const card = (status: 'running' | 'executed'): HostToPanel => ({ kind: 'tool', threadId: 't', turnIndex: 0, position: 0, tool: { key: 'k', message: 'm', status } });
+    batcher.push({ kind: 'thread', threadId: 't', origin: 'remote', undelivered: 0 });
+    batcher.push({ kind: 'turn', threadId: 't', turn });
+    batcher.push(card('running'));
+    batcher.push(answer('a'));
+    for (let i = 1; i <= 1_000; i++) batcher.push({ kind: 'turn', threadId: 't', turn: { ...turn, omittedTools: i } });
+    batcher.push(card('executed'));
+    batcher.push(answer('b'));
+    batcher.push({ kind: 'thread', threadId: 't', origin: 'remote', undelivered: 3 });
+    batcher.flush();
+    assert.deepEqual(batches, [
+      [
+        { kind: 'thread', threadId: 't', origin: 'remote', undelivered: 3 },
+        { kind: 'turn', threadId: 't', turn: { ...turn, omittedTools: 1_000 } },
+        card('executed'),
+        answer('ab'),
+      ],
+    ]);
+  });
+
+  test('a header that replaces the answer is never moved before appends queued after the old one', () => {
+    const { batches, batcher } = collector(1000);
+    batcher.push({ kind: 'turn', threadId: 't', turn });
+    batcher.push(answer('partial'));
+    batcher.push({ kind: 'turn', threadId: 't', turn: { ...turn, status: 'completed' }, answer: 'whole' });
+    batcher.push(answer(' and more'));
+    batcher.flush();
+    assert.deepEqual(batches[0], [
+      { kind: 'turn', threadId: 't', turn },
+      answer('partial'),
+      { kind: 'turn', threadId: 't', turn: { ...turn, status: 'completed' }, answer: 'whole' },
+      answer(' and more'),
+    ]);
+  });
+
+  test('what is queued for removed threads and turns is dropped; removals go only for threads the panel has', () => {
+    const { batches, batcher } = collector(1000);
+    batcher.push({ kind: 'thread', threadId: 'shown', origin: 'remote', undelivered: 0 });
+    batcher.flush();
+    for (let i = 0; i < 1_000; i++) {
+      batcher.push({ kind: 'thread', threadId: `flood${i}`, origin: 'remote', undelivered: 0 });
+      batcher.push({ kind: 'turn', threadId: `flood${i}`, turn });
+      batcher.push(answer('x', `flood${i}`));
+      batcher.push({ kind: 'removed', threadIds: [`flood${i}`] });
+    }
+    batcher.push(answer('kept', 'shown'));
+    batcher.push({ kind: 'removed', threadIds: ['shown'] });
+    batcher.push({ kind: 'thread', threadId: 'shown', origin: 'local', undelivered: 1 });
+    batcher.flush();
+    assert.deepEqual(batches[1], [
+      { kind: 'removed', threadIds: ['shown'] },
+      { kind: 'thread', threadId: 'shown', origin: 'local', undelivered: 1 },
+    ]);
+
+    batcher.push({ kind: 'turn', threadId: 'shown', turn: { ...turn, index: 4 } });
+    batcher.push(answer('old', 'shown', 4));
+    batcher.push({ kind: 'turn', threadId: 'shown', turn: { ...turn, index: 5 } });
+    batcher.push({ kind: 'turnsRemoved', threadId: 'shown', below: 3 });
+    batcher.push({ kind: 'turnsRemoved', threadId: 'shown', below: 5 });
+    batcher.flush();
+    assert.deepEqual(batches[2], [
+      { kind: 'turn', threadId: 'shown', turn: { ...turn, index: 5 } },
+      { kind: 'turnsRemoved', threadId: 'shown', below: 5 },
+    ]);
   });
 });

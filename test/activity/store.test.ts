@@ -7,6 +7,11 @@ import {
   toolExecutedPayload,
   toolStartedPayload,
   turnFailedPayload,
+  turnNoticePayload,
+  MAX_EVENT_ID_LENGTH,
+  MAX_TOOLS_PER_TURN,
+  MAX_TURNS_PER_THREAD,
+  TEXT_LIMITS,
   type ChannelPayload,
   type EventStatus,
   type HostToPanel,
@@ -424,5 +429,147 @@ describe('dedupe, bounds, clear, snapshot', () => {
     store.ingest(seed('c', 'response', 'x', 'completed'), 'channel');
     store.clear();
     for (const change of changes) assert.deepEqual(JSON.parse(JSON.stringify(change)), change);
+  });
+});
+
+describe('hostile publishers: every structure is bounded', () => {
+  test(`a turn keeps ${MAX_TOOLS_PER_TURN} tool cards and counts the rest; a changed card travels alone`, () => {
+    const { store, changes } = storeWithLog({ now: clock().now });
+    for (let i = 0; i < MAX_TOOLS_PER_TURN + 10; i++) store.ingest(seed('T', 'tool', `Executing weather check for ${i}`, 'started'), 'channel');
+    const [turn] = store.snapshot()[0].turns;
+    assert.equal(turn.tools.length, MAX_TOOLS_PER_TURN);
+    assert.equal(turn.omittedTools, 10);
+    const before = changes.length;
+    store.ingest(seed('T', 'tool', weatherJson('Oslo', 3), 'tool_executed'), 'channel');
+    const sent = changes.slice(before);
+    assert.deepEqual(kinds(sent), ['tool'], 'one message, for the one card that changed');
+    assert.deepEqual(sent[0], {
+      kind: 'tool',
+      threadId: 'T',
+      turnIndex: 0,
+      position: 0,
+      tool: { key: 'tool-0', message: 'Executing weather check for 0', status: 'executed', result: weatherJson('Oslo', 3), durationMs: 0 },
+    });
+    for (const change of changes) {
+      if (change.kind === 'turn') assert.ok(!('tools' in change.turn), 'turn headers carry no cards');
+    }
+    // A finished card takes no second result: a publisher cannot make one card travel again and again.
+    store.ingest({ ...seed('T', 'tool', 'again', 'tool_executed'), tool_call_id: 'tool-0' }, 'channel');
+    assert.equal(store.snapshot()[0].turns[0].tools[0].result, weatherJson('Oslo', 3));
+  });
+
+  test('every text field and id is cut to its limit; over-long event ids are not remembered', () => {
+    const { store, changes } = storeWithLog({ now: clock().now });
+    const huge = (letter: string) => letter.repeat(1_000_000);
+    store.startLocalTurn(huge('T'), huge('q'));
+    const threadId = `${'T'.repeat(TEXT_LIMITS.threadId)}…`;
+    store.ingest({ ...seed(huge('T'), 'tool', huge('m'), 'started'), tool_call_id: huge('c') }, 'local');
+    store.ingest({ ...seed(huge('T'), 'tool', huge('r'), 'tool_executed'), tool_call_id: huge('c') }, 'local');
+    store.ingest({ ...seed(huge('T'), 'response', ''), notice: huge('n') }, 'local');
+    store.ingest(seed(huge('T'), 'response', huge('e'), 'error'), 'local');
+    const [thread] = store.snapshot();
+    assert.equal(thread.threadId, threadId);
+    const [turn] = thread.turns;
+    assert.equal(turn.question, `${'q'.repeat(TEXT_LIMITS.question)}…`);
+    assert.deepEqual(turn.tools, [
+      {
+        key: `${'c'.repeat(TEXT_LIMITS.toolCallId)}…`,
+        message: `${'m'.repeat(TEXT_LIMITS.toolMessage)}…`,
+        status: 'executed',
+        result: `${'r'.repeat(TEXT_LIMITS.toolResult)}…`,
+        durationMs: 0,
+      },
+    ]);
+    assert.equal(turn.error, `${'e'.repeat(TEXT_LIMITS.error)}…`);
+    assert.ok(store.retainedChars < 30_000, `${store.retainedChars} characters kept`);
+    assert.ok(JSON.stringify(changes).length < 200_000, 'no change carries a huge text');
+
+    // An id too long to remember is treated as none: shown, never counted undelivered.
+    store.ingest(responseDeltaPayload('ids', 'x', { id: 'i'.repeat(MAX_EVENT_ID_LENGTH + 1) }), 'local');
+    assert.equal(store.snapshot().at(-1)!.undelivered, 0);
+    store.ingest(responseDeltaPayload('ids', 'y', { id: 'i'.repeat(MAX_EVENT_ID_LENGTH) }), 'local');
+    assert.equal(store.snapshot().at(-1)!.undelivered, 1);
+  });
+
+  test('malformed payloads are ignored, never thrown on', () => {
+    const { store, changes } = storeWithLog();
+    const bad: unknown[] = [
+      null,
+      42,
+      'text',
+      [],
+      {},
+      { ...seed('t', 'response', 'x'), message: 42 },
+      { ...seed('t', 'response', 'x'), message: { toString: () => { throw new Error('boom'); } } },
+      { ...seed('t', 'response', 'x'), thread_id: { length: 1 } },
+      { ...seed('t', 'response', 'x'), thread_id: null },
+      { ...seed('t', 'response', 'x'), type: 'other' },
+      { ...seed('t', 'response', 'x'), status: 'exploded' },
+      { ...seed('t', 'response', 'x'), status: 7 },
+      Object.create(null),
+    ];
+    for (const payload of bad) assert.doesNotThrow(() => store.ingest(payload as ChannelPayload, 'channel'));
+    assert.deepEqual(changes, []);
+    assert.equal(store.threadCount, 0);
+    // Wrongly typed optional fields are dropped, the event itself is kept.
+    store.ingest({ ...seed('t', 'tool', 'Executing weather check for Oslo', 'started'), id: 5, tool_call_id: {}, notice: [] } as unknown as ChannelPayload, 'channel');
+    assert.equal(store.snapshot()[0].turns[0].tools[0].key, 'tool-0');
+  });
+
+  test('the characters kept over all threads are bounded: least recently active threads, then oldest turns, go', () => {
+    const { store, changes } = storeWithLog({ maxRetainedChars: 10_000 });
+    for (let i = 0; i < 5; i++) store.ingest(seed(`t${i}`, 'response', 'x'.repeat(3_000), 'completed'), 'channel');
+    assert.ok(store.retainedChars <= 10_000);
+    assert.deepEqual(store.snapshot().map((thread) => thread.threadId), ['t2', 't3', 't4']);
+    assert.deepEqual(changes.filter((change) => change.kind === 'removed'), [
+      { kind: 'removed', threadIds: ['t0'] },
+      { kind: 'removed', threadIds: ['t1'] },
+    ]);
+    // One thread alone over the budget loses its oldest turns, never the one being written.
+    for (let i = 0; i < 6; i++) store.ingest(seed('big', 'response', 'y'.repeat(3_000), 'completed'), 'channel');
+    const big = store.snapshot().find((thread) => thread.threadId === 'big')!;
+    assert.ok(store.retainedChars <= 10_000);
+    assert.deepEqual(big.turns.map((turn) => turn.index), [3, 4, 5]);
+    assert.equal(store.threadCount, 1);
+    assert.deepEqual(changes.filter((change) => change.kind === 'turnsRemoved').at(-1), { kind: 'turnsRemoved', threadId: 'big', below: 3 });
+  });
+
+  test('past the turn cap the panel is told which turns went', () => {
+    const { store, changes } = storeWithLog();
+    for (let i = 0; i < MAX_TURNS_PER_THREAD + 2; i++) store.ingest(seed('busy', 'response', `answer ${i}`, 'completed'), 'channel');
+    assert.deepEqual(
+      changes.filter((change) => change.kind === 'turnsRemoved'),
+      [
+        { kind: 'turnsRemoved', threadId: 'busy', below: 1 },
+        { kind: 'turnsRemoved', threadId: 'busy', below: 2 },
+      ],
+    );
+  });
+});
+
+describe('notices', () => {
+  test('the latest notice stays on the running turn until its next delta, tool event or end', () => {
+    const { store, changes } = storeWithLog();
+    const noticeOf = () => store.snapshot()[0].turns.at(-1)!.notice;
+    store.startLocalTurn('t', 'q');
+    store.ingest(turnNoticePayload('t', 'Waiting 20 s to retry: the model server is rate limiting (HTTP 429)'), 'local');
+    assert.equal(noticeOf(), 'Waiting 20 s to retry: the model server is rate limiting (HTTP 429)');
+    assert.equal(store.snapshot()[0].turns[0].answer, '', 'a notice is not answer text');
+    assert.equal(changes.at(-1)!.kind, 'turn');
+    store.ingest(turnNoticePayload('t', 'Waiting 40 s to retry'), 'local');
+    assert.equal(noticeOf(), 'Waiting 40 s to retry');
+    store.ingest(responseDeltaPayload('t', 'It is'), 'local');
+    assert.equal(noticeOf(), undefined);
+    store.ingest(turnNoticePayload('t', 'again'), 'local');
+    store.ingest(toolStartedPayload('t', 'Oslo'), 'local');
+    assert.equal(noticeOf(), undefined);
+    store.ingest(turnNoticePayload('t', 'again'), 'local');
+    store.ingest(responseCompletedPayload('t', 'It is'), 'local');
+    assert.equal(noticeOf(), undefined);
+    store.ingest(turnNoticePayload('u', 'x'.repeat(5_000)), 'channel');
+    assert.equal(store.snapshot().at(-1)!.turns[0].notice, `${'x'.repeat(TEXT_LIMITS.notice)}…`);
+    // A notice on an error clears too.
+    store.ingest(turnFailedPayload('u', 'failed'), 'channel');
+    assert.equal(store.snapshot().at(-1)!.turns[0].notice, undefined);
   });
 });

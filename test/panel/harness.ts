@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { ActivityStore, PanelBatcher, type ActivityStoreOptions } from '../../src/activity';
 import { createNonce, renderPanelHtml } from '../../src/extension/webview-html';
@@ -273,6 +274,35 @@ export async function openPanel(
   };
 }
 
+/**
+ * One loopback server and one Chromium for the tests of the enclosing describe (set up and
+ * torn down by its hooks); every page opened with `newPanel` is closed at the end.
+ */
+export function usePanels() {
+  let browser: Browser | undefined;
+  let server: HarnessServer | undefined;
+  const open: PanelPage[] = [];
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    for (const panel of open) await panel.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    get server(): HarnessServer {
+      return server!;
+    },
+    async newPanel(options?: Parameters<typeof openPanel>[2]): Promise<PanelPage> {
+      const panel = await openPanel(browser!, server!, options);
+      open.push(panel);
+      return panel;
+    },
+  };
+}
+
 export const DEFAULT_HEADER: HeaderView = {
   connection: 'connected',
   uri: 'ws://localhost:4000',
@@ -288,6 +318,11 @@ export const DEFAULT_HEADER: HeaderView = {
 export class PanelHost {
   readonly store: ActivityStore;
   readonly batches: HostToPanel[][] = [];
+  /** False: batches are only counted and measured, not kept (for memory measurements). */
+  keepBatches = true;
+  /** Batches posted, and their size as JSON text (what crosses postMessage, roughly). */
+  postedBatches = 0;
+  postedBytes = 0;
   private readonly batcher: PanelBatcher;
   private chain: Promise<unknown> = Promise.resolve();
   private ready = false;
@@ -349,7 +384,9 @@ export class PanelHost {
   }
 
   private post(batch: HostToPanel[]): void {
-    this.batches.push(batch);
+    if (this.keepBatches) this.batches.push(batch);
+    this.postedBatches++;
+    this.postedBytes += Buffer.byteLength(JSON.stringify(batch));
     const page = this.panel.page;
     this.chain = this.chain.then(() => page.evaluate((message) => window.postMessage(message, '*'), batch));
   }

@@ -4,17 +4,20 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import MarkdownIt from 'markdown-it';
-import type { Browser, Page } from 'playwright-core';
-import { ActivityStore } from '../../src/activity';
+import type { Page } from 'playwright-core';
+import { MAX_TAIL_LENGTH } from '../../src/panel/markdown';
+import { MAX_TEXT_NODE_LENGTH } from '../../src/panel/text-runs';
 import {
   responseCompletedPayload,
   responseDeltaPayload,
   toolExecutedPayload,
   toolStartedPayload,
   turnFailedPayload,
+  turnNoticePayload,
+  TEXT_LIMITS,
   type ChannelPayload,
   type EventStatus,
   type PayloadType,
@@ -23,12 +26,9 @@ import {
   DEFAULT_HEADER,
   PanelHost,
   ensureOutputDir,
-  launchBrowser,
-  openPanel,
   realisticWeather,
   splitIntoDeltas,
-  startServer,
-  type HarnessServer,
+  usePanels,
   type PanelPage,
 } from './harness';
 
@@ -103,31 +103,14 @@ Have a \`cool\` afternoon!
 `;
 
 describe('Live Activity panel in Chromium', () => {
-  let browser: Browser;
-  let server: HarnessServer;
-  const open: PanelPage[] = [];
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    for (const panel of open) await panel.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function newPanel(...args: Parameters<typeof openPanel> extends [unknown, unknown, ...infer Rest] ? Rest : never) {
-    const panel = await openPanel(browser, server, ...args);
-    open.push(panel);
-    return panel;
-  }
+  const panels = usePanels();
+  const newPanel = panels.newPanel;
 
   function assertHealthy(panel: PanelPage) {
     assert.deepEqual(panel.pageErrors, [], 'no uncaught errors in the page');
     assert.deepEqual(panel.dialogs, [], 'no dialogs');
     assert.deepEqual(panel.cspConsoleErrors(), [], 'no CSP errors on the console');
-    const foreign = panel.requestUrls.filter((url) => !url.startsWith(`${server.origin}/`));
+    const foreign = panel.requestUrls.filter((url) => !url.startsWith(`${panels.server.origin}/`));
     assert.deepEqual(foreign, [], 'nothing is requested from anywhere but the extension');
   }
 
@@ -263,11 +246,13 @@ describe('Live Activity panel in Chromium', () => {
     assert.ok(perFrame.size < deltas.length / 2, `${perFrame.size} frames rendered ${deltas.length} deltas`);
     assert.ok(host.batches.length < deltas.length / 2, `${host.batches.length} batches for ${deltas.length} deltas`);
 
-    // The completion repeats the same text: nothing is re-rendered.
+    // The completion repeats the same text: the answer is rendered once more, whole, in a frame.
     const before = sets.length;
     host.store.ingest(responseCompletedPayload(t, REALISTIC_ANSWER, { id: 'done', seq: seq++ }), 'local');
     await host.settle();
-    assert.equal((await page.evaluate(() => window.__harness.htmlSets)).length, before);
+    const finalSets = (await page.evaluate(() => window.__harness.htmlSets)).slice(before);
+    assert.equal(finalSets.length, 1, 'one whole render when the turn ends');
+    assert.notEqual(finalSets[0].frame, null);
     assert.equal((await page.locator('.turn .outcome').textContent())?.trim(), 'Completed');
     assert.equal(await page.locator('.turn').getAttribute('data-status'), 'completed');
     assert.deepEqual(await signatureOf(page, { selector: '.answer' }), expected);
@@ -299,6 +284,158 @@ describe('Live Activity panel in Chromium', () => {
     assert.match(align[1], /^(-webkit-)?right$/);
     assertHealthy(panel);
     assert.deepEqual(await panel.violations(), [], 'alignment does not use (CSP-refused) style attributes');
+  });
+
+  test('when the turn ends, a streamed answer is exactly the whole text rendered at once (loose list, late reference link)', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    // A loose list (blank lines between items) and a reference link defined only at the end:
+    // rendered in blocks while streaming, they are three lists and a bracketed text.
+    const text = [
+      'Today in Makati:',
+      '',
+      '- **Morning**: 27 °C',
+      '',
+      '- **Noon**: 31 °C, see [the forecast][f]',
+      '',
+      '- **Evening**: 28 °C',
+      '',
+      'Sources: [the forecast][f] and [the radar][r].',
+      '',
+      '[f]: https://open-meteo.com/en/docs',
+      '[r]: https://example.com/radar',
+      '',
+    ].join('\n');
+    for (const delta of splitIntoDeltas(text, 5, 13)) {
+      host.store.ingest(seed('streamed', 'response', delta), 'channel');
+      await host.settle();
+    }
+    assert.equal(await page.locator('[aria-label="Thread streamed"] .answer ul').count(), 3, 'while streaming, the loose list is split in blocks');
+    host.store.ingest(seed('streamed', 'response', text, 'completed'), 'channel');
+    host.store.ingest(seed('whole', 'response', text, 'completed'), 'channel');
+    await host.settle();
+    const html = (threadId: string) => page.locator(`[aria-label="Thread ${threadId}"] .answer`).innerHTML();
+    assert.equal(await html('streamed'), await html('whole'), 'the same DOM as the whole text rendered at once');
+    const streamed = page.locator('[aria-label="Thread streamed"] .answer');
+    assert.equal(await streamed.locator('ul').count(), 1, 'one loose list');
+    assert.equal(await streamed.locator('ul > li > p').count(), 3);
+    assert.deepEqual(
+      await streamed.locator('a').evaluateAll((links) => links.map((link) => link.getAttribute('href'))),
+      ['https://open-meteo.com/en/docs', 'https://open-meteo.com/en/docs', 'https://example.com/radar'],
+      'reference links defined later resolve',
+    );
+    assert.deepEqual(await signatureOf(page, { selector: '[aria-label="Thread streamed"] .answer' }), await signatureOf(page, { html: markdownOracle.render(text) }));
+    assertHealthy(panel);
+    assert.deepEqual(await panel.violations(), []);
+  });
+
+  test('a notice shows on its running turn, announced politely, until the next event; seed clients see nothing', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    const t = 'thread_retry';
+    const waiting = 'Waiting 20 s to retry: the model server is rate limiting (HTTP 429)';
+    host.store.startLocalTurn(t, 'Weather in Makati?');
+    await host.settle();
+    const turn = page.getByRole('article', { name: `Thread ${t}` }).locator('.turn');
+    const notice = turn.locator('.notice');
+    // The live region is in the page before it has anything to say, so screen readers announce it.
+    assert.equal(await notice.count(), 1);
+    assert.equal(await notice.getAttribute('role'), 'status');
+    assert.equal(await notice.getAttribute('aria-live'), 'polite');
+    assert.equal(await notice.textContent(), '');
+
+    host.store.ingest(turnNoticePayload(t, waiting, { id: 'n1' }), 'local');
+    await host.settle();
+    assert.equal(await notice.textContent(), waiting);
+    assert.equal(await notice.isVisible(), true);
+    assert.equal((await turn.locator('.answer').textContent())?.trim(), '', 'the notice is not part of the answer');
+    assert.equal(await turn.getAttribute('data-status'), 'running');
+    // A newer notice replaces it; the next delta clears it.
+    host.store.ingest(turnNoticePayload(t, 'Waiting 40 s to retry: the model server is overloaded (HTTP 503)', { id: 'n2' }), 'local');
+    await host.settle();
+    assert.match((await notice.textContent()) ?? '', /40 s/);
+    host.store.ingest(responseDeltaPayload(t, 'It is 31 °C.', { id: 'd1' }), 'local');
+    await host.settle();
+    assert.equal(await notice.textContent(), '');
+    assert.equal((await turn.locator('.answer').textContent())?.trim(), 'It is 31 °C.');
+    // A tool event clears it too, and so does the completion.
+    host.store.ingest(turnNoticePayload(t, waiting, { id: 'n3' }), 'local');
+    host.store.ingest(toolStartedPayload(t, 'Makati', { id: 't1', callId: 'c1' }), 'local');
+    await host.settle();
+    assert.equal(await notice.textContent(), '');
+    host.store.ingest(turnNoticePayload(t, waiting, { id: 'n4' }), 'local');
+    await host.settle();
+    assert.equal(await notice.textContent(), waiting);
+    // It survives a reload while the turn runs.
+    await host.reload();
+    assert.equal(await page.getByRole('article', { name: `Thread ${t}` }).locator('.notice').textContent(), waiting);
+    host.store.ingest(responseCompletedPayload(t, 'It is 31 °C.', { id: 'c' }), 'local');
+    await host.settle();
+    assert.equal(await page.getByRole('article', { name: `Thread ${t}` }).locator('.notice').textContent(), '');
+
+    // From the channel: a hostile notice is cut to its limit; a notice on a seed payload's
+    // own text appends that text as any delta.
+    host.store.ingest({ ...seed('remote', 'response', ''), notice: `Retrying ${'x'.repeat(10_000)}` }, 'channel');
+    await host.settle();
+    const remoteNotice = page.getByRole('article', { name: 'Thread remote' }).locator('.notice');
+    assert.equal(await remoteNotice.textContent(), `Retrying ${'x'.repeat(TEXT_LIMITS.notice - 'Retrying '.length)}…`);
+    host.store.ingest({ ...seed('remote', 'response', 'Hello'), notice: 42 } as unknown as ChannelPayload, 'channel');
+    await host.settle();
+    assert.equal(await remoteNotice.textContent(), '', 'a delta clears the notice; a non-string notice is ignored');
+    assert.equal((await page.getByRole('article', { name: 'Thread remote' }).locator('.answer').textContent())?.trim(), 'Hello');
+    assertHealthy(panel);
+  });
+
+  test('a streaming answer with no paragraph break re-renders a bounded tail per frame, and is whole once complete', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    const text = Array.from({ length: 2_000 }, (_, i) => `word${i} **bold${i}** and [a link](https://example.com/${i}),`).join(' ');
+    assert.ok(text.length > 4 * MAX_TAIL_LENGTH && text.length < TEXT_LIMITS.answer);
+    for (const [i, delta] of splitIntoDeltas(text, 400, 5).entries()) {
+      host.store.ingest(seed('flat', 'response', delta), 'channel');
+      if (i % 10 === 9) await host.settle();
+    }
+    await host.settle();
+    const tails = (await page.evaluate(() => window.__harness.htmlSets)).filter((set) => set.connected);
+    const largest = Math.max(...tails.map((set) => set.length));
+    // Rendered HTML is longer than its markdown (tags, attributes): allow for that, not for the whole answer.
+    assert.ok(largest <= 3 * MAX_TAIL_LENGTH, `largest tail render was ${largest} characters of HTML (answer: ${text.length})`);
+    host.store.ingest(seed('flat', 'response', text, 'completed'), 'channel');
+    host.store.ingest(seed('whole', 'response', text, 'completed'), 'channel');
+    await host.settle();
+    const html = (threadId: string) => page.locator(`[aria-label="Thread ${threadId}"] .answer`).innerHTML();
+    assert.equal(await html('flat'), await html('whole'));
+    assert.equal(await page.locator('[aria-label="Thread flat"] .answer p').count(), 1, 'one paragraph, as markdown-it reads it');
+    assertHealthy(panel);
+  });
+
+  test('a long answer run without spaces is laid out in bounded text nodes, split between graphemes', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    // Break opportunities without spaces make Chromium re-shape the rest of the run at every line.
+    const run = `${'A'.repeat(50)}\u200b`.repeat(600) + `${'e\u0301'}👩‍👩‍👧‍👦-`.repeat(400);
+    host.store.ingest(seed('run', 'response', `Before ${run} after.`, 'completed'), 'channel');
+    await host.settle();
+    const nodes = await page.evaluate(() => {
+      const answer = document.querySelector('[aria-label="Thread run"] .answer')!;
+      const walker = document.createTreeWalker(answer, NodeFilter.SHOW_TEXT);
+      const found: string[] = [];
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) found.push((node as Text).data);
+      return found;
+    });
+    assert.equal(nodes.join('').trim(), `Before ${run} after.`, 'the text is unchanged');
+    assert.ok(nodes.length > 60, `${nodes.length} text nodes`);
+    assert.ok(nodes.every((node) => node.length <= MAX_TEXT_NODE_LENGTH), 'no text node is longer than the bound');
+    assert.deepEqual(nodes.filter((node) => /^[\u0301\u200d\udc00-\udfff]/.test(node)), [], 'no node starts inside a grapheme');
+    assertHealthy(panel);
   });
 
   test('a completion with different text replaces what streamed; an error shows its text', { timeout: TIMEOUT }, async () => {
@@ -569,13 +706,13 @@ describe('Live Activity panel in Chromium', () => {
     }));
     assert.deepEqual(directives.get('default-src'), ["'none'"]);
     assert.deepEqual(directives.get('img-src'), ["'none'"]);
-    assert.deepEqual(directives.get('style-src'), [server.origin], 'no unsafe-inline styles');
+    assert.deepEqual(directives.get('style-src'), [panels.server.origin], 'no unsafe-inline styles');
     const scriptSrc = directives.get('script-src') ?? [];
     assert.equal(scriptSrc.length, 1);
-    const nonce = server.nonces.at(-1)!;
+    const nonce = panels.server.nonces.at(-1)!;
     assert.equal(scriptSrc[0], `'nonce-${nonce}'`);
     assert.ok(Buffer.from(nonce, 'base64').length >= 16, 'at least 128 bits of nonce');
-    assert.equal(new Set(server.nonces).size, server.nonces.length, 'a fresh nonce per page');
+    assert.equal(new Set(panels.server.nonces).size, panels.server.nonces.length, 'a fresh nonce per page');
     assert.equal(await page.evaluate(() => document.scripts.length), 1);
     assert.equal(await page.evaluate(() => document.scripts[0].nonce), nonce);
 
@@ -599,13 +736,13 @@ describe('Live Activity panel in Chromium', () => {
       const image = document.createElement('img');
       image.src = `${origin}/leak?control`;
       document.body.append(image);
-    }, server.origin);
+    }, panels.server.origin);
     await page.waitForFunction(() => window.__harness.violations.length >= 2);
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
     const blocked = (await panel.violations()).map((violation) => violation.directive).sort();
     assert.deepEqual(blocked, ['img-src', 'script-src-elem']);
     assert.ok(panel.cspConsoleErrors().length >= 2);
-    assert.ok(!server.requests.some((path) => path.startsWith('/leak')), 'the blocked image was never fetched');
+    assert.ok(!panels.server.requests.some((path) => path.startsWith('/leak')), 'the blocked image was never fetched');
   });
 
   test('screenshot of a realistic panel', { timeout: TIMEOUT }, async () => {

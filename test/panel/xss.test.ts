@@ -18,7 +18,8 @@ import {
 } from '../../src/protocol';
 import { DEFAULT_HEADER, PanelHost, launchBrowser, openPanel, splitIntoDeltas, startServer, type HarnessServer, type PanelPage } from './harness';
 import { WebSocketManager } from '../../src/client';
-import { clamp, LIMITS } from '../../src/panel/dom';
+import { DISPLAY_LIMITS } from '../../src/panel/dom';
+import { clip, TEXT_LIMITS } from '../../src/protocol';
 import { startRelay } from '../../src/relay';
 import { waitUntil } from '../support/wait';
 import { WsPeer } from '../support/ws-peer';
@@ -85,6 +86,26 @@ function corpus(origin: string): Payload[] {
     { name: 'very long', text: `${'<b> '.repeat(2_000)}${'AAAAAAA '.repeat(5_000)}<img src=x onerror=window.__pwned=1>` },
   ];
 }
+
+/** A weather result with the hostile text in every field. */
+function reportFor(text: string) {
+  return {
+    location: text,
+    latitude: 1,
+    longitude: 2,
+    temperature: 20,
+    apparent_temperature: 21,
+    humidity: 50,
+    wind_speed: 3,
+    condition: text,
+    units: { system: 'metric', temperature: text, wind_speed: text, humidity: '%' },
+    observed_at: text,
+    source: text,
+    [text]: text,
+  };
+}
+
+const errorFor = (text: string) => ({ error: text, location: text, source: 'open-meteo' });
 
 function seed(threadId: string, type: PayloadType, message: string, status?: EventStatus): ChannelPayload {
   const payload = { message, timestamp: 1_700_000_000, thread_id: threadId } as ChannelPayload;
@@ -170,6 +191,8 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
   });
 
   const threadId = (index: number, payload: Payload) => `x${index}:${payload.text}`;
+  /** The store keeps thread ids up to its limit: what the panel shows and the store is keyed by. */
+  const shownThreadId = (index: number, payload: Payload) => clip(threadId(index, payload), TEXT_LIMITS.threadId);
 
   async function assertInert(stage: string): Promise<void> {
     await sleep(300); // time for any onerror/onload/ontoggle/autofocus to fire
@@ -198,22 +221,8 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
       store.startLocalTurn(t, text);
       store.ingest(toolStartedPayload(t, 'x', { id: `s${index}`, callId: `call-${index}` }), 'local');
       store.ingest({ ...seed(t, 'tool', text, 'started'), id: `m${index}` }, 'local'); // the message itself hostile
-      const report = {
-        location: text,
-        latitude: 1,
-        longitude: 2,
-        temperature: 20,
-        apparent_temperature: 21,
-        humidity: 50,
-        wind_speed: 3,
-        condition: text,
-        units: { system: 'metric', temperature: text, wind_speed: text, humidity: '%' },
-        observed_at: text,
-        source: text,
-        [text]: text,
-      };
-      store.ingest(toolExecutedPayload(t, JSON.stringify(report), { id: `r${index}`, callId: `call-${index}` }), 'local');
-      store.ingest({ ...seed(t, 'tool', JSON.stringify({ error: text, location: text, source: 'open-meteo' }), 'tool_executed'), id: `e${index}` }, 'local');
+      store.ingest(toolExecutedPayload(t, JSON.stringify(reportFor(text)), { id: `r${index}`, callId: `call-${index}` }), 'local');
+      store.ingest({ ...seed(t, 'tool', JSON.stringify(errorFor(text)), 'tool_executed'), id: `e${index}` }, 'local');
       const answer = `Answer ${index}: ${text}\n`;
       const size = Math.max(3, Math.ceil(answer.length / 60));
       for (let at = 0, seq = 0; at < answer.length; at += size, seq++) {
@@ -241,16 +250,24 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
     const byThread = new Map(visible.map((thread) => [thread.threadId, thread]));
     for (const [index, payload] of payloads.entries()) {
       const text = payload.text;
-      const shown = byThread.get(threadId(index, payload));
-      assert.ok(shown, `${payload.name}: thread id shown verbatim`);
-      assert.equal(shown.codeTitle, threadId(index, payload));
-      assert.equal(shown.question, clamp(text, LIMITS.question), `${payload.name}: question shown as text`);
-      assert.deepEqual(shown.toolMessages, ['Executing weather check for x', clamp(text, LIMITS.toolMessage)], `${payload.name}: tool message shown as text`);
-      assert.deepEqual(shown.weatherTitles, [clamp(text, LIMITS.toolMessage), 'Weather check failed'], `${payload.name}: summary title`);
-      assert.ok(shown.weather[0].includes(`20 ${text}, feels like 21 ${text} · ${text}`.slice(0, LIMITS.error)), `${payload.name}: summary details`);
-      assert.equal(shown.weather[1], `Weather check failed${clamp(text, LIMITS.error)}`, `${payload.name}: failed summary`);
+      const shown = byThread.get(shownThreadId(index, payload));
+      assert.ok(shown, `${payload.name}: thread id shown verbatim (up to its limit)`);
+      assert.equal(shown.codeTitle, shownThreadId(index, payload));
+      assert.equal(shown.question, clip(text, TEXT_LIMITS.question), `${payload.name}: question shown as text`);
+      assert.deepEqual(shown.toolMessages, ['Executing weather check for x', clip(text, DISPLAY_LIMITS.toolMessage)], `${payload.name}: tool message shown as text`);
+      // A result longer than the host keeps is cut, so it is no longer JSON: shown raw, without a summary.
+      const reportFits = JSON.stringify(reportFor(text)).length <= TEXT_LIMITS.toolResult;
+      const errorFits = JSON.stringify(errorFor(text)).length <= TEXT_LIMITS.toolResult;
+      assert.deepEqual(
+        shown.weatherTitles,
+        [...(reportFits ? [clip(text, DISPLAY_LIMITS.toolMessage)] : []), ...(errorFits ? ['Weather check failed'] : [])],
+        `${payload.name}: summary title`,
+      );
+      if (reportFits) assert.ok(shown.weather[0].includes(`20 ${text}, feels like 21 ${text} · ${text}`.slice(0, DISPLAY_LIMITS.summary)), `${payload.name}: summary details`);
+      if (errorFits) assert.equal(shown.weather.at(-1), `Weather check failed${clip(text, DISPLAY_LIMITS.summary)}`, `${payload.name}: failed summary`);
       const escaped = JSON.stringify(text).slice(1, -1);
-      assert.ok(shown.raw[0].includes(`"location": "${escaped}"`), `${payload.name}: raw JSON shown as text`);
+      if (reportFits) assert.ok(shown.raw[0].includes(`"location": "${escaped}"`), `${payload.name}: raw JSON shown as text`);
+      else assert.equal(shown.raw[0], clip(JSON.stringify(reportFor(text)), TEXT_LIMITS.toolResult), `${payload.name}: cut result shown raw`);
       if (payload.markdown !== null) {
         const expected = normalize(payload.markdown ?? text);
         assert.ok(normalize(shown.answer).includes(expected), `${payload.name}: answer shows ${JSON.stringify(expected.slice(0, 80))}, got ${JSON.stringify(normalize(shown.answer).slice(0, 120))}`);
@@ -288,7 +305,7 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
     );
     const byThread = new Map(visible.map((thread) => [thread.threadId, thread]));
     for (const [index, payload] of payloads.entries()) {
-      const shown = byThread.get(threadId(index, payload))!;
+      const shown = byThread.get(shownThreadId(index, payload))!;
       assert.equal(shown.turns, 2, `${payload.name}: the error after the completion opened a second turn`);
       assert.equal(shown.firstOutcome.trim(), 'Completed');
       assert.ok(!normalize(shown.firstAnswer).includes(`Answer ${index}:`), `${payload.name}: the completion replaced the deltas`);
@@ -298,15 +315,15 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
       } else {
         assert.match(shown.firstAnswer, new RegExp(`Completed ${index}:`));
       }
-      assert.equal(shown.secondMessage, clamp(payload.text, LIMITS.toolMessage), `${payload.name}: second tool message`);
-      let raw = payload.text;
+      assert.equal(shown.secondMessage, clip(payload.text, DISPLAY_LIMITS.toolMessage), `${payload.name}: second tool message`);
+      let raw = clip(payload.text, TEXT_LIMITS.toolResult);
       try {
-        raw = JSON.stringify(JSON.parse(payload.text), null, 2);
+        raw = JSON.stringify(JSON.parse(raw), null, 2);
       } catch {
         // not JSON: shown verbatim
       }
-      assert.equal(shown.secondRaw, raw, `${payload.name}: a non-JSON result is shown verbatim`);
-      assert.equal(shown.secondError, ` ${clamp(payload.text, LIMITS.error)}`, `${payload.name}: error text shown as text`);
+      assert.equal(shown.secondRaw, raw, `${payload.name}: a non-JSON result is shown verbatim (up to its limit)`);
+      assert.equal(shown.secondError, ` ${clip(payload.text, TEXT_LIMITS.error)}`, `${payload.name}: error text shown as text`);
     }
   });
 
@@ -315,8 +332,8 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
     host.setHeader({ ...DEFAULT_HEADER, connection: 'offline', uri: `ws://h/${hostile}`, channel: hostile, problem: hostile, hasApiKey: false });
     await host.settle();
     await assertInert('header');
-    assert.equal(await panel.page.locator('.problem').textContent(), clamp(hostile, LIMITS.header));
-    assert.ok(((await panel.page.locator('.detail').textContent()) ?? '').includes(`· ${hostile} · ${clamp(`ws://h/${hostile}`, LIMITS.header)}`));
+    assert.equal(await panel.page.locator('.problem').textContent(), clip(hostile, DISPLAY_LIMITS.header));
+    assert.ok(((await panel.page.locator('.detail').textContent()) ?? '').includes(`· ${hostile} · ${clip(`ws://h/${hostile}`, DISPLAY_LIMITS.header)}`));
   });
 
   test('clicking every link in every answer only asks the host to open a safe URL', { timeout: TIMEOUT }, async () => {

@@ -1,2 +1,3 @@
-/** Messages between the extension host and the Live Activity panel, and the view state they carry. */
+/** Messages between the extension host and the Live Activity panel, the view state they carry, and its bounds. */
+export * from './limits';
 export * from './messages';

@@ -4,9 +4,6 @@
  * it and sends back user intents.
  */
 
-/** Turns the host keeps per thread, and so the most the panel ever shows. */
-export const MAX_TURNS_PER_THREAD = 20;
-
 export type TurnStatus = 'running' | 'completed' | 'error';
 export type ToolStatus = 'running' | 'executed' | 'failed';
 
@@ -36,6 +33,10 @@ export interface TurnView {
   status: TurnStatus;
   /** Clear error text for a failed turn. */
   error?: string;
+  /** A passing state of the running turn ("Waiting 20 s to retry: …"), until the next event. */
+  notice?: string;
+  /** Tool events past MAX_TOOLS_PER_TURN: counted, not kept. */
+  omittedTools?: number;
 }
 
 export interface ThreadView {
@@ -65,8 +66,8 @@ export interface HeaderView {
   busy: boolean;
 }
 
-/** A turn without its answer text, which travels separately as appends. */
-export type TurnHeader = Omit<TurnView, 'answer'>;
+/** A turn without its answer text and tool cards, which travel separately. */
+export type TurnHeader = Omit<TurnView, 'answer' | 'tools'>;
 
 /** Host → panel. The host sends these in batches (arrays), at most one batch per frame. */
 export type HostToPanel =
@@ -76,6 +77,10 @@ export type HostToPanel =
   | { kind: 'thread'; threadId: string; origin: ThreadView['origin']; undelivered: number }
   /** A turn was added or changed; `answer` is present only when the whole text is replaced. */
   | { kind: 'turn'; threadId: string; turn: TurnHeader; answer?: string }
+  /** One tool card was added (`position` = the turn's card count) or changed; it travels alone. */
+  | { kind: 'tool'; threadId: string; turnIndex: number; position: number; tool: ToolCard }
+  /** A thread's turns with an index below `below` are gone (turn cap, memory bound). */
+  | { kind: 'turnsRemoved'; threadId: string; below: number }
   | { kind: 'answer'; threadId: string; turnIndex: number; append: string }
   | { kind: 'removed'; threadIds: string[] }
   | { kind: 'cleared' };
