@@ -8,7 +8,7 @@
  *   `assistantProblem` makes every question fail with that sentence;
  * - otherwise the default is used (for autoStart: false, so nothing starts unasked).
  */
-import { channelNameProblem, printable, relayUriProblem } from '../protocol';
+import { channelNameProblem, DEFAULT_MAX_THREADS, printable, relayUriProblem } from '../protocol';
 // The config module only: importing the engine here would load the OpenAI SDK at activation.
 import { MODEL_APIS, type AssistantConfig, type ModelApi } from '../assistant/config';
 import { WEATHER_PROVIDERS, type WeatherConfig, type WeatherProvider } from '../weather';
@@ -41,7 +41,7 @@ export const DEFAULT_SETTINGS: ExtensionSettings = {
   server: { uri: 'ws://localhost:4000', channel: 'weather-update', autoStart: true },
   model: { api: 'responses', baseUrl: '', model: '' },
   weather: { provider: 'open-meteo', units: 'metric', forecastUrl: '', geocodingUrl: '' },
-  panel: { maxThreads: 50 },
+  panel: { maxThreads: DEFAULT_MAX_THREADS },
 };
 
 interface SettingsResult {
