@@ -2,7 +2,8 @@
  * Chat Completions adapter (`POST /chat/completions`, `stream: true`), the API that
  * local servers speak. Text arrives as `delta.content`; tool calls as
  * `delta.tool_calls` fragments joined by `index`; results go back as `role: "tool"`
- * messages with the matching `tool_call_id`.
+ * messages with the matching `tool_call_id`. Reasoning, which only local servers send,
+ * is counted but not kept (reasoning.ts).
  */
 import type OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
@@ -13,6 +14,7 @@ import { AssistantError } from './errors';
 import { checkQuietEvents, checkToolCall, checkToolCallCount } from './limits';
 import type { ModelAdapter, RoundInput, RoundListener, RoundResult, ToolCall } from './model-adapter';
 import { streamModel } from './model-stream';
+import { chatReasoningChars } from './reasoning';
 
 export class ChatAdapter implements ModelAdapter {
   private readonly threads = new Map<string, ChatCompletionMessageParam[]>();
@@ -92,7 +94,9 @@ async function readStream(stream: AsyncIterable<ChatCompletionChunk>, listener: 
     // The server's JSON is unchecked by the SDK: only text counts as text.
     const content = typeof delta?.content === 'string' ? delta.content : '';
     const fragments = Array.isArray(delta?.tool_calls) ? delta.tool_calls : [];
-    if (content === '' && fragments.length === 0) checkQuietEvents(++quiet);
+    const reasoning = chatReasoningChars(delta);
+    if (reasoning > 0) listener.reasoning(reasoning);
+    else if (content === '' && fragments.length === 0) checkQuietEvents(++quiet);
     if (content !== '') {
       text += content;
       listener.delta(content);

@@ -1,7 +1,7 @@
 /**
  * Bounds on what a model may send in one turn. The model server is as untrusted as any
- * other peer: a runaway or hostile one could otherwise stream text (or events saying
- * nothing) without end, or tool calls big or many enough to flood memory, the weather
+ * other peer: a runaway or hostile one could otherwise stream text, reasoning or events
+ * saying nothing without end, or tool calls big or many enough to flood memory, the weather
  * service and the channel; the idle watchdog only catches a stream that goes quiet.
  * Each check throws one clear sentence that ends the turn.
  */
@@ -18,8 +18,13 @@ const MAX_TOOL_ARGUMENTS_CHARS = 8_192;
 const MAX_TOOL_NAME_CHARS = 64;
 /** Real call ids are about 30 characters. */
 const MAX_CALL_ID_CHARS = 256;
-/** Stream events that carry neither text nor a tool call: a real answer has a handful, not thousands. */
+/** Stream events that carry neither text, reasoning nor a tool call: a real answer has a handful, not thousands. */
 const MAX_QUIET_EVENTS = 10_000;
+/**
+ * Reasoning characters in one turn. Real reasoning runs to tens of thousands; it is only
+ * counted, never kept, so this bounds the time a model may think, not memory.
+ */
+const MAX_REASONING_CHARS = 1_000_000;
 
 export function checkAnswerLength(chars: number): void {
   if (chars > MAX_ANSWER_CHARS) throw new AssistantError(`the model's answer passed ${MAX_ANSWER_CHARS} characters; stopped the turn`);
@@ -30,6 +35,11 @@ export function checkQuietEvents(count: number): void {
   if (count > MAX_QUIET_EVENTS) {
     throw new AssistantError(`the model server sent more than ${MAX_QUIET_EVENTS} stream events without text or a tool call; stopped the turn`);
   }
+}
+
+/** `chars` characters of reasoning have streamed in this turn so far. */
+export function checkReasoningLength(chars: number): void {
+  if (chars > MAX_REASONING_CHARS) throw new AssistantError(`the model's reasoning passed ${MAX_REASONING_CHARS} characters; stopped the turn`);
 }
 
 export function checkToolCallCount(count: number): void {

@@ -30,6 +30,8 @@ export interface RoundResult {
 export interface RoundListener {
   /** A piece of the answer's text. */
   delta(text: string): void;
+  /** This many characters of reasoning streamed: counted against the turn's budget, never kept or shown. */
+  reasoning(chars: number): void;
   /** The request failed and will be retried after a wait. */
   waiting(wait: RetryWait): void;
 }

@@ -2,6 +2,7 @@
  * Responses API adapter (`POST /responses`, `stream: true`). Text arrives as
  * `response.output_text.delta`; function calls as `function_call` output items;
  * tool results go back as `function_call_output` items with the same `call_id`.
+ * Reasoning deltas are counted but not kept (reasoning.ts).
  */
 import OpenAI from 'openai';
 import type { ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
@@ -12,6 +13,7 @@ import { AssistantError } from './errors';
 import { checkArgumentsLength, checkQuietEvents, checkToolCall, checkToolCallCount } from './limits';
 import type { ModelAdapter, RoundInput, RoundListener, RoundResult, ToolCall } from './model-adapter';
 import { streamModel } from './model-stream';
+import { reasoningChars } from './reasoning';
 
 interface ResponsesThread {
   /** Everything said so far, for servers that keep no state. */
@@ -132,6 +134,13 @@ async function readStream(stream: AsyncIterable<ResponseStreamEvent>, listener: 
         text += event.delta;
         listener.delta(event.delta);
         break;
+      case 'response.reasoning_summary_text.delta':
+      case 'response.reasoning_text.delta': {
+        const chars = reasoningChars(event.delta);
+        if (chars > 0) listener.reasoning(chars);
+        else checkQuietEvents(++quiet);
+        break;
+      }
       case 'response.function_call_arguments.delta': {
         const chars = (argumentChars.get(event.item_id) ?? 0) + String(event.delta).length;
         argumentChars.set(event.item_id, chars);

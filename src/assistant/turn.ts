@@ -8,7 +8,7 @@ import type { WeatherTool } from '../weather';
 import type { ResolvedAssistantConfig } from './config';
 import { AssistantError, describeModelError } from './errors';
 import type { AssistantEvent, TurnResult } from './events';
-import { checkAnswerLength } from './limits';
+import { checkAnswerLength, checkReasoningLength } from './limits';
 import type { ModelAdapter, RoundInput, ToolCall, ToolOutput } from './model-adapter';
 import { waitNotice } from './retry';
 
@@ -22,6 +22,7 @@ interface TurnContext {
 export async function runTurn(context: TurnContext, threadId: string, question: string, signal: AbortSignal): Promise<TurnResult> {
   const { adapter, config, emit } = context;
   let answer = '';
+  let reasoned = 0;
   emit({ type: 'turn_started', threadId, question });
   try {
     let input: RoundInput = { kind: 'user', text: question };
@@ -36,6 +37,7 @@ export async function runTurn(context: TurnContext, threadId: string, question: 
             answer += text;
             emit({ type: 'delta', threadId, text });
           },
+          reasoning: (chars) => checkReasoningLength((reasoned += chars)),
           waiting: (wait) => emit({ type: 'waiting', threadId, ...wait, message: waitNotice(wait) }),
         },
         signal,

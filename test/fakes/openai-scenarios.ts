@@ -13,6 +13,8 @@
  *   fake.enqueue((req) => textReply(`turn ${req.index}`)); // decided per request
  *   fake.enqueue(endlessText('la '));                     // a runaway model that never stops
  *   fake.enqueue(endlessSilence());                       // a stream that never says anything
+ *   fake.enqueue(textReply('31°C.', { reasoning: ['Let', ' me', ' think'] }));  // a reasoning model
+ *   fake.enqueue(endlessReasoning('hmm '));               // a model that never stops thinking
  */
 import { randomBytes } from 'node:crypto';
 
@@ -43,9 +45,20 @@ export interface Interrupt {
   message?: string;
 }
 
-/** A streamed model turn: optional text, then optional tool calls. */
+/** A streamed model turn: optional reasoning, then optional text, then optional tool calls. */
 export interface ReplyScenario {
   kind: 'reply';
+  /**
+   * Reasoning deltas streamed before the text, as reasoning models do. Responses: a
+   * `reasoning` output item, streamed as `responsesReasoning` says. Chat: chunks whose
+   * delta carries `chatReasoningField`, which OpenAI's API never sends (it keeps its
+   * reasoning hidden) but the local servers speaking it do.
+   */
+  reasoning?: string[];
+  /** `summary` (default): reasoning_summary_text events, as OpenAI's reasoning models send with summaries on. `text`: reasoning_text events, as gpt-oss servers send. */
+  responsesReasoning?: 'summary' | 'text';
+  /** `reasoning_content` (default): llama.cpp, LM Studio, vLLM, DeepSeek. `reasoning`: Ollama, newer vLLM. */
+  chatReasoningField?: 'reasoning_content' | 'reasoning';
   text?: string;
   /** Exact text deltas; default splitIntoDeltas(text). */
   deltas?: string[];
@@ -56,8 +69,8 @@ export interface ReplyScenario {
   /** Write each SSE event in two TCP writes split mid-line, to exercise client reassembly. */
   fragment?: boolean;
   /**
-   * A runaway model: the reply never finishes, repeating its last delta (of the text, or
-   * of the last tool call's arguments when it has tool calls) until the client hangs up.
+   * A runaway model: the reply never finishes, repeating the last delta of its last part
+   * (the last tool call's arguments, else the text, else the reasoning) until the client hangs up.
    */
   endless?: boolean;
 }
@@ -106,6 +119,11 @@ export function endlessText(piece: string): ReplyScenario {
 /** Streams empty text deltas, which say nothing, again and again, never finishing. */
 export function endlessSilence(): ReplyScenario {
   return { kind: 'reply', deltas: [''], endless: true };
+}
+
+/** Streams `piece` as a reasoning delta again and again, never getting to an answer. */
+export function endlessReasoning(piece: string): ReplyScenario {
+  return { kind: 'reply', reasoning: [piece], endless: true };
 }
 
 /** Opens a call to `name` and streams `piece` as its arguments again and again, never finishing. */
@@ -213,6 +231,7 @@ const base62 = (length: number) => Array.from(randomBytes(length), (b) => BASE62
 export const ids = {
   response: () => `resp_${hex(24)}`,
   message: () => `msg_${hex(24)}`,
+  reasoning: () => `rs_${hex(24)}`,
   functionCall: () => `fc_${hex(24)}`,
   callId: () => `call_${base62(24)}`,
   chat: () => `chatcmpl-${base62(29)}`,
@@ -242,10 +261,15 @@ interface PlannedCall {
 }
 
 interface Plan {
+  reasoning?: { itemId: string; text: string; deltas: string[] };
   text?: { itemId: string; text: string; deltas: string[] };
   calls: PlannedCall[];
   outputTokens: number;
+  reasoningTokens: number;
 }
+
+/** Whether the reasoning is the part an endless reply repeats: the reply says nothing after it. */
+const endlessReasoningOf = (scenario: ReplyScenario, p: Plan) => scenario.endless === true && !p.text && p.calls.length === 0;
 
 /** The deltas of one part, repeating the last one forever when the part is the endless one. */
 function* deltasOf(deltas: string[], endless: boolean): Generator<string> {
@@ -256,12 +280,14 @@ function* deltasOf(deltas: string[], endless: boolean): Generator<string> {
 function plan(scenario: ReplyScenario): Plan {
   const deltas = scenario.deltas ?? (scenario.text !== undefined ? splitIntoDeltas(scenario.text) : undefined);
   const text = deltas && { itemId: ids.message(), text: deltas.join(''), deltas };
+  const reasoning = scenario.reasoning && { itemId: ids.reasoning(), text: scenario.reasoning.join(''), deltas: scenario.reasoning };
   const calls = (scenario.toolCalls ?? []).map((call) => {
     const args = typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments);
     return { itemId: ids.functionCall(), callId: call.callId ?? ids.callId(), name: call.name, arguments: args, deltas: call.argumentDeltas ?? splitIntoDeltas(args) };
   });
-  const outputTokens = (text?.deltas.length ?? 0) + calls.reduce((n, c) => n + c.deltas.length, 0);
-  return { text, calls, outputTokens };
+  const reasoningTokens = reasoning?.deltas.length ?? 0;
+  const outputTokens = reasoningTokens + (text?.deltas.length ?? 0) + calls.reduce((n, c) => n + c.deltas.length, 0);
+  return { reasoning, text, calls, outputTokens, reasoningTokens };
 }
 
 const estimateTokens = (value: unknown) => Math.max(1, Math.ceil((JSON.stringify(value) ?? '').length / 4));
@@ -346,6 +372,34 @@ export function* responsesFrames(scenario: ReplyScenario, ctx: ResponsesContext)
   yield event('response.created', { response: snapshot() });
   yield event('response.in_progress', { response: snapshot() });
 
+  if (p.reasoning) {
+    const { itemId, text } = p.reasoning;
+    const at = { item_id: itemId, output_index: output.length };
+    const pieces = deltasOf(p.reasoning.deltas, endlessReasoningOf(scenario, p));
+    let done: Json;
+    if (scenario.responsesReasoning === 'text') {
+      // gpt-oss on vLLM and other open-weight servers: the raw reasoning as content parts.
+      const part = { type: 'reasoning_text', text: '' };
+      yield event('response.output_item.added', { output_index: at.output_index, item: { id: itemId, type: 'reasoning', summary: [], content: [] } });
+      yield event('response.content_part.added', { ...at, content_index: 0, part });
+      for (const delta of pieces) yield event('response.reasoning_text.delta', { ...at, content_index: 0, delta, obfuscation: obfuscation() });
+      yield event('response.reasoning_text.done', { ...at, content_index: 0, text });
+      yield event('response.content_part.done', { ...at, content_index: 0, part: { ...part, text } });
+      done = { id: itemId, type: 'reasoning', summary: [], content: [{ ...part, text }] };
+    } else {
+      // OpenAI's reasoning models with `reasoning.summary` set: only a summary is streamed.
+      const part = { type: 'summary_text', text: '' };
+      yield event('response.output_item.added', { output_index: at.output_index, item: { id: itemId, type: 'reasoning', summary: [] } });
+      yield event('response.reasoning_summary_part.added', { ...at, summary_index: 0, part });
+      for (const delta of pieces) yield event('response.reasoning_summary_text.delta', { ...at, summary_index: 0, delta, obfuscation: obfuscation() });
+      yield event('response.reasoning_summary_text.done', { ...at, summary_index: 0, text });
+      yield event('response.reasoning_summary_part.done', { ...at, summary_index: 0, part: { ...part, text } });
+      done = { id: itemId, type: 'reasoning', summary: [{ ...part, text }] };
+    }
+    output.push(done);
+    yield event('response.output_item.done', { output_index: at.output_index, item: structuredClone(done) });
+  }
+
   if (p.text) {
     const { itemId, text } = p.text;
     const outputIndex = output.length;
@@ -396,7 +450,7 @@ export function* responsesFrames(scenario: ReplyScenario, ctx: ResponsesContext)
         input_tokens: inputTokens,
         input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
         output_tokens: p.outputTokens,
-        output_tokens_details: { reasoning_tokens: 0 },
+        output_tokens_details: { reasoning_tokens: p.reasoningTokens },
         total_tokens: inputTokens + p.outputTokens,
       },
     },
@@ -431,8 +485,16 @@ export function* chatFrames(scenario: ReplyScenario, body: Json): Generator<Fram
   }
 
   let roleSent = false;
-  if (p.text) {
+  if (p.reasoning) {
     yield chunk({ role: 'assistant', content: '', refusal: null });
+    roleSent = true;
+    // The reasoning field is no part of OpenAI's schema, whose delta does not forbid extra
+    // properties: the chunks validate as they are, and mirror llama.cpp's and vLLM's.
+    const field = scenario.chatReasoningField ?? 'reasoning_content';
+    for (const delta of deltasOf(p.reasoning.deltas, endlessReasoningOf(scenario, p))) yield chunk({ [field]: delta });
+  }
+  if (p.text) {
+    if (!roleSent) yield chunk({ role: 'assistant', content: '', refusal: null });
     roleSent = true;
     for (const delta of deltasOf(p.text.deltas, scenario.endless === true && p.calls.length === 0)) {
       if (interrupted()) return yield* fail();
@@ -465,7 +527,7 @@ export function* chatFrames(scenario: ReplyScenario, body: Json): Generator<Fram
           completion_tokens: p.outputTokens,
           total_tokens: prompt + p.outputTokens,
           prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-          completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+          completion_tokens_details: { reasoning_tokens: p.reasoningTokens, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
         },
         obfuscation: obfuscation(),
       },

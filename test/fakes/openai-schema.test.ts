@@ -118,6 +118,12 @@ describe('openai-schema validator', { timeout: 20_000 }, () => {
     assert.notDeepEqual(validateChatCompletionChunk({ ...chunk(), id: null }), []);
   });
 
+  test("admits the reasoning fields local servers add to a chat delta: OpenAI's delta schema does not forbid extra properties", () => {
+    for (const delta of [{ reasoning_content: 'Hmm' }, { reasoning: 'Hmm' }]) {
+      assert.deepEqual(validateChatCompletionChunk({ ...chunk(), choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] }), []);
+    }
+  });
+
   test('rejects malformed chat chunks', () => {
     assert.match(validateChatCompletionChunk({ ...chunk(), object: 'chat.completion' }).join(), /\/object .*got "chat.completion"/);
     const { choices: _choices, ...noChoices } = chunk();

@@ -50,6 +50,26 @@ describe('fake OpenAI: Chat Completions API', { timeout: 15_000 }, () => {
     assert.equal(fake.requests[0].path, '/v1/chat/completions');
   });
 
+  test("a reasoning model on a local server: reasoning deltas in the server's field, then the content", async (t) => {
+    const { fake, client } = await setup(t);
+    const reasoning = ['The', ' user', ' wants', ' Makati', '.'];
+    fake.enqueue(textReply('Sunny.', { reasoning }), textReply('Sunny.', { reasoning, chatReasoningField: 'reasoning' }));
+    for (const field of ['reasoning_content', 'reasoning']) {
+      const got = await chunks(client, [{ role: 'user', content: 'Weather?' }], { stream_options: { include_usage: true } });
+      const deltas = got.map((c) => c.choices[0]?.delta as Record<string, unknown> | undefined);
+      assert.equal(deltas[0]?.role, 'assistant');
+      const thinking = deltas.filter((d) => d && field in d);
+      assert.deepEqual(thinking.map((d) => d![field]), reasoning);
+      // Reasoning chunks carry nothing else; the answer follows them.
+      assert.ok(thinking.every((d) => Object.keys(d!).length === 1));
+      const firstContent = deltas.findIndex((d) => typeof d?.content === 'string' && d.content !== '');
+      assert.ok(firstContent > deltas.indexOf(thinking.at(-1)));
+      assert.equal(got.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'Sunny.');
+      assert.equal(got.at(-1)?.usage?.completion_tokens_details?.reasoning_tokens, reasoning.length);
+    }
+    assert.deepEqual(fake.violations, []);
+  });
+
   test('a tool call split across chunks, then the answer to the tool message', async (t) => {
     const { fake, client } = await setup(t);
     fake.enqueue(toolCallReply('get_weather', { location: 'Makati' }), textReply('31°C in Makati.'));

@@ -70,6 +70,31 @@ describe('fake OpenAI: Responses API', TIMEOUT, () => {
     assert.deepEqual(fake.violations, []);
   });
 
+  test('a reasoning model: its reasoning item streams first, as a summary or as raw text, then the answer', async (t) => {
+    const { fake, client } = await setup(t);
+    const reasoning = ['The', ' user', ' wants', ' Makati', '.'];
+    fake.enqueue(textReply('Sunny.', { reasoning }), textReply('Sunny.', { reasoning, responsesReasoning: 'text' }));
+    const expected = {
+      summary: ['response.reasoning_summary_part.added', 'response.reasoning_summary_text.delta', 'response.reasoning_summary_text.done', 'response.reasoning_summary_part.done'],
+      text: ['response.content_part.added', 'response.reasoning_text.delta', 'response.reasoning_text.done', 'response.content_part.done'],
+    } as const;
+    for (const [format, types] of Object.entries(expected)) {
+      const events = await collect(await client.responses.create({ model: 'gpt-5-mini', input: 'Weather?', stream: true }));
+      assert.deepEqual([...new Set(events.map((e) => e.type))].slice(2, 7), ['response.output_item.added', ...types], format);
+      const item = ofType(events, 'response.output_item.added')[0].item;
+      assert.equal(item.type, 'reasoning');
+      assert.match(item.id ?? '', /^rs_/);
+      const deltas = events.filter((e) => e.type === types[1]) as { delta: string; item_id: string }[];
+      assert.deepEqual(deltas.map((d) => d.delta), reasoning);
+      assert.ok(deltas.every((d) => d.item_id === item.id));
+      const completed = ofType(events, 'response.completed')[0].response;
+      assert.deepEqual(completed.output.map((o) => o.type), ['reasoning', 'message']);
+      assert.equal(ofType(events, 'response.output_text.done')[0].text, 'Sunny.');
+      assert.equal(completed.usage?.output_tokens_details.reasoning_tokens, reasoning.length);
+    }
+    assert.deepEqual(fake.violations, []);
+  });
+
   test("the SDK's accumulating stream helper reassembles the response", async (t) => {
     const { fake, client } = await setup(t);
     fake.enqueue(textReply('Rain is likely in Quezon City after 3 pm.'));

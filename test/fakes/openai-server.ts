@@ -42,6 +42,7 @@ import {
 } from './openai-scenarios';
 
 export {
+  endlessReasoning,
   endlessSilence,
   endlessText,
   endlessToolCall,
