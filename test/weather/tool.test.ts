@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createWeatherTool, WEATHER_TOOL_DEFINITION, type WeatherConfig, type WeatherReport } from '../../src/weather';
 import { useFakeWeatherServer } from '../support/fake-weather';
+import { waitUntil } from '../support/wait';
 
 const opts = { timeout: 5_000 };
 
@@ -108,11 +109,13 @@ describe('createWeatherTool', () => {
   test('cancellation rejects with an AbortError, promptly, even while the server hangs', opts, async () => {
     fakeWeather().setMode('hang');
     const controller = new AbortController();
-    const started = Date.now();
     const pending = tool({ timeoutMs: 30_000 }).run('{"location":"Makati"}', controller.signal);
-    setTimeout(() => controller.abort(), 50);
+    // Abort once the request is hanging at the server (a fixed delay races a busy machine).
+    await waitUntil(() => fakeWeather().requests.length === 1, 5_000, 'the hanging request');
+    const abortedAt = Date.now();
+    controller.abort();
     await assert.rejects(pending, { name: 'AbortError' });
-    assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+    assert.ok(Date.now() - abortedAt < 2_000, `took ${Date.now() - abortedAt} ms after the abort`);
     assert.equal(fakeWeather().requests.length, 1);
   });
 
