@@ -1,6 +1,7 @@
 /**
  * Chat Completions adapter (`POST /chat/completions`, `stream: true`), the API that
- * local servers speak. Text arrives as `delta.content`; tool calls as
+ * local servers speak. Text arrives as `delta.content`, or as `delta.refusal` when the
+ * model refuses: the refusal is what it said, so it is the answer. Tool calls arrive as
  * `delta.tool_calls` fragments joined by `index`; results go back as `role: "tool"`
  * messages with the matching `tool_call_id`. Reasoning, which only local servers send,
  * is counted but not kept (reasoning.ts).
@@ -92,7 +93,7 @@ async function readStream(stream: AsyncIterable<ChatCompletionChunk>, listener: 
     const choice = chunk.choices?.[0];
     const delta = choice?.delta;
     // The server's JSON is unchecked by the SDK: only text counts as text.
-    const content = typeof delta?.content === 'string' ? delta.content : '';
+    const content = textOf(delta?.content) + textOf(delta?.refusal);
     const fragments = Array.isArray(delta?.tool_calls) ? delta.tool_calls : [];
     const reasoning = chatReasoningChars(delta);
     if (reasoning > 0) listener.reasoning(reasoning);
@@ -126,4 +127,8 @@ async function readStream(stream: AsyncIterable<ChatCompletionChunk>, listener: 
     if (!call.name) throw new AssistantError('the model sent a tool call without a function name');
   }
   return { text, toolCalls };
+}
+
+function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }

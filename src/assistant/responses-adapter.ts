@@ -1,8 +1,9 @@
 /**
  * Responses API adapter (`POST /responses`, `stream: true`). Text arrives as
- * `response.output_text.delta`; function calls as `function_call` output items;
- * tool results go back as `function_call_output` items with the same `call_id`.
- * Reasoning deltas are counted but not kept (reasoning.ts).
+ * `response.output_text.delta`, or as `response.refusal.delta` when the model refuses:
+ * the refusal is what it said, so it is the answer. Function calls arrive as
+ * `function_call` output items; tool results go back as `function_call_output` items
+ * with the same `call_id`. Reasoning deltas are counted but not kept (reasoning.ts).
  */
 import OpenAI from 'openai';
 import type { ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
@@ -126,6 +127,7 @@ async function readStream(stream: AsyncIterable<ResponseStreamEvent>, listener: 
   for await (const event of stream) {
     switch (event.type) {
       case 'response.output_text.delta':
+      case 'response.refusal.delta':
         // The server's JSON is unchecked by the SDK: only text counts as text.
         if (typeof event.delta !== 'string' || event.delta === '') {
           checkQuietEvents(++quiet);

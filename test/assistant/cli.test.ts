@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { startRelay, type RunningRelay } from '../../src/relay';
 import { validateWireMessage } from '../../src/protocol';
-import { rateLimited, startFakeOpenAI, splitIntoDeltas, textReply, toolCallReply, unauthorized, type FakeOpenAI } from '../fakes/openai-server';
+import { rateLimited, refusalReply, startFakeOpenAI, splitIntoDeltas, textReply, toolCallReply, unauthorized, type FakeOpenAI } from '../fakes/openai-server';
 import { startFakeWeatherServer, type FakeWeatherServer } from '../fakes/weather-server';
 import { waitUntil } from '../support/wait';
 import { WsPeer } from '../support/ws-peer';
@@ -162,6 +162,32 @@ describe('CLI end to end on loopback', SUITE_TIMEOUT, () => {
       assert.equal(fake.requests[0].headers.authorization, 'Bearer test');
       assert.equal(fake.requests.length, 2);
       assert.equal(fake.requests[1].rejected, undefined);
+    });
+  }
+
+  for (const api of ['responses', 'chat'] as const) {
+    test(`${api}: the model refuses → stdout prints the refusal; the subscriber sees it as deltas and the completed answer`, async (t) => {
+      fake.reset();
+      const { peer, relay } = await relayWithSubscriber(t);
+      const refusal = "I'm sorry, but I can't help with that request.";
+      fake.enqueue(refusalReply(refusal));
+      const run = track(t, runCli(['ask', 'Something harmful?', '--server', relay.url, ...modelArgs(api)], { env: { OPENAI_API_KEY: 'test' } }));
+      const code = await run.exit;
+      assert.equal(code, 0, `exit ${code}; stderr: ${run.stderr()}`);
+      assert.equal(run.stdout(), `${refusal}\n`);
+      assert.equal(run.stderr(), '');
+
+      await peer.waitForFrames(1 + splitIntoDeltas(refusal).length + 1);
+      await peer.settle(100);
+      const messages = peer.messages.slice(1);
+      for (const message of messages) assert.ok(validateWireMessage(message).ok, JSON.stringify(message));
+      const payloads = messages.map((m) => m.payload);
+      assert.deepEqual(payloads.map((p) => [p.status ?? 'delta', p.type]), [
+        ...splitIntoDeltas(refusal).map(() => ['delta', 'response']),
+        ['completed', 'response'],
+      ]);
+      assert.deepEqual(payloads.slice(0, -1).map((p) => p.message), splitIntoDeltas(refusal));
+      assert.equal(payloads.at(-1).message, refusal);
     });
   }
 

@@ -14,7 +14,7 @@ import {
   toolCallReply,
   unauthorized,
 } from '../fakes/openai-server';
-import { APIS, assertFailed, harness, rawStreamAssistant, unusedPort, within } from './helpers';
+import { APIS, assertFailed, harness, rawChunk, rawStreamAssistant, unusedPort, within } from './helpers';
 
 /** For a whole describe(): the sum of its tests, with room for a busy machine. */
 const SUITE_TIMEOUT = { timeout: 120_000 };
@@ -209,7 +209,7 @@ for (const api of APIS) {
         h,
         api === 'responses'
           ? ''
-          : `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] })}\n\n`,
+          : rawChunk({ content: 'Hi' }),
       );
       const result = await within(assistant.ask('Weather?'), 5_000);
       assertFailed(result, events, /ended before/);

@@ -140,3 +140,13 @@ export async function rawStreamAssistant(t: TestContext, h: Harness, body: strin
   assistant.on('event', (e) => events.push(e));
   return { assistant, events };
 }
+
+/** One Chat Completions chunk as SSE, with whatever `delta` a test needs (off-spec values too). */
+export function rawChunk(delta: unknown, finish: string | null = null): string {
+  return `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+}
+
+/** One Responses API event as SSE, with whatever fields a test needs (off-spec values too). */
+export function rawEvent(payload: { type: string; [field: string]: unknown }): string {
+  return `event: ${payload.type}\ndata: ${JSON.stringify(payload)}\n\n`;
+}

@@ -14,7 +14,7 @@ import {
   toolOutputsOf,
 } from '../fakes/openai-server';
 import { waitUntil } from '../support/wait';
-import { APIS, assertFailed, harness, rawStreamAssistant, within } from './helpers';
+import { APIS, assertFailed, harness, rawChunk, rawEvent, rawStreamAssistant, within } from './helpers';
 
 /** For a whole describe(): the sum of its tests, with room for a busy machine. */
 const SUITE_TIMEOUT = { timeout: 120_000 };
@@ -95,18 +95,15 @@ for (const api of APIS) {
     });
 
     test('text deltas that are not text (a number): skipped, the answer is the text that came', async (t) => {
-      const chunk = (delta: unknown, finish: string | null = null) =>
-        `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-      const event = (payload: { type: string; [field: string]: unknown }) => `event: ${payload.type}\ndata: ${JSON.stringify(payload)}\n\n`;
       const h = await harness(t, api);
       const { assistant, events } = await rawStreamAssistant(
         t,
         h,
         api === 'chat'
-          ? chunk({ content: 42 }) + chunk({ content: 'Fine.' }) + chunk({}, 'stop') + 'data: [DONE]\n\n'
-          : event({ type: 'response.output_text.delta', delta: 42 }) +
-              event({ type: 'response.output_text.delta', delta: 'Fine.' }) +
-              event({ type: 'response.completed', response: { id: 'resp_raw' } }),
+          ? rawChunk({ content: 42 }) + rawChunk({ content: 'Fine.' }) + rawChunk({}, 'stop') + 'data: [DONE]\n\n'
+          : rawEvent({ type: 'response.output_text.delta', delta: 42 }) +
+              rawEvent({ type: 'response.output_text.delta', delta: 'Fine.' }) +
+              rawEvent({ type: 'response.completed', response: { id: 'resp_raw' } }),
       );
       const result = await within(assistant.ask('Weather?'), 5_000);
       assert.equal(result.status, 'completed', result.error);

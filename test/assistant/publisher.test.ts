@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ChannelPublisher, type AssistantEvent } from '../../src/assistant';
 import { validateWireMessage, type ChannelPayload } from '../../src/protocol';
-import { interruptedReply, splitIntoDeltas, textReply, toolCallReply, toolCallsReply } from '../fakes/openai-server';
+import { interruptedReply, refusalReply, splitIntoDeltas, textReply, toolCallReply, toolCallsReply } from '../fakes/openai-server';
 import { APIS, MAKATI, harness, nextAssistantEvent, within } from './helpers';
 
 /** For a whole describe(): the sum of its tests, with room for a busy machine. */
@@ -90,6 +90,21 @@ for (const api of APIS) {
       assert.deepEqual(triples.slice(2, 4).map(([status, type]) => [status, type]), [['tool_executed', 'tool'], ['tool_executed', 'tool']]);
       assert.deepEqual(sent.slice(2, 4).map((p) => JSON.parse(p.message).location.split(',')[0]).sort(), ['London', 'Makati']);
       assert.deepEqual(triples.at(-1), ['completed', 'response', 'Done.']);
+    });
+
+    test('refusal: its deltas and the completed payload carry the refusal text, as any answer', async (t) => {
+      const h = await harness(t, api);
+      const { publisher, sent } = recordingPublisher();
+      h.assistant.on('event', (event) => publisher.handle(event));
+      const refusal = "I'm sorry, but I can't help with that request.";
+      h.fake.enqueue(refusalReply(refusal));
+      const from = seconds();
+      const result = await within(h.assistant.ask('Something harmful?', { threadId: 'thread_refusal' }), 5_000);
+      assert.equal(result.status, 'completed', result.error);
+      assert.deepEqual(checkCommon(sent, 'thread_refusal', from, seconds()), [
+        ...splitIntoDeltas(refusal).map((delta): [undefined, string, string] => [undefined, 'response', delta]),
+        ['completed', 'response', refusal],
+      ]);
     });
 
     test('failed turn: the last payload has status "error", type response, and the clear error text', async (t) => {

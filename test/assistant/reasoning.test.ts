@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { endlessReasoning, textReply, toolCallReply } from '../fakes/openai-server';
 import { waitUntil } from '../support/wait';
-import { APIS, assertFailed, harness, rawStreamAssistant, within } from './helpers';
+import { APIS, assertFailed, harness, rawChunk, rawEvent, rawStreamAssistant, within } from './helpers';
 
 /** Far more events than the 10000 quiet ones allowed, in small pieces as real models stream them. */
 const THOUGHTS = Array.from({ length: 20_000 }, (_, i) => (i % 7 === 0 ? ' hmm' : ' so'));
@@ -66,25 +66,22 @@ for (const api of APIS) {
     });
 
     test('reasoning fields that are not text are skipped; a single huge one is stopped with the budget sentence', async (t) => {
-      const chunk = (delta: unknown, finish: string | null = null) =>
-        `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-      const event = (payload: { type: string; [field: string]: unknown }) => `event: ${payload.type}\ndata: ${JSON.stringify(payload)}\n\n`;
       const hostile: unknown[] = [42, null, { toString: 'x' }, ['a', 'b'], true];
       const stream = (end: string) =>
         api === 'chat'
-          ? [...hostile.map((value) => chunk({ reasoning_content: value })), ...hostile.map((value) => chunk({ reasoning: value })), end].join('')
+          ? [...hostile.map((value) => rawChunk({ reasoning_content: value })), ...hostile.map((value) => rawChunk({ reasoning: value })), end].join('')
           : [
-              ...hostile.map((delta) => event({ type: 'response.reasoning_summary_text.delta', delta })),
-              ...hostile.map((delta) => event({ type: 'response.reasoning_text.delta', delta })),
-              event({ type: 'response.reasoning_text.delta' }),
+              ...hostile.map((delta) => rawEvent({ type: 'response.reasoning_summary_text.delta', delta })),
+              ...hostile.map((delta) => rawEvent({ type: 'response.reasoning_text.delta', delta })),
+              rawEvent({ type: 'response.reasoning_text.delta' }),
               end,
             ].join('');
       const finish =
         api === 'chat'
-          ? chunk({ content: 'Fine.' }) + chunk({}, 'stop') + 'data: [DONE]\n\n'
-          : event({ type: 'response.output_text.delta', delta: 'Fine.' }) + event({ type: 'response.completed', response: { id: 'resp_raw' } });
+          ? rawChunk({ content: 'Fine.' }) + rawChunk({}, 'stop') + 'data: [DONE]\n\n'
+          : rawEvent({ type: 'response.output_text.delta', delta: 'Fine.' }) + rawEvent({ type: 'response.completed', response: { id: 'resp_raw' } });
       const huge = 'z'.repeat(1_000_001);
-      const flood = api === 'chat' ? chunk({ reasoning: huge }) + finish : event({ type: 'response.reasoning_summary_text.delta', delta: huge }) + finish;
+      const flood = api === 'chat' ? rawChunk({ reasoning: huge }) + finish : rawEvent({ type: 'response.reasoning_summary_text.delta', delta: huge }) + finish;
 
       const h = await harness(t, api);
       const skipped = await rawStreamAssistant(t, h, stream(finish));

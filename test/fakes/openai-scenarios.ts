@@ -15,6 +15,7 @@
  *   fake.enqueue(endlessSilence());                       // a stream that never says anything
  *   fake.enqueue(textReply('31°C.', { reasoning: ['Let', ' me', ' think'] }));  // a reasoning model
  *   fake.enqueue(endlessReasoning('hmm '));               // a model that never stops thinking
+ *   fake.enqueue(refusalReply("I'm sorry, I can't help with that."));  // the model refuses
  */
 import { randomBytes } from 'node:crypto';
 
@@ -62,6 +63,12 @@ export interface ReplyScenario {
   text?: string;
   /** Exact text deltas; default splitIntoDeltas(text). */
   deltas?: string[];
+  /**
+   * The text is a refusal, which OpenAI streams apart from answer text. Responses: a
+   * `refusal` content part with response.refusal.* events. Chat: `delta.refusal` chunks
+   * (with `content: null`).
+   */
+  refusal?: boolean;
   toolCalls?: ToolCallSpec[];
   interrupt?: Interrupt;
   /** Pause before each SSE event, for cancellation and progress tests. */
@@ -94,6 +101,11 @@ type ReplyOptions = Omit<ReplyScenario, 'kind' | 'text' | 'toolCalls'>;
 
 export function textReply(text: string, options: ReplyOptions = {}): ReplyScenario {
   return { kind: 'reply', text, ...options };
+}
+
+/** The model refuses: `text` streamed as a refusal instead of answer text. */
+export function refusalReply(text: string, options: ReplyOptions = {}): ReplyScenario {
+  return { kind: 'reply', text, ...options, refusal: true };
 }
 
 /** One function call; `options.text` is streamed before it (models sometimes preface). */
@@ -403,20 +415,24 @@ export function* responsesFrames(scenario: ReplyScenario, ctx: ResponsesContext)
   if (p.text) {
     const { itemId, text } = p.text;
     const outputIndex = output.length;
+    const at = { item_id: itemId, output_index: outputIndex, content_index: 0 };
     const item = { id: itemId, type: 'message', status: 'in_progress', content: [] as Json[], role: 'assistant' };
-    const emptyPart = { type: 'output_text', annotations: [], logprobs: [], text: '' };
+    const refusal = scenario.refusal === true;
+    const emptyPart = refusal ? { type: 'refusal', refusal: '' } : { type: 'output_text', annotations: [], logprobs: [], text: '' };
     yield event('response.output_item.added', { output_index: outputIndex, item: structuredClone(item) });
-    yield event('response.content_part.added', { item_id: itemId, output_index: outputIndex, content_index: 0, part: emptyPart });
+    yield event('response.content_part.added', { ...at, part: emptyPart });
     for (const delta of deltasOf(p.text.deltas, scenario.endless === true && p.calls.length === 0)) {
       if (interrupted()) return yield* fail();
       deltas++;
-      yield event('response.output_text.delta', {
-        item_id: itemId, output_index: outputIndex, content_index: 0, delta, logprobs: [], obfuscation: obfuscation(),
-      });
+      yield refusal
+        ? event('response.refusal.delta', { ...at, delta })
+        : event('response.output_text.delta', { ...at, delta, logprobs: [], obfuscation: obfuscation() });
     }
-    const part = { ...emptyPart, text };
-    yield event('response.output_text.done', { item_id: itemId, output_index: outputIndex, content_index: 0, text, logprobs: [] });
-    yield event('response.content_part.done', { item_id: itemId, output_index: outputIndex, content_index: 0, part });
+    const part = refusal ? { ...emptyPart, refusal: text } : { ...emptyPart, text };
+    yield refusal
+      ? event('response.refusal.done', { ...at, refusal: text })
+      : event('response.output_text.done', { ...at, text, logprobs: [] });
+    yield event('response.content_part.done', { ...at, part });
     const done = { ...item, status: 'completed', content: [part] };
     output.push(done);
     yield event('response.output_item.done', { output_index: outputIndex, item: structuredClone(done) });
@@ -494,12 +510,14 @@ export function* chatFrames(scenario: ReplyScenario, body: Json): Generator<Fram
     for (const delta of deltasOf(p.reasoning.deltas, endlessReasoningOf(scenario, p))) yield chunk({ [field]: delta });
   }
   if (p.text) {
-    if (!roleSent) yield chunk({ role: 'assistant', content: '', refusal: null });
+    // A refusal comes instead of content: the role chunk opens it with `content: null`.
+    const field = scenario.refusal === true ? 'refusal' : 'content';
+    if (!roleSent) yield chunk(field === 'refusal' ? { role: 'assistant', content: null, refusal: '' } : { role: 'assistant', content: '', refusal: null });
     roleSent = true;
     for (const delta of deltasOf(p.text.deltas, scenario.endless === true && p.calls.length === 0)) {
       if (interrupted()) return yield* fail();
       deltas++;
-      yield chunk({ content: delta });
+      yield chunk({ [field]: delta });
     }
   }
   for (const [index, call] of p.calls.entries()) {

@@ -5,6 +5,8 @@ import { describe, test, type TestContext } from 'node:test';
 import OpenAI from 'openai';
 import {
   interruptedReply,
+  refusalReply,
+  splitIntoDeltas,
   startFakeOpenAI,
   textReply,
   toolCallReply,
@@ -67,6 +69,23 @@ describe('fake OpenAI: Chat Completions API', { timeout: 15_000 }, () => {
       assert.equal(got.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'Sunny.');
       assert.equal(got.at(-1)?.usage?.completion_tokens_details?.reasoning_tokens, reasoning.length);
     }
+    assert.deepEqual(fake.violations, []);
+  });
+
+  test('a refusal streams in delta.refusal after a role chunk with content: null, and finishes with stop', async (t) => {
+    const { fake, client } = await setup(t);
+    const refusal = "I'm sorry, but I can't help with that request.";
+    fake.enqueue(refusalReply(refusal), refusalReply(refusal));
+    const got = await chunks(client, [{ role: 'user', content: 'Something harmful?' }]);
+    assert.deepEqual(got[0].choices[0].delta, { role: 'assistant', content: null, refusal: '' });
+    assert.deepEqual(got.slice(1, -1).map((c) => c.choices[0].delta.refusal), splitIntoDeltas(refusal));
+    assert.ok(got.every((c) => !c.choices[0].delta.content), 'no answer text');
+    assert.equal(got.at(-1)?.choices[0].finish_reason, 'stop');
+
+    // The SDK's helper assembles it into the message's refusal.
+    const final = await client.chat.completions.stream({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Something harmful?' }] }).finalChatCompletion();
+    assert.equal(final.choices[0].message.refusal, refusal);
+    assert.equal(final.choices[0].message.content, null);
     assert.deepEqual(fake.violations, []);
   });
 

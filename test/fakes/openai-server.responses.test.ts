@@ -5,6 +5,8 @@ import { describe, test, type TestContext } from 'node:test';
 import OpenAI from 'openai';
 import {
   interruptedReply,
+  refusalReply,
+  splitIntoDeltas,
   startFakeOpenAI,
   textReply,
   toolCallReply,
@@ -92,6 +94,31 @@ describe('fake OpenAI: Responses API', TIMEOUT, () => {
       assert.equal(ofType(events, 'response.output_text.done')[0].text, 'Sunny.');
       assert.equal(completed.usage?.output_tokens_details.reasoning_tokens, reasoning.length);
     }
+    assert.deepEqual(fake.violations, []);
+  });
+
+  test('a refusal streams as a refusal content part with response.refusal.* events, apart from answer text', async (t) => {
+    const { fake, client } = await setup(t);
+    const refusal = "I'm sorry, but I can't help with that request.";
+    fake.enqueue(refusalReply(refusal), refusalReply(refusal));
+    const events = await collect(await client.responses.create({ model: 'gpt-4.1-mini', input: 'Something harmful?', stream: true }));
+    assert.deepEqual(
+      [...new Set(events.map((e) => e.type))],
+      ['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added',
+        'response.refusal.delta', 'response.refusal.done', 'response.content_part.done', 'response.output_item.done', 'response.completed'],
+    );
+    const deltas = ofType(events, 'response.refusal.delta');
+    assert.deepEqual(deltas.map((d) => d.delta), splitIntoDeltas(refusal));
+    assert.equal(ofType(events, 'response.refusal.done')[0].refusal, refusal);
+    assert.deepEqual(ofType(events, 'response.content_part.added')[0].part, { type: 'refusal', refusal: '' });
+    assert.deepEqual(ofType(events, 'response.content_part.done')[0].part, { type: 'refusal', refusal });
+
+    // The SDK's helper reassembles it as a refusal, not as output text.
+    const final = await client.responses.stream({ model: 'gpt-4.1-mini', input: 'Something harmful?' }).finalResponse();
+    const message = final.output[0];
+    assert.ok(message.type === 'message');
+    assert.deepEqual(message.content.map((part) => [part.type, part.type === 'refusal' ? part.refusal : part.text]), [['refusal', refusal]]);
+    assert.equal(final.output_text, '');
     assert.deepEqual(fake.violations, []);
   });
 

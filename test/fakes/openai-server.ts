@@ -50,6 +50,7 @@ export {
   interruptedReply,
   modelNotFound,
   rateLimited,
+  refusalReply,
   serviceUnavailable,
   splitIntoDeltas,
   textReply,
