@@ -3,6 +3,7 @@
 // while gets everything it missed, in order, once, then what was published meanwhile,
 // and is never closed as a slow consumer. A peer that resumes and never reads is still
 // cut off (4001), and holds no more of the relay's memory than any peer's socket buffer.
+// Unsubscribing, subscribing again or leaving mid-replay leaves nothing behind.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CLOSE_CODES, channelMessage, responseDeltaPayload } from '../../src/protocol';
@@ -125,6 +126,46 @@ test('peers that resume and never read are cut off with 4001 and hold the relay 
     await publisher.close();
   } finally {
     for (const peer of peers) peer.socket.terminate();
+    await relay.stop('SIGKILL');
+  }
+});
+
+test('a subscription changed mid-replay: unsubscribe ends the replay, a plain subscribe is live, and nothing is left behind', { timeout: 120_000 }, async () => {
+  const relay = await spawnRelay(['--quiet', '--high-water', String(HIGH_WATER), '--history-bytes', String(16 * 1024 * 1024), '--history', '10000', '--rate', '1000000', '--burst', '1000000']);
+  const health = async () => (await fetch(`http://127.0.0.1:${relay.port}/healthz`)).json();
+  try {
+    const publisher = await WsPeer.open(relay.url, { headers: { 'x-weather-relay-features': 'ack' } });
+    await publishAll(publisher, Array.from({ length: HISTORY }, (_, i) => frameOf(`m${i}`)));
+
+    const peer = await WsPeer.open(relay.url);
+    peer.socket.pause();
+    peer.send({ type: 'subscribe', payload: { channel: 'backlog', since: 0 } });
+    await deliveredSettles(relay.port);
+    peer.send({ type: 'unsubscribe', payload: { channel: 'backlog' } });
+    peer.send({ type: 'subscribe', payload: { channel: 'backlog' } });
+    // A second one resumes too, and goes away mid-replay.
+    const leaver = await WsPeer.open(relay.url);
+    leaver.socket.pause();
+    leaver.send({ type: 'subscribe', payload: { channel: 'backlog', since: 0 } });
+    await deliveredSettles(relay.port);
+    leaver.socket.terminate();
+    await metricReaches(relay.port, 'weather_relay_connections', 2);
+    assert.deepEqual(await health(), { status: 'ok', connections: 2, channels: 1, subscriptions: 1 });
+
+    const live = frameOf('live');
+    await publishAll(publisher, [live]);
+    peer.socket.resume();
+    await peer.until(() => peer.texts.at(-1) === live, 30_000, 'the live message');
+    const messages = peer.messages;
+    const unsubscribedAt = messages.findIndex((message) => message.type === 'unsubscribed');
+    const replayed = messages.slice(1, unsubscribedAt);
+    assert.ok(replayed.length > 0 && replayed.length < HISTORY, `part of the replay came first: ${replayed.length}`);
+    assert.deepEqual(replayed.map((message) => message.payload.offset), replayed.map((_, i) => i + 1));
+    assert.deepEqual(messages.slice(unsubscribedAt).map((message) => message.type), ['unsubscribed', 'subscribed', 'backlog']);
+    assert.deepEqual(messages.at(-2).payload, { channel: 'backlog', message: 'subscribed' });
+    assert.equal(await metric(relay.port, 'weather_relay_errors_total{code="slow_consumer"}'), 0);
+    await Promise.all([publisher.close(), peer.close()]);
+  } finally {
     await relay.stop('SIGKILL');
   }
 });
