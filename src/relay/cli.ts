@@ -19,7 +19,8 @@ const USAGE = `Usage: weather-relay [options]
   --max-connections N    connections at once; more get HTTP 503 (default ${RELAY_DEFAULTS.maxConnections})
   --max-sockets N        TCP sockets at once, WebSockets included; more are closed at once;
                          must be above --max-connections (default: that + ${SOCKET_HEADROOM})
-  --request-timeout-ms MS  time for a request to arrive whole; then 408 and closed
+  --request-timeout-ms MS
+                         time for a request to arrive whole; then 408 and closed
                          (default ${RELAY_DEFAULTS.requestTimeoutMs})
   --max-subscriptions N  channels per connection (default ${RELAY_DEFAULTS.maxSubscriptionsPerConnection})
   --rate N               messages per second per connection (default ${RELAY_DEFAULTS.messagesPerSecond})
