@@ -1,6 +1,7 @@
 /**
  * The wall around every handler the network can reach (HTTP request, upgrade, client
- * error, WebSocket message, close, error, pong): whatever a handler throws stops here.
+ * error, WebSocket message, close, error, pong, a replay's flush and stall timer):
+ * whatever a handler throws stops here.
  * A bug of ours costs the one request or connection that met it, never the process.
  */
 import type { RelayLogger } from './log';

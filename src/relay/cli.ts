@@ -6,7 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createRateLimitedLogger, silentLogger, streamSink } from './log';
-import { RELAY_DEFAULTS, startRelay, type RelayOptions } from './server';
+import { RELAY_DEFAULTS, SOCKET_HEADROOM, startRelay, type RelayOptions } from './server';
+import { socketLimitsProblem } from './socket-limits';
 
 const USAGE = `Usage: weather-relay [options]
 
@@ -16,11 +17,18 @@ const USAGE = `Usage: weather-relay [options]
                          0 disables (default ${RELAY_DEFAULTS.heartbeatIntervalMs})
   --max-payload BYTES    largest accepted frame (default ${RELAY_DEFAULTS.maxPayloadBytes})
   --max-connections N    connections at once; more get HTTP 503 (default ${RELAY_DEFAULTS.maxConnections})
+  --max-sockets N        TCP sockets at once, WebSockets included; more are closed at once;
+                         must be above --max-connections (default: that + ${SOCKET_HEADROOM})
+  --request-timeout-ms MS
+                         time for a request to arrive whole; then 408 and closed
+                         (default ${RELAY_DEFAULTS.requestTimeoutMs})
   --max-subscriptions N  channels per connection (default ${RELAY_DEFAULTS.maxSubscriptionsPerConnection})
   --rate N               messages per second per connection (default ${RELAY_DEFAULTS.messagesPerSecond})
   --burst N              burst above that rate (default ${RELAY_DEFAULTS.messageBurst})
   --high-water BYTES     queued bytes before a slow subscriber is closed with 4001
                          (default ${RELAY_DEFAULTS.outboundHighWaterBytes})
+  --replay-stall-ms MS   a resuming subscriber that reads none of its replay for this
+                         long is closed with 4001 (default ${RELAY_DEFAULTS.replayStallMs})
   --history N            messages kept per channel for resuming subscribers, 0 = none
                          (default ${RELAY_DEFAULTS.historySize})
   --history-bytes BYTES  frame bytes kept across all channels; the oldest messages go
@@ -52,6 +60,9 @@ export function parseRelayArgs(
         'max-payload': { type: 'string' },
         'log-rate': { type: 'string' },
         'max-connections': { type: 'string' },
+        'max-sockets': { type: 'string' },
+        'request-timeout-ms': { type: 'string' },
+        'replay-stall-ms': { type: 'string' },
         'max-subscriptions': { type: 'string' },
         rate: { type: 'string' },
         burst: { type: 'string' },
@@ -71,16 +82,23 @@ export function parseRelayArgs(
   for (const flag of ['host', 'token'] as const) {
     if (values[flag] === '') throw new UsageError(`--${flag} must not be empty`);
   }
+  const maxConnections = integerFlag('--max-connections', values['max-connections'], 1, 1_000_000);
+  const maxSockets = integerFlag('--max-sockets', values['max-sockets'], 2, 2_000_000);
+  const problem = maxSockets === undefined ? undefined : socketLimitsProblem(maxSockets, maxConnections ?? RELAY_DEFAULTS.maxConnections);
+  if (problem) throw new UsageError(`--max-sockets: ${problem}`);
   return {
     host: values.host,
     port: integerFlag('--port', values.port, 0, 65535),
     heartbeatIntervalMs: integerFlag('--heartbeat-ms', values['heartbeat-ms'], 0, 86_400_000),
     maxPayloadBytes: integerFlag('--max-payload', values['max-payload'], 64, 256 * 1024 * 1024),
-    maxConnections: integerFlag('--max-connections', values['max-connections'], 1, 1_000_000),
+    maxConnections,
+    maxSockets,
+    requestTimeoutMs: integerFlag('--request-timeout-ms', values['request-timeout-ms'], 100, 3_600_000),
     maxSubscriptionsPerConnection: integerFlag('--max-subscriptions', values['max-subscriptions'], 1, 100_000),
     messagesPerSecond: integerFlag('--rate', values.rate, 1, 10_000_000),
     messageBurst: integerFlag('--burst', values.burst, 1, 10_000_000),
     outboundHighWaterBytes: integerFlag('--high-water', values['high-water'], 1024, 1024 * 1024 * 1024),
+    replayStallMs: integerFlag('--replay-stall-ms', values['replay-stall-ms'], 100, 86_400_000),
     historySize: integerFlag('--history', values.history, 0, 1_000_000),
     historyBytes: integerFlag('--history-bytes', values['history-bytes'], 0, 16 * 1024 * 1024 * 1024),
     token: values.token ?? (env.WEATHER_RELAY_TOKEN || undefined),

@@ -17,16 +17,23 @@ import {
   type RelayReply,
   type SubscribeMessage,
 } from '../protocol';
+import type { Boundary } from './boundary';
 import type { Broker, Subscriber } from './broker';
 import { Delivery } from './delivery';
 import { encodeTextFrame } from './frame';
-import type { RelayHistory } from './history';
+import type { HistoryCursor, RelayHistory } from './history';
 import type { RelayLogger } from './log';
 import type { RelayMetrics } from './metrics';
 import { ExcessRun, TokenBucket } from './rate-limiter';
+import { Replay } from './replay';
 
 /** A run of excess ends after this long without a dropped message, or after the bucket's refill time if longer. */
 const MIN_QUIET_MS = 100;
+/**
+ * A replay waits once this much is queued in the socket: enough to keep the kernel's buffer
+ * full, far from the high-water mark (at most half of it), and small beside the history.
+ */
+const REPLAY_LOW_WATER_BYTES = 64 * 1024;
 
 export interface ConnectionLimits {
   maxSubscriptions: number;
@@ -34,6 +41,8 @@ export interface ConnectionLimits {
   messageBurst: number;
   /** Bytes queued for a subscriber past which it is cut off as a slow consumer. */
   outboundHighWaterBytes: number;
+  /** How long a resuming subscriber may leave its replay unread before it is cut off. */
+  replayStallMs: number;
 }
 
 export interface ConnectionContext {
@@ -42,6 +51,7 @@ export interface ConnectionContext {
   metrics: RelayMetrics;
   log: RelayLogger;
   limits: ConnectionLimits;
+  boundary: Boundary;
 }
 
 export interface ConnectionFeatures {
@@ -52,6 +62,8 @@ export interface ConnectionFeatures {
 export class RelayConnection implements Subscriber {
   /** Subscribed channels; true for those delivered with offsets (subscribed with `since`). */
   readonly channels = new Map<string, boolean>();
+  /** Replays under way, by channel; each stands in for this connection in the broker until caught up. */
+  private readonly replays = new Map<string, Replay>();
   /** Cleared on each heartbeat, set again by any sign of life from the peer. */
   alive = true;
   private closing = false;
@@ -75,7 +87,12 @@ export class RelayConnection implements Subscriber {
   }
 
   deliver(delivery: Delivery): void {
-    if (!this.hasRoom()) return;
+    this.send(this.channels.get(delivery.channel) ? delivery.annotated() : delivery.frame());
+  }
+
+  /** Writes one pre-encoded frame; false when the peer is closing, or was just cut off. */
+  private send(frame: Buffer, flushed?: (error?: Error | null) => void): boolean {
+    if (!this.hasRoom()) return false;
     // Writes made while handling one batch of incoming frames leave in as few syscalls as
     // possible: the socket is corked until the current operation has run to completion.
     if (!this.corked) {
@@ -86,8 +103,9 @@ export class RelayConnection implements Subscriber {
     // The pre-encoded frame goes straight to the TCP socket that ws itself writes to. ws's
     // own writes (replies, pings, close) are synchronous too, so frames never interleave:
     // createWebSocketServer refuses compression, the one thing that would make ws queue.
-    this.transport.write(this.channels.get(delivery.channel) ? delivery.annotated() : delivery.frame());
+    this.transport.write(frame, flushed);
     this.context.metrics.messagesDelivered++;
+    return true;
   }
 
   private readonly uncork = (): void => {
@@ -129,8 +147,19 @@ export class RelayConnection implements Subscriber {
 
   /** Removes every subscription; called once the socket has closed. */
   dispose(): void {
-    for (const channel of this.channels.keys()) this.context.broker.unsubscribe(channel, this);
+    for (const channel of this.channels.keys()) this.leave(channel);
     this.channels.clear();
+  }
+
+  /** Takes this connection, or the replay standing in for it, off `channel` in the broker. */
+  private leave(channel: string): void {
+    const replay = this.replays.get(channel);
+    if (replay) {
+      replay.cancel();
+      this.replays.delete(channel);
+      this.context.broker.unsubscribe(channel, replay);
+    }
+    this.context.broker.unsubscribe(channel, this);
   }
 
   private publish(channel: string, data: Buffer, payload: ChannelPayload): void {
@@ -154,8 +183,9 @@ export class RelayConnection implements Subscriber {
       this.replyError('too_many_subscriptions', `a connection may hold at most ${limits.maxSubscriptions} subscriptions`, channel);
       return;
     }
-    broker.subscribe(channel, this);
+    this.leave(channel); // a subscribe starts the channel afresh, ending any replay of it
     if (since === undefined) {
+      broker.subscribe(channel, this);
       this.channels.set(channel, false);
       this.reply(subscribedReply(channel));
       return;
@@ -163,16 +193,37 @@ export class RelayConnection implements Subscriber {
     // Reply, then what was missed, then live messages: the relay is single-threaded,
     // so nothing can slip in between.
     this.channels.set(channel, true);
-    const replay = history.replay(channel, since, epoch);
+    const { recovered, cursor } = history.resume(channel, since, epoch);
     this.reply({
       type: 'subscribed',
-      payload: { channel, message: 'subscribed', epoch: history.epoch, offset: history.latestOffset, recovered: replay.recovered },
+      payload: { channel, message: 'subscribed', epoch: history.epoch, offset: history.latestOffset, recovered },
     });
-    for (const message of replay.messages) this.deliver(new Delivery(message));
+    this.replay(channel, cursor);
+  }
+
+  /** Sends what `cursor` holds as the peer reads it, then puts this connection on the channel live. */
+  private replay(channel: string, cursor: HistoryCursor): void {
+    if (this.closing) return; // cut off by the reply just sent: nothing may subscribe it again
+    const { broker, limits, boundary } = this.context;
+    const replay = new Replay(cursor, this.transport, {
+      lowWaterBytes: Math.min(REPLAY_LOW_WATER_BYTES, limits.outboundHighWaterBytes / 2),
+      stallMs: limits.replayStallMs,
+      write: (frame, flushed) => this.send(frame, flushed),
+      boundary,
+      onEnd: (end) => {
+        this.replays.delete(channel);
+        broker.unsubscribe(channel, replay);
+        if (end.caughtUp) broker.subscribe(channel, this);
+        else this.cutOffSlowConsumer(end.reason);
+      },
+    });
+    this.replays.set(channel, replay);
+    broker.subscribe(channel, replay);
+    replay.pump();
   }
 
   private unsubscribe(channel: string): void {
-    this.context.broker.unsubscribe(channel, this);
+    this.leave(channel);
     this.channels.delete(channel);
     this.reply(unsubscribedReply(channel));
   }
@@ -191,11 +242,10 @@ export class RelayConnection implements Subscriber {
     }
   }
 
-  private cutOffSlowConsumer(): void {
-    const { limits, metrics, log } = this.context;
-    metrics.countError('slow_consumer');
-    log.warn(`#${this.id} ${this.remote} is not reading (over ${limits.outboundHighWaterBytes} bytes queued); closing`);
-    this.close(CLOSE_CODES.slowConsumer, 'slow consumer: outbound buffer full');
+  private cutOffSlowConsumer(reason: string): void {
+    this.context.metrics.countError('slow_consumer');
+    this.context.log.warn(`#${this.id} ${this.remote} is not reading (${reason}); closing`);
+    this.close(CLOSE_CODES.slowConsumer, `slow consumer: ${reason}`);
   }
 
   private close(code: number, reason: string): void {
@@ -227,7 +277,7 @@ export class RelayConnection implements Subscriber {
   private hasRoom(): boolean {
     if (this.closing || this.socket.readyState !== this.socket.OPEN) return false;
     if (this.transport.writableLength <= this.context.limits.outboundHighWaterBytes) return true;
-    this.cutOffSlowConsumer();
+    this.cutOffSlowConsumer(`over ${this.context.limits.outboundHighWaterBytes} bytes queued`);
     return false;
   }
 }

@@ -20,6 +20,10 @@ export interface HistoryLimits {
 
 interface HistoryEntry extends StoredMessage {
   readonly history: ChannelHistory;
+  /** Its place among every message published on its channel, kept or not: a cursor sees gaps by it. */
+  readonly index: number;
+  /** Cleared when forgotten: a cursor holding it must look elsewhere. */
+  held: boolean;
   /** The next newer entry of the same channel. */
   newerInChannel: HistoryEntry | undefined;
   /** Neighbours in the relay-wide order of publishing. */
@@ -31,14 +35,30 @@ interface ChannelHistory {
   oldest: HistoryEntry | undefined;
   newest: HistoryEntry | undefined;
   count: number;
+  /** Messages published on this channel since this record was made, kept or not. */
+  published: number;
   /** Highest offset of this channel that is no longer held: resuming at or above it loses nothing. */
   forgottenUpTo: number;
 }
 
-export interface ReplayResult {
-  messages: StoredMessage[];
-  /** True when nothing after `since` has been forgotten. */
+/** Returned by a cursor when the history forgot a message it had yet to return. */
+export const LOST = Symbol('lost');
+
+/**
+ * Walks one channel's history oldest first, on through what is published meanwhile, up to
+ * the newest message. Once it has returned undefined it may miss later ones: its caller
+ * switches to live delivery at that moment.
+ */
+export interface HistoryCursor {
+  /** The next message; undefined when none is left; LOST when one was forgotten before it was read. */
+  next(): StoredMessage | undefined | typeof LOST;
+}
+
+interface Resume {
+  /** True when nothing after `since` had been forgotten. */
   recovered: boolean;
+  /** Everything held after `since`, then whatever is published on the channel later. */
+  cursor: HistoryCursor;
 }
 
 export class RelayHistory {
@@ -75,12 +95,13 @@ export class RelayHistory {
       return { channel, offset, frame };
     }
     const history = this.channel(channel);
+    const index = history.published++;
     if (frame.length > this.limits.bytes) {
       // Larger than the whole budget: delivered live, never kept.
       history.forgottenUpTo = offset;
       return { channel, offset, frame };
     }
-    const entry: HistoryEntry = { channel, offset, frame, history, newerInChannel: undefined, older: this.newest, newer: undefined };
+    const entry: HistoryEntry = { channel, offset, frame, history, index, held: true, newerInChannel: undefined, older: this.newest, newer: undefined };
     if (this.newest) this.newest.newer = entry;
     else this.oldest = entry;
     this.newest = entry;
@@ -94,18 +115,44 @@ export class RelayHistory {
     return entry;
   }
 
-  /** What a subscriber that last saw offset `since` (counted in `epoch`) should be sent now. */
-  replay(channel: string, since: number, epoch: string | undefined): ReplayResult {
+  /**
+   * Where a subscriber that last saw offset `since` (counted in `epoch`) resumes. The cursor
+   * holds no copy and pins at most one message, so a slow reader costs the history nothing.
+   */
+  resume(channel: string, since: number, epoch: string | undefined): Resume {
     // Offsets from another run of the relay say nothing about what this one holds.
     const sameEpoch = epoch === undefined || epoch === this.epoch;
     const from = sameEpoch ? since : 0;
     const history = this.channels.get(channel);
-    const floor = history ? history.forgottenUpTo : this.evictedUpTo;
-    const messages: StoredMessage[] = [];
-    for (let entry = history?.oldest; entry; entry = entry.newerInChannel) {
-      if (entry.offset > from) messages.push(entry);
-    }
-    return { messages, recovered: sameEpoch && from >= floor };
+    const recovered = sameEpoch && from >= (history ? history.forgottenUpTo : this.evictedUpTo);
+    if (!history) return { recovered, cursor: { next: () => undefined } };
+    const publishedAtResume = history.published;
+    let first = history.oldest;
+    while (first && first.offset <= from) first = first.newerInChannel;
+    /** The index of the next message to return. */
+    let expected = first ? first.index : history.published;
+    let last: HistoryEntry | undefined;
+    const following = (): HistoryEntry | undefined => {
+      if (last?.held) return last.newerInChannel;
+      // None returned yet, or the last one was forgotten since: the next held is the first at or past `expected`.
+      let entry = history.oldest;
+      while (entry && entry.index < expected) entry = entry.newerInChannel;
+      return entry;
+    };
+    const next = (): StoredMessage | undefined | typeof LOST => {
+      if (this.channels.get(channel) !== history) return history.published > expected ? LOST : undefined;
+      const direct = last?.held ?? false;
+      const entry = following();
+      const reached = entry ? entry.index : history.published;
+      // Skipped straight from the last one returned, a gap is messages never kept: those published
+      // before the resume were told of by `recovered`. Any other gap is a message forgotten unread.
+      if (reached !== expected && !(direct && reached <= publishedAtResume)) return LOST;
+      if (!entry) return undefined;
+      expected = entry.index + 1;
+      last = entry;
+      return entry;
+    };
+    return { recovered, cursor: { next } };
   }
 
   /**
@@ -127,6 +174,7 @@ export class RelayHistory {
     if (entry.newer) entry.newer.older = entry.older;
     else this.newest = entry.older;
     this.heldBytes -= entry.frame.length;
+    entry.held = false;
     // A delivery still holding this entry must not keep its neighbours alive.
     entry.older = entry.newer = entry.newerInChannel = undefined;
   }
@@ -144,7 +192,7 @@ export class RelayHistory {
       return history;
     }
     // This channel may have had a history that was evicted: assume the worst.
-    history = { oldest: undefined, newest: undefined, count: 0, forgottenUpTo: this.evictedUpTo };
+    history = { oldest: undefined, newest: undefined, count: 0, published: 0, forgottenUpTo: this.evictedUpTo };
     this.channels.set(name, history);
     this.newestChannel = name;
     if (this.channels.size > this.limits.channels) {

@@ -44,6 +44,8 @@ export interface RelayGauges {
 export interface MetricsGauges extends RelayGauges {
   /** Bytes of frames held for resuming subscribers, across all channels. */
   historyBytes: number;
+  /** TCP sockets open on the relay's port, WebSockets included. */
+  sockets: number;
 }
 
 export function renderPrometheus(metrics: RelayMetrics, gauges: MetricsGauges): string {
@@ -57,6 +59,7 @@ export function renderPrometheus(metrics: RelayMetrics, gauges: MetricsGauges): 
   metric('weather_relay_subscriptions', 'gauge', 'Channel subscriptions across all connections.', [
     ['', gauges.subscriptions],
   ]);
+  metric('weather_relay_sockets', 'gauge', 'TCP sockets open, WebSockets included.', [['', gauges.sockets]]);
   metric('weather_relay_history_bytes', 'gauge', 'Bytes of messages held for resuming subscribers.', [
     ['', gauges.historyBytes],
   ]);

@@ -15,6 +15,7 @@ import { RelayHistory } from './history';
 import { handleHttpRequest } from './http';
 import { silentLogger, type RelayLogger } from './log';
 import { RelayMetrics, socketErrorCode, type RelayErrorCode, type RelayGauges } from './metrics';
+import { capSockets, endSocket, requestTimeoutOptions, socketLimitsProblem } from './socket-limits';
 import { createWebSocketServer } from './websocket-server';
 
 export interface RelayOptions {
@@ -30,6 +31,13 @@ export interface RelayOptions {
   shutdownTimeoutMs?: number;
   /** Connections accepted at once; more are refused with HTTP 503 (retry later). */
   maxConnections?: number;
+  /**
+   * TCP sockets open at once, WebSockets included; more are closed at once. Must leave room
+   * above `maxConnections` for health checks and handshakes (default: that plus 1,000).
+   */
+  maxSockets?: number;
+  /** Time for an HTTP request (an upgrade included) to arrive whole; then it is answered 408 and closed. */
+  requestTimeoutMs?: number;
   /** Channels one connection may subscribe to. */
   maxSubscriptionsPerConnection?: number;
   /** Average messages per second accepted from one connection. */
@@ -38,6 +46,8 @@ export interface RelayOptions {
   messageBurst?: number;
   /** Bytes queued for one subscriber before it is closed as a slow consumer (4001). */
   outboundHighWaterBytes?: number;
+  /** How long a resuming subscriber may leave its replay unread before it is closed with 4001. */
+  replayStallMs?: number;
   /** Messages kept per channel for subscribers that resume with `since`; 0 keeps none. */
   historySize?: number;
   /** Channels whose history is kept (the least recently published are forgotten first). */
@@ -59,14 +69,19 @@ export const RELAY_DEFAULTS = {
   maxPayloadBytes: 1024 * 1024,
   shutdownTimeoutMs: 2_000,
   maxConnections: 10_000,
+  requestTimeoutMs: 10_000,
   maxSubscriptionsPerConnection: 100,
   messagesPerSecond: 1_000,
   messageBurst: 2_000,
   outboundHighWaterBytes: 8 * 1024 * 1024,
+  replayStallMs: 30_000,
   historySize: 1_000,
   historyChannels: 1_000,
   historyBytes: 64 * 1024 * 1024,
 } as const;
+
+/** Sockets allowed above `maxConnections` unless `maxSockets` says otherwise. */
+export const SOCKET_HEADROOM = 1_000;
 
 export interface RunningRelay {
   readonly host: string;
@@ -83,6 +98,9 @@ export interface RunningRelay {
 
 export async function startRelay(options: RelayOptions = {}): Promise<RunningRelay> {
   const settings = { ...RELAY_DEFAULTS, ...withoutUndefined(options) };
+  const socketLimits = { maxSockets: settings.maxSockets ?? settings.maxConnections + SOCKET_HEADROOM, requestTimeoutMs: settings.requestTimeoutMs };
+  const problem = socketLimitsProblem(socketLimits.maxSockets, settings.maxConnections);
+  if (problem) throw new RangeError(problem);
   const log = options.logger ?? silentLogger;
   const broker = options.broker ?? new InMemoryBroker();
   const metrics = new RelayMetrics();
@@ -93,6 +111,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     messagesPerSecond: settings.messagesPerSecond,
     messageBurst: settings.messageBurst,
     outboundHighWaterBytes: settings.outboundHighWaterBytes,
+    replayStallMs: settings.replayStallMs,
   };
   const connections = new Set<RelayConnection>();
   const sockets = new Map<RelayConnection, WebSocket>();
@@ -106,15 +125,20 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   });
 
   const httpServer = createServer(
+    requestTimeoutOptions(socketLimits),
     boundary.guard(
       'an HTTP request',
-      (request: IncomingMessage, response: ServerResponse) => handleHttpRequest(request, response, metrics, () => ({ ...gauges(), historyBytes: history.bytes })),
+      (request: IncomingMessage, response: ServerResponse) => handleHttpRequest(request, response, metrics, () => ({ ...gauges(), historyBytes: history.bytes, sockets: tcp.open() })),
       (_request, response) => {
         if (response.headersSent) response.destroy();
         else response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('internal error\n');
       },
     ),
   );
+  const tcp = capSockets(httpServer, socketLimits, () => {
+    metrics.countError('refused');
+    log.warn(`closed a socket at once: the relay is at its limit of ${socketLimits.maxSockets} sockets`);
+  });
   const wss = createWebSocketServer({ noServer: true, maxPayload: settings.maxPayloadBytes });
 
   // Every refusal happens here, before the WebSocket opens, as a plain HTTP answer.
@@ -128,7 +152,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     if (refusal) {
       metrics.countError(refusalCode(refusal));
       log.warn(`refused a connection from ${request.socket.remoteAddress}: ${refusal.status} ${refusal.reason}`);
-      socket.end(refusal.response);
+      endSocket(socket, refusal.response);
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request, socket));
@@ -151,7 +175,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
         }
         metrics.countError('bad_request');
         const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-        socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+        endSocket(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       },
       (_error, socket) => socket.destroy(),
     ),
@@ -162,7 +186,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const accept = (ws: WebSocket, request: IncomingMessage, transport: Socket): void => {
     const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
     const acks = parseFeatures(request.headers[FEATURES_HEADER]).has('ack');
-    const connection = new RelayConnection(nextId++, remote, ws, transport, { broker, history, metrics, log, limits }, { acks });
+    const connection = new RelayConnection(nextId++, remote, ws, transport, { broker, history, metrics, log, limits, boundary }, { acks });
     const dropSocket = () => ws.terminate();
     // A bug of ours must cost one reply, not the process.
     ws.on('message', boundary.guard(`#${connection.id} message`, (data: Buffer, isBinary: boolean) => connection.handleFrame(data, isBinary)));

@@ -80,3 +80,10 @@ test('a subscriber that never reads is closed with 4001 once past the high-water
     await relay.close();
   }
 });
+
+test('a socket limit with no room above the connection limit is refused at start', async () => {
+  await assert.rejects(
+    startRelay({ host: '127.0.0.1', port: 0, maxConnections: 5, maxSockets: 5 }),
+    { name: 'RangeError', message: 'the socket limit (5) must be above the connection limit (5), so that health checks get through while WebSockets are at their limit' },
+  );
+});

@@ -78,6 +78,10 @@ test('bad flags are refused with usage and exit code 2', () => {
     [['--host', ''], '--host must not be empty'],
     [['--token', ''], '--token must not be empty'],
     [['--bogus'], "Unknown option '--bogus'"],
+    [['--max-connections', '5', '--max-sockets', '5'], '--max-sockets: the socket limit (5) must be above the connection limit (5)'],
+    [['--max-sockets', '10000'], 'must be above the connection limit (10000)'],
+    [['--request-timeout-ms', '50'], '--request-timeout-ms must be a whole number from 100 to 3600000, got "50"'],
+    [['--replay-stall-ms', '0'], '--replay-stall-ms must be a whole number from 100 to 86400000, got "0"'],
   ] as const) {
     const run = spawnSync(process.execPath, [RELAY_BIN, ...args], { encoding: 'utf8', timeout: 10_000 });
     assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);

@@ -1,0 +1,84 @@
+/**
+ * Sends a resuming subscriber what it missed as fast as it reads, and no faster. Written
+ * at once, a replay larger than the high-water mark would cut an honest client off as a
+ * slow consumer on every resume. Instead a little is written whenever the socket has
+ * flushed what came before, straight from the history (nothing is copied or queued), and
+ * messages published meanwhile are reached through the history in turn, so they follow
+ * the replay in order. While it runs the replay stands in for its connection in the
+ * broker, so live broadcasts skip it without any test on their path.
+ */
+import type { Socket } from 'node:net';
+import type { Boundary } from './boundary';
+import type { Subscriber } from './broker';
+import { Delivery } from './delivery';
+import { LOST, type HistoryCursor } from './history';
+
+/** How a replay ended: caught up (go live), or the peer is cut off for the reason given. */
+type ReplayEnd = { caughtUp: true } | { caughtUp: false; reason: string };
+
+export interface ReplayOptions {
+  /** Bytes waiting in the socket past which the replay waits for them to be flushed. */
+  lowWaterBytes: number;
+  /** How long the peer may take to read what is waiting before it is cut off. */
+  stallMs: number;
+  /** Writes one encoded frame; false when the peer can take no more (it is closing). */
+  write(frame: Buffer, flushed?: (error?: Error | null) => void): boolean;
+  boundary: Boundary;
+  /** Called once, when the replay has caught up or must stop; never after `cancel()`. */
+  onEnd(end: ReplayEnd): void;
+}
+
+export class Replay implements Subscriber {
+  private ended = false;
+  private readonly stall: NodeJS.Timeout;
+  /** Called once the frame that filled the socket is flushed. */
+  private readonly flushed: (error?: Error | null) => void;
+
+  constructor(
+    private readonly cursor: HistoryCursor,
+    private readonly transport: Socket,
+    private readonly options: ReplayOptions,
+  ) {
+    this.stall = setTimeout(
+      options.boundary.guard('a stalled replay', () => this.end({ caughtUp: false, reason: 'not reading its replay' })),
+      options.stallMs,
+    );
+    this.stall.unref();
+    this.flushed = options.boundary.guard('a replay', (error?: Error | null) => {
+      if (!error) this.pump(); // a failed write means the socket is going: its close ends the replay
+    });
+  }
+
+  /** Live messages of the channel are in the history already: the cursor reaches them in turn. */
+  deliver(): void {}
+
+  /** Writes until the socket holds `lowWaterBytes`, then again once that is flushed; ends when caught up. */
+  readonly pump = (): void => {
+    if (this.ended) return;
+    const { lowWaterBytes, write } = this.options;
+    for (;;) {
+      const message = this.cursor.next();
+      if (message === LOST) return this.end({ caughtUp: false, reason: 'fell behind the history' });
+      if (message === undefined) return this.end({ caughtUp: true });
+      const frame = new Delivery(message).annotated();
+      const full = this.transport.writableLength + frame.length >= lowWaterBytes;
+      if (!write(frame, full ? this.flushed : undefined)) return this.cancel();
+      if (full) {
+        this.stall.refresh();
+        return;
+      }
+    }
+  };
+
+  /** Stops without a word: the subscription went, or the connection did. */
+  cancel(): void {
+    this.ended = true;
+    clearTimeout(this.stall);
+  }
+
+  private end(end: ReplayEnd): void {
+    if (this.ended) return;
+    this.cancel();
+    this.options.onEnd(end);
+  }
+}
