@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { channelMessage, responseDeltaPayload } from '../../src/protocol';
-import { spawnRelay } from '../support/relay-process';
+import { readMetric, spawnRelay } from '../support/relay-process';
 import { WsPeer } from '../support/ws-peer';
 
 /** A channel message of exactly `bytes` bytes of JSON. */
@@ -13,13 +13,6 @@ function messageOf(channel: string, label: string, bytes: number): string {
   const frame = JSON.stringify(channelMessage(channel, responseDeltaPayload('t', label + '.'.repeat(bytes - empty.length))));
   assert.equal(Buffer.byteLength(frame), bytes);
   return frame;
-}
-
-async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-  assert.ok(line, `${name} is in /metrics`);
-  return Number(line.split(' ')[1]);
 }
 
 /** Publishes every frame, waiting for the relay's receipts (one publisher: offsets count up from 1). */
@@ -51,7 +44,7 @@ test('past --history-bytes the oldest messages go first, across channels; a resu
     await publishAll(publisher, frames);
     const held = Math.floor(budget / 1004);
     assert.equal(held, 65);
-    assert.equal(await metric(relay.port, 'weather_relay_history_bytes'), held * 1004);
+    assert.equal(await readMetric(relay.port, 'weather_relay_history_bytes'), held * 1004);
 
     // Kept: the last 65 published (i = 135…199), of both channels. Message i has offset i + 1.
     const keptOnA = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 2 === 0 && i >= 200 - held);
@@ -73,7 +66,7 @@ test('past --history-bytes the oldest messages go first, across channels; a resu
     await live.waitForFrames(2);
     assert.equal(live.texts[1], huge);
     await publisher.waitForFrames(201);
-    assert.equal(await metric(relay.port, 'weather_relay_history_bytes'), held * 1004);
+    assert.equal(await readMetric(relay.port, 'weather_relay_history_bytes'), held * 1004);
     const lost = await resume(relay.url, 'c', 0, 0);
     assert.deepEqual([lost.reply.payload.recovered, lost.replayed], [false, []]);
     assert.equal((await resume(relay.url, 'c', 201, 0)).reply.payload.recovered, true);
@@ -89,7 +82,7 @@ test('180 MB through a relay with a 4 MiB history: its memory stays flat', { tim
   try {
     const publisher = await WsPeer.open(relay.url, { headers: { 'x-weather-relay-features': 'ack' } });
     await publishAll(publisher, [messageOf('w0', 'warm-up', 1000)]);
-    const before = await metric(relay.port, 'weather_relay_resident_memory_bytes');
+    const before = await readMetric(relay.port, 'weather_relay_resident_memory_bytes');
     const size = 960 * 1024;
     // Fewer than --history (1,000) per channel: only the byte budget can bound what is kept.
     const frames = Array.from({ length: 192 }, (_, i) => messageOf(`w${i % 4}`, `m${i}`, size));
@@ -97,9 +90,9 @@ test('180 MB through a relay with a 4 MiB history: its memory stays flat', { tim
       for (const frame of frames.slice(i, i + 8)) publisher.send(frame);
       await publisher.waitForFrames(1 + Math.min(i + 8, frames.length), 30_000);
     }
-    const heldBytes = await metric(relay.port, 'weather_relay_history_bytes');
+    const heldBytes = await readMetric(relay.port, 'weather_relay_history_bytes');
     assert.ok(heldBytes <= budget && heldBytes > budget - (size + 10), `history holds ${heldBytes} bytes, within ${budget}`);
-    const grown = (await metric(relay.port, 'weather_relay_resident_memory_bytes')) - before;
+    const grown = (await readMetric(relay.port, 'weather_relay_resident_memory_bytes')) - before;
     // 180 MB passed through; without the budget all of it is held (the relay grew by ~375 MiB
     // before the budget existed). With it, what remains is garbage not yet collected.
     assert.ok(grown < 128 * 1024 * 1024, `resident memory grew by ${Math.round(grown / 2 ** 20)} MiB`);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CLOSE_CODES, channelMessage, responseDeltaPayload } from '../../src/protocol';
-import { spawnRelay } from '../support/relay-process';
+import { readMetric, spawnRelay } from '../support/relay-process';
 import { delay } from '../support/wait';
 import { WsPeer } from '../support/ws-peer';
 
@@ -21,18 +21,12 @@ function frameOf(label: string): string {
   return JSON.stringify(channelMessage('backlog', responseDeltaPayload('t', label + '.'.repeat(SIZE - empty.length))));
 }
 
-async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.split(' ')[1]);
-}
-
 /** Polls `name` until it shows `value` (bounded: 20 s); returns the last value seen. */
 async function metricReaches(port: number, name: string, value: number): Promise<number> {
-  let seen = await metric(port, name);
+  let seen = await readMetric(port, name, 0);
   for (let i = 0; i < 100 && seen !== value; i++) {
     await delay(200);
-    seen = await metric(port, name);
+    seen = await readMetric(port, name, 0);
   }
   return seen;
 }
@@ -51,7 +45,7 @@ async function publishAll(publisher: WsPeer, frames: string[]): Promise<number[]
 async function deliveredSettles(port: number): Promise<number> {
   let last = -1;
   for (let i = 0; i < 100; i++) {
-    const now = await metric(port, 'weather_relay_messages_delivered_total');
+    const now = await readMetric(port, 'weather_relay_messages_delivered_total');
     if (now === last) return now;
     last = now;
     await delay(300);
@@ -86,7 +80,7 @@ test('a resume of 46 high-water marks arrives whole, in order, once, with what w
       [...backlog.map((_, i) => `m${i}`), ...live.map((_, i) => `live${i}`)],
     );
     assert.equal(resumer.closeCode, undefined, 'still open');
-    assert.equal(await metric(relay.port, 'weather_relay_errors_total{code="slow_consumer"}'), 0);
+    assert.equal(await readMetric(relay.port, 'weather_relay_errors_total{code="slow_consumer"}', 0), 0);
 
     // Once caught up it is an ordinary live subscriber.
     const after = frameOf('after');
@@ -105,7 +99,7 @@ test('peers that resume and never read are cut off with 4001 and hold the relay 
   try {
     const publisher = await WsPeer.open(relay.url, { headers: { 'x-weather-relay-features': 'ack' } });
     await publishAll(publisher, Array.from({ length: HISTORY }, (_, i) => frameOf(`m${i}`)));
-    const before = await metric(relay.port, 'weather_relay_resident_memory_bytes');
+    const before = await readMetric(relay.port, 'weather_relay_resident_memory_bytes');
 
     for (let i = 0; i < 8; i++) {
       const peer = await WsPeer.open(relay.url);
@@ -115,7 +109,7 @@ test('peers that resume and never read are cut off with 4001 and hold the relay 
     }
     await deliveredSettles(relay.port);
     // Were each of the 8 sent all of its 12 MB replay at once, the relay would hold ~96 MB more.
-    const grown = (await metric(relay.port, 'weather_relay_resident_memory_bytes')) - before;
+    const grown = (await readMetric(relay.port, 'weather_relay_resident_memory_bytes')) - before;
     assert.ok(grown < 48 * 1024 * 1024, `resident memory grew by ${Math.round(grown / 2 ** 20)} MiB`);
 
     assert.equal(await metricReaches(relay.port, 'weather_relay_errors_total{code="slow_consumer"}', peers.length), peers.length, 'every non-reader was cut off');
@@ -163,7 +157,7 @@ test('a subscription changed mid-replay: unsubscribe ends the replay, a plain su
     assert.deepEqual(replayed.map((message) => message.payload.offset), replayed.map((_, i) => i + 1));
     assert.deepEqual(messages.slice(unsubscribedAt).map((message) => message.type), ['unsubscribed', 'subscribed', 'backlog']);
     assert.deepEqual(messages.at(-2).payload, { channel: 'backlog', message: 'subscribed' });
-    assert.equal(await metric(relay.port, 'weather_relay_errors_total{code="slow_consumer"}'), 0);
+    assert.equal(await readMetric(relay.port, 'weather_relay_errors_total{code="slow_consumer"}', 0), 0);
     await Promise.all([publisher.close(), peer.close()]);
   } finally {
     await relay.stop('SIGKILL');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { CLOSE_CODES } from '../../src/protocol';
-import { spawnRelay } from '../support/relay-process';
+import { readMetric, spawnRelay } from '../support/relay-process';
 import { delay, waitUntil } from '../support/wait';
 
 interface Counter {
@@ -34,11 +34,6 @@ async function counter(url: string): Promise<Counter> {
   return state;
 }
 
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url.replace('ws:', 'http:')}/metrics`)).text();
-  return Number(new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-}
-
 test('a subscriber that never reads cannot slow 50 others or grow the relay', { timeout: 120_000 }, async () => {
   const highWater = 1024 * 1024;
   const relay = await spawnRelay(['--quiet', '--rate', '1000000', '--burst', '1000000', '--high-water', String(highWater), '--history', '0']);
@@ -50,7 +45,7 @@ test('a subscriber that never reads cannot slow 50 others or grow the relay', { 
     sockets.push(slow.socket);
     const slowClosed = new Promise<number>((resolve) => slow.socket.on('close', (code) => resolve(code)));
     slow.socket.pause(); // never reads again: the kernel buffers fill, then the relay's queue
-    const baselineRss = await metric(relay.url, 'weather_relay_resident_memory_bytes');
+    const baselineRss = await readMetric(relay.port, 'weather_relay_resident_memory_bytes');
 
     const publisher = new WebSocket(relay.url, { perMessageDeflate: false });
     sockets.push(publisher);
@@ -63,12 +58,12 @@ test('a subscriber that never reads cannot slow 50 others or grow the relay', { 
       // Flow control: stay at most 500 messages ahead of the slowest reader of the 50.
       if (seq % 500 === 499) {
         await waitUntil(() => counters.every((c) => c.count >= seq - 500), 20_000, `the 50 to keep up at ${seq}`);
-        if (seq % 5000 === 4999) peakRss = Math.max(peakRss, await metric(relay.url, 'weather_relay_resident_memory_bytes'));
+        if (seq % 5000 === 4999) peakRss = Math.max(peakRss, await readMetric(relay.port, 'weather_relay_resident_memory_bytes'));
       }
     }
     await waitUntil(() => counters.every((c) => c.count === total), 30_000, 'all 50 to receive everything');
     assert.deepEqual(counters.map((c) => c.outOfOrder).filter((n) => n > 0), [], 'in order');
-    assert.equal(await metric(relay.url, 'weather_relay_errors_total{code="slow_consumer"}'), 1);
+    assert.equal(await readMetric(relay.port, 'weather_relay_errors_total{code="slow_consumer"}'), 1);
     slow.socket.resume();
     const code = await Promise.race([slowClosed, delay(5000).then(() => -1)]);
     assert.ok(code === CLOSE_CODES.slowConsumer || code === 1006, `the slow subscriber was closed (code ${code})`);

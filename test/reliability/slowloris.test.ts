@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { channelMessage, responseDeltaPayload } from '../../src/protocol';
-import { spawnRelay } from '../support/relay-process';
+import { readMetric, spawnRelay } from '../support/relay-process';
 import { delay, within } from '../support/wait';
 import { WsPeer } from '../support/ws-peer';
 
@@ -60,13 +60,6 @@ async function healthz(port: number): Promise<{ body: unknown; attempts: number 
   }
 }
 
-async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-  assert.ok(line, `${name} is in /metrics`);
-  return Number(line.split(' ')[1]);
-}
-
 test('half-sent requests cannot hold the relay: excess sockets close, the rest time out, subscribers and /healthz go on', { timeout: 60_000 }, async () => {
   // 2 WebSockets and 4 sockets of headroom; a request must arrive whole within 1 s.
   const relay = await spawnRelay(['--quiet', '--max-connections', '2', '--max-sockets', '6', '--request-timeout-ms', '1000']);
@@ -104,7 +97,7 @@ test('half-sent requests cannot hold the relay: excess sockets close, the rest t
     assert.deepEqual(health.body, { status: 'ok', connections: 2, channels: 1, subscriptions: 1 });
     let sockets = Infinity;
     for (let i = 0; i < 50 && sockets > 3; i++) {
-      sockets = await metric(relay.port, 'weather_relay_sockets');
+      sockets = await readMetric(relay.port, 'weather_relay_sockets');
       if (sockets > 3) await delay(100);
     }
     assert.equal(sockets, 3, 'the relay holds no socket of theirs');
@@ -113,7 +106,7 @@ test('half-sent requests cannot hold the relay: excess sockets close, the rest t
     await subscriber.waitForFrames(1 + sent.length);
     assert.deepEqual(subscriber.texts.slice(1), sent);
     // Closed for being over the cap: the 16, and any try of /healthz while the 4 still lingered.
-    assert.equal(await metric(relay.port, 'weather_relay_errors_total{code="refused"}'), 16 + health.attempts - 1);
+    assert.equal(await readMetric(relay.port, 'weather_relay_errors_total{code="refused"}'), 16 + health.attempts - 1);
     await Promise.all([subscriber.close(), publisher.close()]);
   } finally {
     for (const s of slow) s.socket.destroy();

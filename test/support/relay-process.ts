@@ -93,3 +93,18 @@ export function rawExchange(port: number, request: string | Buffer, timeoutMs = 
     socket.on('error', () => {}); // a reset is a close too; 'close' follows
   });
 }
+
+/**
+ * One sample from a relay's /metrics on 127.0.0.1:`port`; `name` may carry labels
+ * (`weather_relay_errors_total{code="refused"}`). A missing line throws, unless
+ * `missingAs` says what it means (counters with labels appear only once counted).
+ */
+export async function readMetric(port: number, name: string, missingAs?: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  if (line === undefined) {
+    if (missingAs !== undefined) return missingAs;
+    throw new Error(`${name} is not in /metrics`);
+  }
+  return Number(line.slice(name.length + 1));
+}
