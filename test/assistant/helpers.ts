@@ -4,15 +4,15 @@
  * Everything is closed by the test's `after` hook, so a failing test still exits.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { WeatherAssistant } from '../../src/assistant';
 import type { AssistantConfig, AssistantEvent, TurnResult } from '../../src/assistant';
 import type { WeatherConfig } from '../../src/weather';
 import { startFakeOpenAI, type FakeOpenAI, type FakeOpenAIOptions } from '../fakes/openai-server';
 import { startFakeWeatherServer, type FakeWeatherServer } from '../fakes/weather-server';
+export { unusedPort } from '../support/ports';
 
 /** Shared with every suite: see test/support/wait.ts. */
 export { within } from '../support/wait';
@@ -105,16 +105,6 @@ export function nextAssistantEvent(assistant: WeatherAssistant, filter: (event: 
     };
     assistant.on('event', listener);
   });
-}
-
-/** A port nothing listens on (bound and released at once). */
-export async function unusedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The body of a recorded request as JSON (requests are untrusted JSON). */

@@ -5,12 +5,13 @@
  */
 import { once, type EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { ChannelMessage, ChannelPayload } from '../../src/protocol';
 import type { WebSocketManager, WebSocketManagerOptions } from '../../src/client';
 import { within } from '../support/wait';
+export { unusedPort } from '../support/ports';
 
 /** Shared with every suite: see test/support/wait.ts. */
 export { within };
@@ -169,16 +170,6 @@ export async function rawServer(t: TestContext, options: RawServerOptions = {}):
   const server = await RawWsServer.start(options);
   t.after(() => server.close());
   return server;
-}
-
-/** A loopback port that nothing listens on (it was free a moment ago). */
-export async function unusedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Resolves with the arguments of the next `event` that passes `filter`; rejects after `timeoutMs`. */
