@@ -23,7 +23,11 @@ export interface Resumed {
   readonly offset: number;
   /** True when nothing after `since` is missing. */
   readonly recovered: boolean;
-  /** Everything held after `since`, then what is published on the channel later. */
+  /**
+   * Everything held after `since`, then what is published on the channel later, read as the
+   * subscriber takes it. Once it returns undefined the connection joins the channel's local
+   * fan-out in the same turn: a message must become readable here no later than it is fanned out.
+   */
   readonly cursor: HistoryCursor;
 }
 
