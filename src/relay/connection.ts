@@ -18,10 +18,11 @@ import {
   type SubscribeMessage,
 } from '../protocol';
 import type { Boundary } from './boundary';
-import type { Broker, Subscriber } from './broker';
-import { Delivery } from './delivery';
+import { EngineUnavailableError, isPending, type ChannelEngine, type Published, type Resumed } from './channel-engine';
+import type { Delivery } from './delivery';
 import { encodeTextFrame } from './frame';
-import type { HistoryCursor, RelayHistory } from './history';
+import type { HistoryCursor } from './history';
+import type { Subscriber } from './local-fan-out';
 import type { RelayLogger } from './log';
 import type { RelayMetrics } from './metrics';
 import { ExcessRun, TokenBucket } from './rate-limiter';
@@ -46,8 +47,7 @@ export interface ConnectionLimits {
 }
 
 export interface ConnectionContext {
-  broker: Broker;
-  history: RelayHistory;
+  engine: ChannelEngine;
   metrics: RelayMetrics;
   log: RelayLogger;
   limits: ConnectionLimits;
@@ -62,8 +62,10 @@ export interface ConnectionFeatures {
 export class RelayConnection implements Subscriber {
   /** Subscribed channels; true for those delivered with offsets (subscribed with `since`). */
   readonly channels = new Map<string, boolean>();
-  /** Replays under way, by channel; each stands in for this connection in the broker until caught up. */
+  /** Replays under way, by channel; each stands in for this connection in the engine until caught up. */
   private readonly replays = new Map<string, Replay>();
+  /** Resumes the engine has yet to answer, by channel: a later subscribe or unsubscribe of the channel voids one. */
+  private readonly resuming = new Map<string, Promise<Resumed>>();
   /** Cleared on each heartbeat, set again by any sign of life from the peer. */
   alive = true;
   private closing = false;
@@ -151,60 +153,121 @@ export class RelayConnection implements Subscriber {
     this.channels.clear();
   }
 
-  /** Takes this connection, or the replay standing in for it, off `channel` in the broker. */
+  /** Takes this connection, or the replay standing in for it, off `channel` in the engine. */
   private leave(channel: string): void {
+    this.resuming.delete(channel);
     const replay = this.replays.get(channel);
     if (replay) {
       replay.cancel();
       this.replays.delete(channel);
-      this.context.broker.unsubscribe(channel, replay);
+      this.context.engine.unsubscribe(channel, replay);
     }
-    this.context.broker.unsubscribe(channel, this);
+    this.context.engine.unsubscribe(channel, this);
   }
 
   private publish(channel: string, data: Buffer, payload: ChannelPayload): void {
-    const { history, broker, metrics } = this.context;
-    metrics.messagesPublished++;
     // The frame goes out as the very bytes that came in: serialized once, by its publisher,
     // framed once here, into the one buffer the history keeps.
-    const message = history.append(channel, encodeTextFrame(data));
-    broker.publish(new Delivery(message, payload));
+    let published: Published | Promise<Published>;
+    try {
+      published = this.context.engine.publish(channel, encodeTextFrame(data), payload);
+    } catch (error) {
+      this.publishFailed(channel, error);
+      return;
+    }
+    // An engine in memory answers at once: no promise on the fast path.
+    if (!isPending(published)) {
+      this.published(channel, payload, published);
+      return;
+    }
+    const { boundary } = this.context;
+    published.then(
+      boundary.guard(`#${this.id} publish`, (result: Published) => this.published(channel, payload, result)),
+      boundary.guard(`#${this.id} failed publish`, (error: unknown) => this.publishFailed(channel, error)),
+    );
+  }
+
+  private published(channel: string, payload: ChannelPayload, { offset, epoch }: Published): void {
+    this.context.metrics.messagesPublished++;
     if (this.features.acks) {
-      this.reply({
-        type: '@ack',
-        payload: { id: typeof payload.id === 'string' ? payload.id : null, channel, offset: message.offset, epoch: history.epoch },
-      });
+      this.reply({ type: '@ack', payload: { id: typeof payload.id === 'string' ? payload.id : null, channel, offset, epoch } });
     }
   }
 
+  /** Nothing was published, and no receipt goes out: the publisher keeps the message and sends it again. */
+  private publishFailed(channel: string, error: unknown): void {
+    this.engineFailed(error, 'this message was not published; send it again later', channel);
+  }
+
+  /** Answers a failed engine call: `unavailable` when its storage is out of reach (retryable), `internal_error` otherwise. */
+  private engineFailed(error: unknown, consequence: string, channel: string): void {
+    const { metrics, log } = this.context;
+    if (error instanceof EngineUnavailableError) {
+      metrics.countError('unavailable');
+      log.warn(`#${this.id} ${this.remote}: the channel storage is unavailable (${error.message})`);
+      this.reply(errorReply('unavailable', `the relay cannot reach its channel storage (${error.message}): ${consequence}`, channel));
+      return;
+    }
+    metrics.countError('internal_error');
+    log.error(`#${this.id} internal error in the channel engine: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    this.reply(errorReply('internal_error', `the relay failed on this request: ${consequence}`, channel));
+  }
+
   private subscribe({ channel, since, epoch }: SubscribeMessage['payload']): void {
-    const { broker, history, limits } = this.context;
+    const { engine, limits } = this.context;
     if (!this.channels.has(channel) && this.channels.size >= limits.maxSubscriptions) {
       this.replyError('too_many_subscriptions', `a connection may hold at most ${limits.maxSubscriptions} subscriptions`, channel);
       return;
     }
     this.leave(channel); // a subscribe starts the channel afresh, ending any replay of it
     if (since === undefined) {
-      broker.subscribe(channel, this);
+      engine.subscribe(channel, this);
       this.channels.set(channel, false);
       this.reply(subscribedReply(channel));
       return;
     }
-    // Reply, then what was missed, then live messages: the relay is single-threaded,
-    // so nothing can slip in between.
     this.channels.set(channel, true);
-    const { recovered, cursor } = history.resume(channel, since, epoch);
-    this.reply({
-      type: 'subscribed',
-      payload: { channel, message: 'subscribed', epoch: history.epoch, offset: history.latestOffset, recovered },
-    });
+    let resumed: Resumed | Promise<Resumed>;
+    try {
+      resumed = engine.resume(channel, since, epoch);
+    } catch (error) {
+      this.resumeFailed(channel, error);
+      return;
+    }
+    if (!isPending(resumed)) {
+      this.resumed(channel, resumed);
+      return;
+    }
+    // The answer counts only if the channel was neither left nor subscribed afresh meanwhile.
+    this.resuming.set(channel, resumed);
+    const stillWanted = () => this.resuming.get(channel) === resumed && this.resuming.delete(channel);
+    const { boundary } = this.context;
+    resumed.then(
+      boundary.guard(`#${this.id} resume`, (result: Resumed) => {
+        if (stillWanted()) this.resumed(channel, result);
+      }),
+      boundary.guard(`#${this.id} failed resume`, (error: unknown) => {
+        if (stillWanted()) this.resumeFailed(channel, error);
+      }),
+    );
+  }
+
+  private resumed(channel: string, { epoch, offset, recovered, cursor }: Resumed): void {
+    // Reply, then what was missed, then live messages: the cursor reaches whatever is
+    // published from the moment it was made, so nothing can slip in between.
+    this.reply({ type: 'subscribed', payload: { channel, message: 'subscribed', epoch, offset, recovered } });
     this.replay(channel, cursor);
+  }
+
+  private resumeFailed(channel: string, error: unknown): void {
+    this.channels.delete(channel);
+    this.engineFailed(error, 'not subscribed; subscribe again later', channel);
   }
 
   /** Sends what `cursor` holds as the peer reads it, then puts this connection on the channel live. */
   private replay(channel: string, cursor: HistoryCursor): void {
     if (this.closing) return; // cut off by the reply just sent: nothing may subscribe it again
-    const { broker, limits, boundary } = this.context;
+    const { engine, limits, boundary } = this.context;
     const replay = new Replay(cursor, this.transport, {
       lowWaterBytes: Math.min(REPLAY_LOW_WATER_BYTES, limits.outboundHighWaterBytes / 2),
       stallMs: limits.replayStallMs,
@@ -212,13 +275,13 @@ export class RelayConnection implements Subscriber {
       boundary,
       onEnd: (end) => {
         this.replays.delete(channel);
-        broker.unsubscribe(channel, replay);
-        if (end.caughtUp) broker.subscribe(channel, this);
+        engine.unsubscribe(channel, replay);
+        if (end.caughtUp) engine.subscribe(channel, this);
         else this.cutOffSlowConsumer(end.reason);
       },
     });
     this.replays.set(channel, replay);
-    broker.subscribe(channel, replay);
+    engine.subscribe(channel, replay);
     replay.pump();
   }
 

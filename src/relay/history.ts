@@ -1,7 +1,8 @@
 /**
  * Recent messages, so that a subscriber that dropped for a few seconds can resume with
- * `since` and miss nothing. Offsets come from one counter for the whole relay, so they
- * never repeat within an epoch (one run of the relay). Memory is bounded three ways: N
+ * `since` and miss nothing. Each channel counts its own offsets, from 1, and they never
+ * repeat within an epoch (one run of the relay): a channel whose record was forgotten
+ * counts on above every offset forgotten that way. Memory is bounded three ways: N
  * messages per channel, a number of channels (the least recently published are forgotten
  * first) and a byte budget across all channels (the oldest messages, whatever their
  * channel, are forgotten first, so every channel's history covers the same recent span).
@@ -20,8 +21,6 @@ export interface HistoryLimits {
 
 interface HistoryEntry extends StoredMessage {
   readonly history: ChannelHistory;
-  /** Its place among every message published on its channel, kept or not: a cursor sees gaps by it. */
-  readonly index: number;
   /** Cleared when forgotten: a cursor holding it must look elsewhere. */
   held: boolean;
   /** The next newer entry of the same channel. */
@@ -35,8 +34,8 @@ interface ChannelHistory {
   oldest: HistoryEntry | undefined;
   newest: HistoryEntry | undefined;
   count: number;
-  /** Messages published on this channel since this record was made, kept or not. */
-  published: number;
+  /** The channel's last offset, kept or not: offsets follow on without gaps, so a cursor sees gaps by them. */
+  top: number;
   /** Highest offset of this channel that is no longer held: resuming at or above it loses nothing. */
   forgottenUpTo: number;
 }
@@ -55,6 +54,8 @@ export interface HistoryCursor {
 }
 
 interface Resume {
+  /** The channel's top offset. */
+  offset: number;
   /** True when nothing after `since` had been forgotten. */
   recovered: boolean;
   /** Everything held after `since`, then whatever is published on the channel later. */
@@ -72,15 +73,10 @@ export class RelayHistory {
   private oldest: HistoryEntry | undefined;
   private newest: HistoryEntry | undefined;
   private heldBytes = 0;
-  private lastOffset = 0;
-  /** Highest offset forgotten with a whole channel's history, or never kept at all. */
+  /** Highest offset of any channel whose record was forgotten: where a channel without a record counts on from. */
   private evictedUpTo = 0;
 
   constructor(private readonly limits: HistoryLimits) {}
-
-  get latestOffset(): number {
-    return this.lastOffset;
-  }
 
   /** Frame bytes held across all channels; never above the budget. */
   get bytes(): number {
@@ -89,19 +85,14 @@ export class RelayHistory {
 
   /** Records a publish of `frame` under the next offset; the returned message shares the buffer. */
   append(channel: string, frame: Buffer): StoredMessage {
-    const offset = ++this.lastOffset;
-    if (this.limits.perChannel === 0) {
-      this.evictedUpTo = offset;
-      return { channel, offset, frame };
-    }
     const history = this.channel(channel);
-    const index = history.published++;
-    if (frame.length > this.limits.bytes) {
-      // Larger than the whole budget: delivered live, never kept.
+    const offset = ++history.top;
+    if (this.limits.perChannel === 0 || frame.length > this.limits.bytes) {
+      // Nothing is kept, or this is larger than the whole budget: delivered live, never kept.
       history.forgottenUpTo = offset;
       return { channel, offset, frame };
     }
-    const entry: HistoryEntry = { channel, offset, frame, history, index, held: true, newerInChannel: undefined, older: this.newest, newer: undefined };
+    const entry: HistoryEntry = { channel, offset, frame, history, held: true, newerInChannel: undefined, older: this.newest, newer: undefined };
     if (this.newest) this.newest.newer = entry;
     else this.oldest = entry;
     this.newest = entry;
@@ -125,34 +116,34 @@ export class RelayHistory {
     const from = sameEpoch ? since : 0;
     const history = this.channels.get(channel);
     const recovered = sameEpoch && from >= (history ? history.forgottenUpTo : this.evictedUpTo);
-    if (!history) return { recovered, cursor: { next: () => undefined } };
-    const publishedAtResume = history.published;
+    if (!history) return { offset: this.evictedUpTo, recovered, cursor: { next: () => undefined } };
+    const nextAtResume = history.top + 1;
     let first = history.oldest;
     while (first && first.offset <= from) first = first.newerInChannel;
-    /** The index of the next message to return. */
-    let expected = first ? first.index : history.published;
+    /** The offset of the next message to return. */
+    let expected = first ? first.offset : nextAtResume;
     let last: HistoryEntry | undefined;
     const following = (): HistoryEntry | undefined => {
       if (last?.held) return last.newerInChannel;
       // None returned yet, or the last one was forgotten since: the next held is the first at or past `expected`.
       let entry = history.oldest;
-      while (entry && entry.index < expected) entry = entry.newerInChannel;
+      while (entry && entry.offset < expected) entry = entry.newerInChannel;
       return entry;
     };
     const next = (): StoredMessage | undefined | typeof LOST => {
-      if (this.channels.get(channel) !== history) return history.published > expected ? LOST : undefined;
+      if (this.channels.get(channel) !== history) return history.top >= expected ? LOST : undefined;
       const direct = last?.held ?? false;
       const entry = following();
-      const reached = entry ? entry.index : history.published;
+      const reached = entry ? entry.offset : history.top + 1;
       // Skipped straight from the last one returned, a gap is messages never kept: those published
       // before the resume were told of by `recovered`. Any other gap is a message forgotten unread.
-      if (reached !== expected && !(direct && reached <= publishedAtResume)) return LOST;
+      if (reached !== expected && !(direct && reached <= nextAtResume)) return LOST;
       if (!entry) return undefined;
-      expected = entry.index + 1;
+      expected = entry.offset + 1;
       last = entry;
       return entry;
     };
-    return { recovered, cursor: { next } };
+    return { offset: history.top, recovered, cursor: { next } };
   }
 
   /**
@@ -191,14 +182,14 @@ export class RelayHistory {
       }
       return history;
     }
-    // This channel may have had a history that was evicted: assume the worst.
-    history = { oldest: undefined, newest: undefined, count: 0, published: 0, forgottenUpTo: this.evictedUpTo };
+    // This channel may have had a record that was evicted: count on above it, and assume the worst.
+    history = { oldest: undefined, newest: undefined, count: 0, top: this.evictedUpTo, forgottenUpTo: this.evictedUpTo };
     this.channels.set(name, history);
     this.newestChannel = name;
     if (this.channels.size > this.limits.channels) {
       const [oldestName, oldest] = this.channels.entries().next().value as [string, ChannelHistory];
       this.channels.delete(oldestName);
-      this.evictedUpTo = Math.max(this.evictedUpTo, oldest.forgottenUpTo, oldest.newest?.offset ?? 0);
+      this.evictedUpTo = Math.max(this.evictedUpTo, oldest.top);
       for (let entry = oldest.oldest; entry; ) {
         const next = entry.newerInChannel;
         this.unlink(entry);

@@ -1,5 +1,6 @@
 /** Plain HTTP on the relay's port: health and metrics for humans and scrapers. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EngineHealth } from './channel-engine';
 import { renderPrometheus, type MetricsGauges, type RelayMetrics } from './metrics';
 
 export function handleHttpRequest(
@@ -7,6 +8,7 @@ export function handleHttpRequest(
   response: ServerResponse,
   metrics: RelayMetrics,
   gauges: () => MetricsGauges,
+  health: () => EngineHealth,
 ): void {
   const path = (request.url ?? '/').split('?')[0];
   if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -16,7 +18,10 @@ export function handleHttpRequest(
   switch (path) {
     case '/healthz': {
       const { connections, channels, subscriptions } = gauges();
-      send(response, 200, 'application/json', `${JSON.stringify({ status: 'ok', connections, channels, subscriptions })}\n`);
+      const engine = health();
+      // A relay whose channels cannot work is taken out of a load balancer's rotation, and says why.
+      const [status, body] = engine.ok ? [200, { status: 'ok' }] : [503, { status: 'unavailable', reason: engine.reason }];
+      send(response, status, 'application/json', `${JSON.stringify({ ...body, connections, channels, subscriptions })}\n`);
       return;
     }
     case '/metrics':

@@ -5,11 +5,11 @@
  * flushed what came before, straight from the history (nothing is copied or queued), and
  * messages published meanwhile are reached through the history in turn, so they follow
  * the replay in order. While it runs the replay stands in for its connection in the
- * broker, so live broadcasts skip it without any test on their path.
+ * engine's fan-out, so live broadcasts skip it without any test on their path.
  */
 import type { Socket } from 'node:net';
 import type { Boundary } from './boundary';
-import type { Subscriber } from './broker';
+import type { Subscriber } from './local-fan-out';
 import { Delivery } from './delivery';
 import { LOST, type HistoryCursor } from './history';
 

@@ -9,11 +9,11 @@ import type { WebSocket } from 'ws';
 import { CLOSE_CODES, EPOCH_HEADER, FEATURES_HEADER, parseFeatures, printable } from '../protocol';
 import { checkAccess, refuse, type Refusal } from './access';
 import { createBoundary } from './boundary';
-import { InMemoryBroker, type Broker } from './broker';
+import type { ChannelEngine } from './channel-engine';
 import { RelayConnection } from './connection';
-import { RelayHistory } from './history';
 import { handleHttpRequest } from './http';
 import { silentLogger, type RelayLogger } from './log';
+import { InMemoryChannelEngine } from './memory-engine';
 import { RelayMetrics, socketErrorCode, type RelayErrorCode, type RelayGauges } from './metrics';
 import { capSockets, endSocket, requestTimeoutOptions, socketLimitsProblem } from './socket-limits';
 import { createWebSocketServer } from './websocket-server';
@@ -59,7 +59,8 @@ export interface RelayOptions {
   /** When set, browsers' Origin header must be one of these (else HTTP 403); clients sending no Origin pass. */
   allowOrigins?: string[];
   logger?: RelayLogger;
-  broker?: Broker;
+  /** Where channels live; in this process by default (then the history options apply). The relay closes it on close. */
+  engine?: ChannelEngine;
 }
 
 export const RELAY_DEFAULTS = {
@@ -89,7 +90,7 @@ export interface RunningRelay {
   /** ws://host:port, ready to hand to a client. */
   readonly url: string;
   readonly metrics: RelayMetrics;
-  /** Changes on every start; offsets are only meaningful within one epoch. */
+  /** The epoch of the channel storage (in memory: new on every start); offsets are only meaningful within one epoch. */
   readonly epoch: string;
   gauges(): RelayGauges;
   /** Closes every client with 1001, stops listening; resolves when all is closed. */
@@ -102,9 +103,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const problem = socketLimitsProblem(socketLimits.maxSockets, settings.maxConnections);
   if (problem) throw new RangeError(problem);
   const log = options.logger ?? silentLogger;
-  const broker = options.broker ?? new InMemoryBroker();
+  const engine = options.engine ?? new InMemoryChannelEngine({ perChannel: settings.historySize, channels: settings.historyChannels, bytes: settings.historyBytes });
   const metrics = new RelayMetrics();
-  const history = new RelayHistory({ perChannel: settings.historySize, channels: settings.historyChannels, bytes: settings.historyBytes });
   const boundary = createBoundary(metrics, log);
   const limits = {
     maxSubscriptions: settings.maxSubscriptionsPerConnection,
@@ -118,17 +118,17 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   let nextId = 1;
   let closing: Promise<void> | undefined;
 
-  const gauges = (): RelayGauges => ({
-    connections: connections.size,
-    channels: broker.channelCount,
-    subscriptions: broker.subscriptionCount,
-  });
+  const gauges = (): RelayGauges => {
+    const { channels, subscriptions } = engine.gauges();
+    return { connections: connections.size, channels, subscriptions };
+  };
 
   const httpServer = createServer(
     requestTimeoutOptions(socketLimits),
     boundary.guard(
       'an HTTP request',
-      (request: IncomingMessage, response: ServerResponse) => handleHttpRequest(request, response, metrics, () => ({ ...gauges(), historyBytes: history.bytes, sockets: tcp.open() })),
+      (request: IncomingMessage, response: ServerResponse) =>
+        handleHttpRequest(request, response, metrics, () => ({ connections: connections.size, ...engine.gauges(), sockets: tcp.open() }), () => engine.health()),
       (_request, response) => {
         if (response.headersSent) response.destroy();
         else response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('internal error\n');
@@ -161,7 +161,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   httpServer.on('upgrade', boundary.guard('an upgrade', upgrade, (_request, socket) => socket.destroy()));
   // Our clients learn the epoch before sending anything, so they know what to resend.
   wss.on('headers', (headers) => {
-    headers.push(`${EPOCH_HEADER}: ${history.epoch}`, `${FEATURES_HEADER}: ack, history`);
+    headers.push(`${EPOCH_HEADER}: ${engine.epoch}`, `${FEATURES_HEADER}: ack, history`);
   });
   // Requests Node's parser rejects (bad request line, headers too large, timeouts) end here.
   httpServer.on(
@@ -186,7 +186,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const accept = (ws: WebSocket, request: IncomingMessage, transport: Socket): void => {
     const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
     const acks = parseFeatures(request.headers[FEATURES_HEADER]).has('ack');
-    const connection = new RelayConnection(nextId++, remote, ws, transport, { broker, history, metrics, log, limits, boundary }, { acks });
+    const connection = new RelayConnection(nextId++, remote, ws, transport, { engine, metrics, log, limits, boundary }, { acks });
     const dropSocket = () => ws.terminate();
     // A bug of ours must cost one reply, not the process.
     ws.on('message', boundary.guard(`#${connection.id} message`, (data: Buffer, isBinary: boolean) => connection.handleFrame(data, isBinary)));
@@ -244,6 +244,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await Promise.all(closed);
       wss.close();
+      await engine.close();
     })();
     return closing;
   };
@@ -253,7 +254,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     port: address.port,
     url: `ws://${urlHost}:${address.port}`,
     metrics,
-    epoch: history.epoch,
+    get epoch() {
+      return engine.epoch;
+    },
     gauges,
     close,
   };

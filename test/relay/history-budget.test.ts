@@ -15,13 +15,19 @@ function messageOf(channel: string, label: string, bytes: number): string {
   return frame;
 }
 
-/** Publishes every frame, waiting for the relay's receipts (one publisher: offsets count up from 1). */
+/** Publishes every frame, waiting for the relay's receipts (one publisher: each channel's offsets count up from 1). */
 async function publishAll(publisher: WsPeer, frames: string[], batch = 16): Promise<void> {
   for (let i = 0; i < frames.length; i += batch) {
     for (const frame of frames.slice(i, i + batch)) publisher.send(frame);
     await publisher.waitForFrames(Math.min(i + batch, frames.length), 30_000);
   }
-  assert.deepEqual(publisher.messages.map((ack) => ack.payload.offset), frames.map((_, index) => index + 1));
+  const published = new Map<string, number>();
+  const expected = frames.map((frame) => {
+    const { type } = JSON.parse(frame) as { type: string };
+    published.set(type, (published.get(type) ?? 0) + 1);
+    return published.get(type);
+  });
+  assert.deepEqual(publisher.messages.map((ack) => ack.payload.offset), expected);
 }
 
 async function resume(url: string, channel: string, since: number, expected: number): Promise<{ reply: any; replayed: any[] }> {
@@ -46,17 +52,17 @@ test('past --history-bytes the oldest messages go first, across channels; a resu
     assert.equal(held, 65);
     assert.equal(await readMetric(relay.port, 'weather_relay_history_bytes'), held * 1004);
 
-    // Kept: the last 65 published (i = 135…199), of both channels. Message i has offset i + 1.
+    // Kept: the last 65 published (i = 135…199), of both channels. Message i (even) is a's offset i / 2 + 1.
     const keptOnA = Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 2 === 0 && i >= 200 - held);
     const fromStart = await resume(relay.url, 'a', 0, keptOnA.length);
     assert.equal(fromStart.reply.payload.recovered, false, 'a resume from the start lost the oldest');
-    assert.equal(fromStart.reply.payload.offset, 200);
-    assert.deepEqual(fromStart.replayed.map((message) => message.payload.offset), keptOnA.map((i) => i + 1));
+    assert.equal(fromStart.reply.payload.offset, 100);
+    assert.deepEqual(fromStart.replayed.map((message) => message.payload.offset), keptOnA.map((i) => i / 2 + 1));
     assert.deepEqual(fromStart.replayed.map((message) => message.payload.message.split('.')[0]), keptOnA.map((i) => `m${i}`));
 
-    // The newest message of `a` that went is i = 134 (offset 135): from there, nothing is lost.
-    assert.equal((await resume(relay.url, 'a', 135, keptOnA.length)).reply.payload.recovered, true);
-    assert.equal((await resume(relay.url, 'a', 134, keptOnA.length)).reply.payload.recovered, false);
+    // The newest message of `a` that went is i = 134 (offset 68): from there, nothing is lost.
+    assert.equal((await resume(relay.url, 'a', 68, keptOnA.length)).reply.payload.recovered, true);
+    assert.equal((await resume(relay.url, 'a', 67, keptOnA.length)).reply.payload.recovered, false);
 
     // A message larger than the whole budget is delivered live and never kept; the others stay.
     const live = await WsPeer.open(relay.url);
@@ -69,7 +75,7 @@ test('past --history-bytes the oldest messages go first, across channels; a resu
     assert.equal(await readMetric(relay.port, 'weather_relay_history_bytes'), held * 1004);
     const lost = await resume(relay.url, 'c', 0, 0);
     assert.deepEqual([lost.reply.payload.recovered, lost.replayed], [false, []]);
-    assert.equal((await resume(relay.url, 'c', 201, 0)).reply.payload.recovered, true);
+    assert.equal((await resume(relay.url, 'c', 1, 0)).reply.payload.recovered, true, 'it was c’s offset 1');
     await Promise.all([publisher.close(), live.close()]);
   } finally {
     await relay.stop('SIGKILL');

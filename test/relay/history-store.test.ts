@@ -40,8 +40,8 @@ test('over the byte budget the oldest go first, whatever their channel', () => {
   const size = frameOf('a', 'm0').length;
   const history = new RelayHistory({ perChannel: 100, channels: 10, bytes: size * 3 });
   for (const [i, channel] of ['a', 'a', 'b', 'a', 'b'].entries()) history.append(channel, frameOf(channel, `m${i}`));
-  // Held: offsets 3 (b), 4 (a), 5 (b).
-  assert.deepEqual([offsets(history, 'a'), offsets(history, 'b')], [[4], [3, 5]]);
+  // Each channel counts its own offsets. Held: b's 1, a's 3, b's 2.
+  assert.deepEqual([offsets(history, 'a'), offsets(history, 'b')], [[3], [1, 2]]);
   assert.equal(history.bytes, size * 3);
   assert.equal(history.resume('a', 1, undefined).recovered, false, 'offset 2 of a is gone');
   assert.equal(history.resume('a', 2, undefined).recovered, true);
@@ -59,9 +59,23 @@ test('forgetting a whole channel frees its bytes and makes unknown channels assu
   assert.deepEqual(offsets(history, 'a'), []);
   assert.equal(history.resume('a', 0, undefined).recovered, false);
   assert.equal(history.resume('never-seen', 1, undefined).recovered, false, 'it may have had offset 2');
-  assert.equal(history.resume('never-seen', 2, undefined).recovered, true);
+  const { offset, recovered } = history.resume('never-seen', 2, undefined);
+  assert.deepEqual({ offset, recovered }, { offset: 2, recovered: true }, 'its next offset would be 3');
   // The oldest entry relay-wide is now b's: the budget keeps working after the eviction.
-  assert.deepEqual([offsets(history, 'b'), offsets(history, 'c')], [[3], [4]]);
+  assert.deepEqual([offsets(history, 'b'), offsets(history, 'c')], [[1], [1]]);
+  // A forgotten channel counts on above every offset forgotten so: no offset is used twice in an epoch.
+  assert.equal(history.append('a', frameOf('a', 'm4')).offset, 3);
+  assert.equal(history.resume('a', 2, undefined).recovered, true);
+  assert.deepEqual(offsets(history, 'a', 2), [3]);
+});
+
+test('each channel counts its own offsets from 1, and a resume gives that channel’s top offset', () => {
+  const history = new RelayHistory({ perChannel: 10, channels: 10, bytes: 1 << 20 });
+  for (const channel of ['a', 'b', 'a', 'b', 'a', 'b']) history.append(channel, frameOf(channel, 'm'));
+  history.append('a', frameOf('a', 'm'));
+  assert.deepEqual([offsets(history, 'a'), offsets(history, 'b')], [[1, 2, 3, 4], [1, 2, 3]]);
+  assert.deepEqual([history.resume('a', 0, undefined).offset, history.resume('b', 0, undefined).offset, history.resume('c', 0, undefined).offset], [4, 3, 0]);
+  assert.deepEqual(offsets(history, 'b', 2), [3]);
 });
 
 test('with no history every publish is lost to a resume, and said to be', () => {
@@ -87,7 +101,7 @@ test('a cursor goes on into what is published while it is read, and says LOST wh
   const slow = history.resume('a', 3, undefined).cursor; // has offset 4 still to read
   for (const i of [5, 6, 7]) history.append('b', frameOf('b', `m${i}`)); // a's 2, 3 and 4 go
   history.append('a', frameOf('a', 'm8'));
-  assert.equal((cursor.next() as StoredMessage).offset, 8, 'the last one read was forgotten: nothing unread was');
+  assert.equal((cursor.next() as StoredMessage).offset, 5, 'the last one read was forgotten: nothing unread was');
   assert.equal(cursor.next(), undefined);
   assert.deepEqual(drain(slow), [LOST], 'offset 4 was forgotten unread');
 });

@@ -120,16 +120,21 @@ export const ERROR_CODES = [
   'rate_limited',
   'too_many_subscriptions',
   'internal_error',
+  'unavailable',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Codes that answer a published message, never a subscribe: a client waiting for `subscribed` ignores them. */
+/**
+ * Codes that never refuse a subscription for good (they answer a published message, or say
+ * "try again later"): a client waiting for `subscribed` ignores them.
+ */
 const PUBLISH_ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'invalid_json',
   'invalid_message',
   'binary_not_supported',
   'message_too_large',
   'rate_limited',
+  'unavailable',
 ]);
 
 export function isPublishErrorCode(code: string): boolean {

@@ -1,7 +1,7 @@
 /**
- * Channel fan-out behind a small interface, so that a backplane on a distributed
- * engine can replace the in-memory broker later without touching connection code.
- * The broker moves already-encoded deliveries: it never parses or re-serializes a message.
+ * The subscribers of each channel on this process, and the broadcast to them. It moves
+ * already-encoded deliveries: it never parses or re-serializes a message. Every channel
+ * engine fans out through one of these, whatever stores its channels.
  */
 import type { Delivery } from './delivery';
 
@@ -10,21 +10,11 @@ export interface Subscriber {
   deliver(delivery: Delivery): void;
 }
 
-export interface Broker {
-  /** Returns false when the subscriber already had the channel. */
-  subscribe(channel: string, subscriber: Subscriber): boolean;
-  /** Returns false when the subscriber did not have the channel. */
-  unsubscribe(channel: string, subscriber: Subscriber): boolean;
-  /** Delivers to every subscriber of the delivery's channel; returns how many it reached. */
-  publish(delivery: Delivery): number;
-  readonly channelCount: number;
-  readonly subscriptionCount: number;
-}
-
-export class InMemoryBroker implements Broker {
+export class LocalFanOut {
   private readonly channels = new Map<string, Set<Subscriber>>();
   private subscriptions = 0;
 
+  /** Returns false when the subscriber already had the channel. */
   subscribe(channel: string, subscriber: Subscriber): boolean {
     let subscribers = this.channels.get(channel);
     if (!subscribers) {
@@ -37,6 +27,7 @@ export class InMemoryBroker implements Broker {
     return true;
   }
 
+  /** Returns false when the subscriber did not have the channel. */
   unsubscribe(channel: string, subscriber: Subscriber): boolean {
     const subscribers = this.channels.get(channel);
     if (!subscribers?.delete(subscriber)) return false;
@@ -46,11 +37,11 @@ export class InMemoryBroker implements Broker {
     return true;
   }
 
-  publish(delivery: Delivery): number {
+  /** Delivers to every subscriber of the delivery's channel. */
+  deliver(delivery: Delivery): void {
     const subscribers = this.channels.get(delivery.channel);
-    if (!subscribers) return 0;
+    if (!subscribers) return;
     for (const subscriber of subscribers) subscriber.deliver(delivery);
-    return subscribers.size;
   }
 
   get channelCount(): number {

@@ -1,0 +1,81 @@
+/**
+ * The one seam between connection code and where channels live: local fan-out, publish
+ * (offsets, epochs, idempotency by `payload.id`), resume, health. The in-memory engine
+ * is the default; a backplane (Redis) implements the same interface, so connection code
+ * never knows which one it talks to. Publish and resume may answer at once or later:
+ * the in-memory engine answers at once, so its path holds no promise per publish.
+ */
+import type { ChannelPayload } from '../protocol';
+import type { HistoryCursor } from './history';
+import type { Subscriber } from './local-fan-out';
+
+/** Where a publish landed: its channel's offset, counted in that channel's epoch. */
+export interface Published {
+  readonly offset: number;
+  readonly epoch: string;
+}
+
+/** What a subscriber resuming with `since` learns, and where its replay reads from. */
+export interface Resumed {
+  /** The channel's epoch: the one `since` should be counted in next time. */
+  readonly epoch: string;
+  /** The channel's top offset when resumed (0 before its first publish). */
+  readonly offset: number;
+  /** True when nothing after `since` is missing. */
+  readonly recovered: boolean;
+  /**
+   * Everything held after `since`, then what is published on the channel later, read as the
+   * subscriber takes it. Once it returns undefined the connection joins the channel's local
+   * fan-out in the same turn: a message must become readable here no later than it is fanned out.
+   */
+  readonly cursor: HistoryCursor;
+}
+
+export type EngineHealth = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+export interface EngineGauges {
+  /** Channels with at least one local subscriber. */
+  channels: number;
+  /** Local subscriptions across all channels. */
+  subscriptions: number;
+  /** Bytes of frames this process holds for resuming subscribers. */
+  historyBytes: number;
+}
+
+export interface ChannelEngine {
+  /**
+   * The epoch of the engine's storage, announced in the upgrade header: a relay can only
+   * vouch for receipts given in it. In memory one per process run; every channel's epoch
+   * equals it for as long as it stays the same.
+   */
+  readonly epoch: string;
+  /** Adds a local subscriber; false when it already had the channel. */
+  subscribe(channel: string, subscriber: Subscriber): boolean;
+  /** Removes a local subscriber; false when it did not have the channel. */
+  unsubscribe(channel: string, subscriber: Subscriber): boolean;
+  /**
+   * Stores `frame` (the publisher's text, framed once) under the channel's next offset and
+   * delivers it to every subscriber of the channel, on every node. A publish whose string
+   * `payload.id` was published on the channel recently is neither stored nor delivered again:
+   * its original offset and epoch are returned. Rejects (or throws) `EngineUnavailableError`
+   * when the storage cannot be reached: nothing was published, the publisher may resend.
+   */
+  publish(channel: string, frame: Buffer, payload: ChannelPayload): Published | Promise<Published>;
+  /** Where a subscriber that last saw `since` (counted in `epoch`, if given) resumes; fails as publish does. */
+  resume(channel: string, since: number, epoch: string | undefined): Resumed | Promise<Resumed>;
+  /** Whether the engine can work now; /healthz answers 503 with the reason when not. */
+  health(): EngineHealth;
+  gauges(): EngineGauges;
+  /** Releases the engine's connections and timers; the relay calls it once, on close. */
+  close(): Promise<void>;
+}
+
+/** The storage behind an engine cannot be reached now; the same request may succeed later. */
+export class EngineUnavailableError extends Error {
+  override readonly name = 'EngineUnavailableError';
+}
+
+/** True for an answer that comes later; the in-memory engine never gives one. */
+export function isPending<T>(answer: T | Promise<T>): answer is Promise<T> {
+  return answer instanceof Promise;
+}
