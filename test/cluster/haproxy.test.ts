@@ -208,3 +208,18 @@ describeCluster('a node killed with SIGKILL behind HAProxy', (current) => {
     assert.deepEqual(await connectionCounts(nodes), [3, 3, 3]);
   });
 });
+
+describeCluster('a node that died before its health check noticed', (current) => {
+  test('new clients are redispatched to the other nodes, none refused', async () => {
+    const cluster = current();
+    const { nodes, lb } = cluster;
+    // No more checks on relay2: HAProxy keeps it in service, as in the seconds before a check fails.
+    await lb.runtime('disable health relays/relay2');
+    await nodes[1].stop('SIGKILL');
+    const alive = [nodes[0], nodes[2]];
+    for (let i = 0; i < 6; i++) await connectThrough(cluster, alive);
+    assert.deepEqual(await connectionCounts(alive), [3, 3]);
+    assert.equal((await lb.nodeStates()).relay2, 'no check', 'the dead node was never marked down');
+    assert.ok(Number((await lb.backendStats()).wredis) > 0, 'HAProxy tried the dead node and redispatched');
+  });
+});

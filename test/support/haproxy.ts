@@ -79,6 +79,10 @@ export interface RunningHaproxy {
   stderr(): string;
   /** Each node's state as HAProxy's runtime API reports it ("UP", "DOWN", …), by name. */
   nodeStates(): Promise<Record<string, string>>;
+  /** The relays backend's "show stat" row (the backend as a whole) as column → value. */
+  backendStats(): Promise<Record<string, string>>;
+  /** One runtime API command ("disable health relays/relay2"); resolves with the answer. */
+  runtime(command: string): Promise<string>;
   /** Stops HAProxy (TERM, then KILL after 5 s) and removes its temp dir. */
   stop(): Promise<void>;
 }
@@ -117,14 +121,18 @@ export async function startHaproxy(nodePorts: number[], options: { checkInterval
     rmSync(dir, { recursive: true, force: true });
   };
 
-  const nodeStates = async () => parseStates(await runtimeCommand(runtimeSocket, 'show stat'));
+  const runtime = (command: string) => runtimeCommand(runtimeSocket, command);
+  const stats = async () => parseStats(await runtime('show stat'));
+  const nodeStates = async () =>
+    Object.fromEntries(Object.entries(await stats()).flatMap(([name, row]) => (name === 'BACKEND' ? [] : [[name, row.status]])));
+  const backendStats = async () => (await stats()).BACKEND;
   try {
     await ready(port, nodeStates, nodePorts.length, exited, options.timeoutMs ?? 10_000);
   } catch (error) {
     await stop();
     throw new Error(`${(error as Error).message}; haproxy said: ${stderr}`);
   }
-  return { port, url: `ws://127.0.0.1:${port}`, configPath, stderr: () => stderr, nodeStates, stop };
+  return { port, url: `ws://127.0.0.1:${port}`, configPath, stderr: () => stderr, nodeStates, backendStats, runtime, stop };
 }
 
 /**
@@ -184,17 +192,17 @@ function runtimeCommand(path: string, command: string, timeoutMs = 3000): Promis
   });
 }
 
-/** `show stat` CSV → { relay1: 'UP', … } for the nodes of the relays backend. */
-function parseStates(csv: string): Record<string, string> {
+/** `show stat` CSV → the relays backend's rows (its nodes by name, and BACKEND) as column → value. */
+function parseStats(csv: string): Record<string, Record<string, string>> {
   const [header, ...rows] = csv.trim().split('\n');
   const columns = header.replace(/^# /, '').split(',');
-  const proxy = columns.indexOf('pxname');
-  const server = columns.indexOf('svname');
-  const status = columns.indexOf('status');
-  if (proxy < 0 || server < 0 || status < 0) throw new Error(`unexpected "show stat" answer: ${csv.slice(0, 200)}`);
-  const states: Record<string, string> = {};
-  for (const row of rows.map((line) => line.split(','))) {
-    if (row[proxy] === BACKEND && row[server] !== 'BACKEND') states[row[server]] = row[status];
+  if (!columns.includes('pxname') || !columns.includes('svname') || !columns.includes('status')) {
+    throw new Error(`unexpected "show stat" answer: ${csv.slice(0, 200)}`);
   }
-  return states;
+  const stats: Record<string, Record<string, string>> = {};
+  for (const values of rows.map((line) => line.split(','))) {
+    const row = Object.fromEntries(columns.map((column, index) => [column, values[index]]));
+    if (row.pxname === BACKEND) stats[row.svname] = row;
+  }
+  return stats;
 }
