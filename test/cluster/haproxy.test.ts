@@ -95,7 +95,7 @@ async function waitForState(lb: RunningHaproxy, node: string, state: string, tim
   const deadline = Date.now() + timeoutMs;
   let states = await lb.nodeStates();
   while (states[node] !== state) {
-    if (Date.now() > deadline) assert.fail(`HAProxy should report ${node} ${state} within ${timeoutMs} ms: ${JSON.stringify(states)}`);
+    if (Date.now() > deadline) assert.fail(`HAProxy should report ${node} ${state} within ${timeoutMs} ms: ${JSON.stringify(states)}\n${lb.stderr()}`);
     await delay(50);
     states = await lb.nodeStates();
   }

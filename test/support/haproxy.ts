@@ -13,12 +13,12 @@ import { join, resolve } from 'node:path';
 import { freePort } from './free-port';
 import { delay, within } from './wait';
 
-export const HAPROXY_BIN = '/usr/sbin/haproxy';
+const HAPROXY_BIN = '/usr/sbin/haproxy';
 export const DEPLOY_HAPROXY_CONFIG = resolve(__dirname, '../../../deploy/haproxy.cfg');
 /** The sections of deploy/haproxy.cfg that clients connect to and that hold the relay nodes. */
 const FRONTEND = 'relay';
 const BACKEND = 'relays';
-/** Connections at once for a test's HAProxy: within any open-file limit (the deploy value needs root). */
+/** Connections at once for a test's HAProxy: within any open-file limit (the deploy value needs about 80,000). */
 const TEST_MAXCONN = 1000;
 const STDERR_KEPT = 64 * 1024;
 
@@ -58,8 +58,8 @@ export function renderTestConfig(template: string, options: TestConfigOptions): 
   if (servers.length === 0 || servers.some((index) => sectionOf(index) !== `backend ${BACKEND}`)) {
     throw new Error(`deploy/haproxy.cfg should list its nodes as server lines in "backend ${BACKEND}"`);
   }
-  const [, indent, options0] = /^(\s*)server \S+ \S+(.*)$/.exec(lines[servers[0]])!;
-  const rendered = options.nodePorts.map((port, index) => `${indent}server relay${index + 1} 127.0.0.1:${port}${options0}`);
+  const [, indent, serverOptions] = /^(\s*)server \S+ \S+(.*)$/.exec(lines[servers[0]])!;
+  const rendered = options.nodePorts.map((port, index) => `${indent}server relay${index + 1} 127.0.0.1:${port}${serverOptions}`);
   lines = lines.flatMap((line, index) => (index === servers[0] ? rendered : servers.includes(index) ? [] : [line]));
   return lines.join('\n');
 }
@@ -74,8 +74,6 @@ export interface RunningHaproxy {
   port: number;
   /** ws://127.0.0.1:PORT */
   url: string;
-  /** The config it runs, as written to its temp dir. */
-  configPath: string;
   stderr(): string;
   /** Each node's state as HAProxy's runtime API reports it ("UP", "DOWN", …), by name. */
   nodeStates(): Promise<Record<string, string>>;
@@ -132,7 +130,7 @@ export async function startHaproxy(nodePorts: number[], options: { checkInterval
     await stop();
     throw new Error(`${(error as Error).message}; haproxy said: ${stderr}`);
   }
-  return { port, url: `ws://127.0.0.1:${port}`, configPath, stderr: () => stderr, nodeStates, backendStats, runtime, stop };
+  return { port, url: `ws://127.0.0.1:${port}`, stderr: () => stderr, nodeStates, backendStats, runtime, stop };
 }
 
 /**
