@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
-import { freePort } from '../support/free-port';
+import { unusedPort as freePort } from '../support/ports';
 import { spawnRelay } from '../support/relay-process';
 import { WsPeer } from '../support/ws-peer';
 
