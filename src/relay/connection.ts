@@ -36,6 +36,18 @@ const MIN_QUIET_MS = 100;
  */
 const REPLAY_LOW_WATER_BYTES = 64 * 1024;
 
+/**
+ * The longest `payload.id` an error reply echoes. Ids are bounded only by the frame size, so
+ * an error reply (sent for every refused publish, like a receipt) could otherwise carry up to
+ * a frame's worth of the peer's bytes back. A longer id is left out, never cut: a cut id
+ * could name another message. Ours are UUIDs (36 characters).
+ */
+const MAX_ECHOED_ID_LENGTH = 256;
+
+function echoedId({ id }: ChannelPayload): string | undefined {
+  return typeof id === 'string' && id.length <= MAX_ECHOED_ID_LENGTH ? id : undefined;
+}
+
 export interface ConnectionLimits {
   maxSubscriptions: number;
   messagesPerSecond: number;
@@ -172,7 +184,7 @@ export class RelayConnection implements Subscriber {
     try {
       published = this.context.engine.publish(channel, encodeTextFrame(data), payload);
     } catch (error) {
-      this.publishFailed(channel, error);
+      this.publishFailed(channel, payload, error);
       return;
     }
     // An engine in memory answers at once: no promise on the fast path.
@@ -183,7 +195,7 @@ export class RelayConnection implements Subscriber {
     const { boundary } = this.context;
     published.then(
       boundary.guard(`#${this.id} publish`, (result: Published) => this.published(channel, payload, result)),
-      boundary.guard(`#${this.id} failed publish`, (error: unknown) => this.publishFailed(channel, error)),
+      boundary.guard(`#${this.id} failed publish`, (error: unknown) => this.publishFailed(channel, payload, error)),
     );
   }
 
@@ -194,23 +206,26 @@ export class RelayConnection implements Subscriber {
     }
   }
 
-  /** Nothing was published, and no receipt goes out: the publisher keeps the message and sends it again. */
-  private publishFailed(channel: string, error: unknown): void {
-    this.engineFailed(error, 'this message was not published; send it again later', channel);
+  /**
+   * Nothing was published, and no receipt goes out: the publisher keeps the message and sends
+   * it again. The reply names the message by its id, so the publisher knows which one to resend.
+   */
+  private publishFailed(channel: string, payload: ChannelPayload, error: unknown): void {
+    this.engineFailed(error, 'this message was not published; send it again later', channel, echoedId(payload));
   }
 
   /** Answers a failed engine call: `unavailable` when its storage is out of reach (retryable), `internal_error` otherwise. */
-  private engineFailed(error: unknown, consequence: string, channel: string): void {
+  private engineFailed(error: unknown, consequence: string, channel: string, id?: string): void {
     const { metrics, log } = this.context;
     if (error instanceof EngineUnavailableError) {
       metrics.countError('unavailable');
       log.warn(`#${this.id} ${this.remote}: the channel storage is unavailable (${error.message})`);
-      this.reply(errorReply('unavailable', `the relay cannot reach its channel storage (${error.message}): ${consequence}`, channel));
+      this.reply(errorReply('unavailable', `the relay cannot reach its channel storage (${error.message}): ${consequence}`, channel, id));
       return;
     }
     metrics.countError('internal_error');
     log.error(`#${this.id} internal error in the channel engine: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    this.reply(errorReply('internal_error', `the relay failed on this request: ${consequence}`, channel));
+    this.reply(errorReply('internal_error', `the relay failed on this request: ${consequence}`, channel, id));
   }
 
   private subscribe({ channel, since, epoch }: SubscribeMessage['payload']): void {

@@ -4,57 +4,10 @@
 // /healthz answers 503 with the reason, and all is well again once the engine is back.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { channelMessage, responseDeltaPayload, type ChannelPayload } from '../../src/protocol';
+import { channelMessage, responseDeltaPayload } from '../../src/protocol';
 import { startRelay, type RunningRelay } from '../../src/relay';
-import { EngineUnavailableError, type ChannelEngine, type Published, type Resumed } from '../../src/relay/channel-engine';
-import type { Subscriber } from '../../src/relay/local-fan-out';
-import { InMemoryChannelEngine } from '../../src/relay/memory-engine';
+import { RemoteLikeEngine } from '../support/remote-like-engine';
 import { WsPeer } from '../support/ws-peer';
-
-/**
- * The only stand-in for an engine: the in-memory one, answering on a later turn, and out of
- * reach while `outage` says why. `holdResumes` keeps resumes unanswered until released.
- */
-class RemoteLikeEngine implements ChannelEngine {
-  outage: string | undefined;
-  holdResumes = false;
-  private readonly held: Array<() => void> = [];
-  private readonly inner = new InMemoryChannelEngine({ perChannel: 100, channels: 100, bytes: 1 << 20 });
-
-  get epoch(): string {
-    return this.inner.epoch;
-  }
-  subscribe(channel: string, subscriber: Subscriber): boolean {
-    return this.inner.subscribe(channel, subscriber);
-  }
-  unsubscribe(channel: string, subscriber: Subscriber): boolean {
-    return this.inner.unsubscribe(channel, subscriber);
-  }
-  publish(channel: string, frame: Buffer, payload: ChannelPayload): Promise<Published> {
-    return this.later(() => this.inner.publish(channel, frame, payload));
-  }
-  resume(channel: string, since: number, epoch: string | undefined): Promise<Resumed> {
-    if (!this.holdResumes) return this.later(() => this.inner.resume(channel, since, epoch));
-    return new Promise((resolve) => this.held.push(() => resolve(this.inner.resume(channel, since, epoch))));
-  }
-  releaseResumes(): void {
-    for (const release of this.held.splice(0)) release();
-  }
-  health() {
-    return this.outage === undefined ? ({ ok: true } as const) : ({ ok: false, reason: this.outage } as const);
-  }
-  gauges() {
-    return this.inner.gauges();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-  private async later<T>(answer: () => T): Promise<T> {
-    await new Promise((resolve) => setImmediate(resolve));
-    if (this.outage !== undefined) throw new EngineUnavailableError(this.outage);
-    return answer();
-  }
-}
 
 const ACKS = { headers: { 'x-weather-relay-features': 'ack' } };
 const publish = (channel: string, text: string, id: string) => JSON.stringify(channelMessage(channel, responseDeltaPayload('t', text, { id })));
@@ -97,6 +50,7 @@ describe('a channel engine that answers later, or not at all', () => {
       assert.equal(refused.type, 'error');
       assert.equal(refused.payload.code, 'unavailable');
       assert.equal(refused.payload.channel, 'down');
+      assert.equal(refused.payload.id, 'd1', 'the reply names the refused message');
       assert.match(refused.payload.message, /the store is unreachable.*not published; send it again later/);
       resuming.send({ type: 'subscribe', payload: { channel: 'down', since: 0 } });
       const notSubscribed = await resuming.next();
@@ -106,15 +60,24 @@ describe('a channel engine that answers later, or not at all', () => {
       await Promise.all([seed.settle(100), publisher.settle(100)]);
       assert.equal(seed.frames.length, 1, 'nothing was delivered');
       assert.equal(publisher.frames.length, 1, 'no receipt');
-      assert.equal(relay.metrics.errors.get('unavailable'), 2);
+      // An id longer than an error reply echoes is left out, not cut; a publish without one gets none.
+      publisher.send(publish('down', 'long id', 'x'.repeat(257)));
+      publisher.send(JSON.stringify(channelMessage('down', { ...responseDeltaPayload('t', 'no id'), id: undefined })));
+      publisher.send(publish('down', 'longest echoed id', 'y'.repeat(256)));
+      await publisher.waitForFrames(4);
+      assert.deepEqual(publisher.messages.slice(1).map((m) => [m.payload.code, m.payload.id]), [
+        ['unavailable', undefined], ['unavailable', undefined], ['unavailable', 'y'.repeat(256)],
+      ]);
+      assert.equal(seed.frames.length, 1, 'nothing was delivered');
+      assert.equal(relay.metrics.errors.get('unavailable'), 5);
     } finally {
       engine.outage = undefined;
     }
     // Back: the resend is published once, the resume works on the same connection.
     assert.equal((await health(relay)).status, 200);
     publisher.send(publish('down', 'kept by its publisher', 'd1'));
-    await publisher.waitForFrames(2);
-    assert.deepEqual([publisher.messages[1].type, publisher.messages[1].payload.offset], ['@ack', 1]);
+    await publisher.waitForFrames(5);
+    assert.deepEqual([publisher.messages[4].type, publisher.messages[4].payload.offset], ['@ack', 1]);
     await seed.waitForFrames(2);
     assert.equal(seed.messages[1].payload.message, 'kept by its publisher');
     resuming.send({ type: 'subscribe', payload: { channel: 'down', since: 0 } });

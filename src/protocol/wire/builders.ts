@@ -111,6 +111,9 @@ export function unsubscribedReply(channel: string): UnsubscribedMessage {
   return { type: 'unsubscribed', payload: { channel, message: 'unsubscribed' } };
 }
 
-export function errorReply(code: ErrorCode, message: string, channel?: string): ErrorMessage {
-  return { type: 'error', payload: channel === undefined ? { message, code } : { message, code, channel } };
+/** `id` names the refused publish, for a publisher that resends it; absent when undefined. */
+export function errorReply(code: ErrorCode, message: string, channel?: string, id?: string): ErrorMessage {
+  const reply: ErrorMessage = { type: 'error', payload: channel === undefined ? { message, code } : { message, code, channel } };
+  if (id !== undefined) reply.payload.id = id;
+  return reply;
 }

@@ -97,7 +97,8 @@ export interface UnsubscribedMessage {
 
 export interface ErrorMessage {
   type: 'error';
-  payload: { message: string; code: ErrorCode; channel?: string };
+  /** `id`: extension, the refused publish's `payload.id` (seed clients ignore it). */
+  payload: { message: string; code: ErrorCode; channel?: string; id?: string };
 }
 
 /** Sent by clients to the relay. */
