@@ -12,6 +12,8 @@ interface SentFrame {
   frame: string;
   /** The epoch of the relay that confirmed this frame; undefined while unconfirmed. */
   confirmedBy?: string;
+  /** The relay answered it `unavailable`: it goes out again on the same connection. */
+  refused?: boolean;
 }
 
 export class DeliveryTracker {
@@ -34,7 +36,35 @@ export class DeliveryTracker {
   confirm(id: string | null, epoch: string): void {
     if (id === null) return;
     const sent = this.sent.get(id);
-    if (sent) sent.confirmedBy = epoch;
+    if (sent) {
+      sent.confirmedBy = epoch;
+      sent.refused = false;
+    }
+  }
+
+  /**
+   * The relay of `epoch` could not store `id` now; false when no such message awaits its
+   * confirmation here (unknown, forgotten, or confirmed already).
+   */
+  refuse(id: string, epoch: string): boolean {
+    const sent = this.sent.get(id);
+    if (!sent || sent.confirmedBy === epoch) return false;
+    sent.refused = true;
+    return true;
+  }
+
+  /**
+   * The refused messages, oldest first, to write again now. Each keeps its place (it is not
+   * recorded anew), so a later reconnect still resends everything in publish order.
+   */
+  takeRefused(): string[] {
+    const frames: string[] = [];
+    for (const sent of this.sent.values()) {
+      if (!sent.refused) continue;
+      sent.refused = false;
+      frames.push(sent.frame);
+    }
+    return frames;
   }
 
   /**

@@ -60,6 +60,16 @@ export class Outbox {
     this.tracker?.confirm(id, epoch);
   }
 
+  /** The relay of `epoch` could not store `id` now; false when `id` awaits no receipt here. */
+  refuse(id: string, epoch: string): boolean {
+    return this.tracker?.refuse(id, epoch) ?? false;
+  }
+
+  /** Writes every refused message again, in publish order. */
+  resendRefused(session: RelaySession): void {
+    for (const frame of this.tracker?.takeRefused() ?? []) session.send(frame);
+  }
+
   /** The relay of `epoch` shut down gracefully, after delivering all it confirmed. */
   drained(epoch: string): void {
     this.tracker?.drained(epoch);

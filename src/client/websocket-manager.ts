@@ -32,6 +32,7 @@ import { backoffDelay } from './backoff';
 import { clip, RelayConnectionError } from './errors';
 import { Outbox } from './outbox';
 import { PendingOutcome } from './pending-outcome';
+import { RefusalRetry } from './refusal-retry';
 import { RelaySession } from './session';
 import { resolveSettings, type Log, type ManagerSettings, type WebSocketManagerOptions } from './settings';
 import { SubscriptionCursor } from './subscription-cursor';
@@ -76,6 +77,8 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
   private attempt = 0;
   private droppedTotal = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Messages the relay could not store go out again on the same connection, after a pause. */
+  private readonly refusals = new RefusalRetry();
   private readonly opening = new PendingOutcome();
   private readonly subscribing = new PendingOutcome();
   private readonly leaving = new PendingOutcome();
@@ -178,7 +181,8 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
   /**
    * Publishes `payload` on the channel, as `{type: channel, payload}`. Sent at once when
    * connected (and subscribed, if a subscription is wanted), otherwise queued and sent
-   * after the next successful (re)subscription, in order.
+   * after the next successful (re)subscription, in order. While messages the relay could
+   * not store wait to go out again, it is queued behind them.
    */
   send(payload: ChannelPayload): SendResult {
     const message = channelMessage(this.channel, payload);
@@ -203,6 +207,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
    * message counts as delivered.
    */
   takeUndelivered(): ChannelPayload[] {
+    this.refusals.cancel();
     return this.outbox.takeUndelivered();
   }
 
@@ -213,6 +218,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
   async disconnect(): Promise<{ unsent: number }> {
     this.wantConnection = false;
     this.cancelRetry();
+    this.refusals.cancel();
     if (this.session?.isOpen && this.wantSubscription) {
       await this.unsubscribe().catch((error: Error) => this.log('warn', error.message));
     }
@@ -294,8 +300,12 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
         return;
       case 'ack':
         // A receipt counts only in the epoch the relay announced for this connection.
-        if (parsed.message.payload.epoch === session.epoch) this.outbox.confirm(parsed.message.payload.id, session.epoch);
-        else session.ignore('a receipt from another relay epoch');
+        if (parsed.message.payload.epoch !== session.epoch) {
+          session.ignore('a receipt from another relay epoch');
+          return;
+        }
+        this.outbox.confirm(parsed.message.payload.id, session.epoch);
+        if (this.refusals.stored()) this.log('info', `the relay stores messages on "${this.channel}" again; those it refused were resent`);
         return;
       case 'unsubscribed':
         if (parsed.message.payload.channel === this.channel) {
@@ -337,6 +347,7 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
   }
 
   private onServerError(session: RelaySession, error: ErrorMessage['payload']): void {
+    if (error.code === 'unavailable' && this.retryRefused(session, error)) return;
     this.log('warn', `relay error (${clip(error.code, 40)}): ${clip(error.message)}`);
     // Replies come in order, but a publish sent just before the subscribe may still be
     // answered while the subscribe is in flight: only errors a publish cannot cause
@@ -354,11 +365,40 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     this.notify('serverError', error);
   }
 
+  /**
+   * An `unavailable` reply naming a message that still awaits its receipt: the connection is
+   * fine, the relay's storage is not, so the message goes out again on this connection after
+   * a pause (the first refusal of an outage is reported, not every one). False for any other
+   * (a relay that names no id): the message then waits for the next connection, as before.
+   */
+  private retryRefused(session: RelaySession, error: ErrorMessage['payload']): boolean {
+    // The parser checks only the seed's fields: an `id` from the relay is checked here.
+    const id: unknown = error.id;
+    if (typeof id !== 'string' || session.epoch === undefined || !this.outbox.refuse(id, session.epoch)) return false;
+    if (this.refusals.refused(() => this.resendRefused(session))) {
+      this.log('warn', `the relay cannot store messages on "${this.channel}" now (${clip(error.message)}); resending them on this connection, with growing pauses, until it can`);
+      this.notify('serverError', error);
+    }
+    return true;
+  }
+
+  /**
+   * The refused messages first, in publish order, then whatever was sent meanwhile (held in
+   * the offline queue, so that nothing overtakes them).
+   */
+  private resendRefused(session: RelaySession): void {
+    if (session !== this.session || !session.isOpen) return;
+    this.outbox.resendRefused(session);
+    this.flush(session);
+  }
+
   private onClosed(session: RelaySession, code: number, error: RelayConnectionError): void {
     // A relay that shut down gracefully delivered everything it confirmed first.
     if (code === CLOSE_CODES.shuttingDown && session.epoch !== undefined) this.outbox.drained(session.epoch);
     if (session !== this.session) return;
     this.session = undefined;
+    // The next connection resends everything unconfirmed, the refused messages among them.
+    this.refusals.cancel();
     this.leaving.resolve();
     if (!this.wantConnection) {
       this.move('stopped');
@@ -384,9 +424,12 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     this.retryTimer = setTimeout(() => this.open(), delay);
   }
 
-  /** Connected, and subscribed when a subscription is wanted (or no subscribe is awaiting its reply when not). */
+  /**
+   * Connected, and subscribed when a subscription is wanted (or no subscribe is awaiting its
+   * reply when not), and no refused message is waiting to go out again first.
+   */
   private isReady(session: RelaySession): boolean {
-    if (!session.isOpen) return false;
+    if (!session.isOpen || this.refusals.waiting) return false;
     return this.wantSubscription ? session.subscription === 'confirmed' : session.subscription !== 'requested';
   }
 

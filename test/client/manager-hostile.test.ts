@@ -168,3 +168,29 @@ test('concurrent calls share one promise: waiting costs nothing per call while t
   await assert.rejects(subscribed, { message: 'disconnected' });
   await disconnected;
 });
+
+test('a relay flooding `unavailable` refusals, some naming no message of ours: one resend timer, one sentence', { timeout: 10_000 }, async (t) => {
+  const refusal = (id: unknown) => JSON.stringify({ type: 'error', payload: { code: 'unavailable', message: 'store away', channel: CHANNEL, id } });
+  const server = await rawServer(t, {
+    upgradeHeaders: { [EPOCH_HEADER]: 'epoch-a' },
+    respond: (connection, text) => {
+      if (JSON.parse(text).type !== CHANNEL) return;
+      connection.send(refusal(5));
+      connection.send(refusal('never-sent'));
+      for (let i = 0; i < 200; i++) connection.send(refusal('event-1'));
+    },
+  });
+  const { lines, log } = logged();
+  const manager = new WebSocketManager(server.url, CHANNEL, fastOptions({ log }));
+  disconnectAfter(t, manager);
+  await manager.connect();
+  manager.send({ ...samplePayload(1), id: 'event-1' });
+  const windowMs = 1500;
+  await delay(windowMs);
+  const publishes = server.connections[0].frames.length;
+  // The first pause is at least 125 ms and each doubles: at most log2(1500 / 250) + 2 resends fit.
+  assert.ok(publishes >= 2 && publishes <= 1 + Math.ceil(Math.log2(windowMs / 250)) + 2, `${publishes} publishes in ${windowMs} ms`);
+  assert.equal(lines.filter((line) => line.includes('cannot store messages')).length, 1, lines.join('\n'));
+  assert.deepEqual([manager.state, server.connections.length], ['connected', 1]);
+  assert.deepEqual(manager.takeUndelivered().map((payload) => payload.id), ['event-1']);
+});
