@@ -115,3 +115,10 @@ test('displayUri masks credentials and query values, so a token in a relay URI n
   assert.equal(displayUri('wss://relay.example:443'), 'wss://relay.example:443');
   assert.equal(displayUri('not a uri \u202e'), 'not a uri \\u202e');
 });
+
+test('an error reply may name the refused publish by id, which must then be a string', () => {
+  const good = parseWireMessage('{"type":"error","payload":{"message":"storage down","code":"unavailable","channel":"c","id":"e1"}}');
+  assert.equal(good.ok, true);
+  const bad = parseWireMessage('{"type":"error","payload":{"message":"storage down","code":"unavailable","id":7}}');
+  assert.deepEqual(bad.ok ? undefined : bad.message, 'payload.id must be a string when present, got number');
+});

@@ -121,8 +121,10 @@ function stringField(payload: Json, field: string, channel?: string): ParseFailu
 function validateError(data: Json, payload: Json): ParseResult {
   const problem = stringField(payload, 'message') ?? stringField(payload, 'code');
   if (problem) return problem;
-  if (payload.channel !== undefined && typeof payload.channel !== 'string') {
-    return fail('invalid_message', `payload.channel must be a string when present, got ${describe(payload.channel)}`);
+  for (const field of ['channel', 'id']) {
+    if (payload[field] !== undefined && typeof payload[field] !== 'string') {
+      return fail('invalid_message', `payload.${field} must be a string when present, got ${describe(payload[field])}`);
+    }
   }
   return ok('error', data);
 }
