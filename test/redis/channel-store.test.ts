@@ -206,4 +206,23 @@ describe('live fan-out', () => {
     assert.equal(await subscribers(), 0);
     assert.deepEqual(heardA, [1]);
   });
+
+  it('drops what is not in the publish script\'s format and isolates a throwing listener', async () => {
+    const store = await openStore();
+    const heard: string[] = [];
+    await store.subscribe('hostile', () => {
+      throw new Error('a broken listener');
+    });
+    await store.subscribe('hostile', (offset, epoch, frame) => heard.push(`${offset} ${frame.toString()}`));
+    const topic = keys.channel('hostile').topic;
+    for (const junk of ['', 'no colons', '0:e:zero offset', '12:', 'x1:e:f', '99999999999999999:e:too long', `1:${'e'.repeat(80)}:long epoch`]) {
+      await raw.publish(topic, junk);
+    }
+    // Redis delivers a topic's messages in order: once the real one is heard, the junk has been seen.
+    await store.publish('hostile', frame('real'));
+    await waitUntil(() => heard.length === 1, 5000, 'the real message');
+    assert.deepEqual(heard, ['1 real']);
+    assert.equal(store.metrics().backplaneErrors, 7, 'each malformed message counted');
+    assert.equal(store.metrics().listenerErrors, 1);
+  });
 });

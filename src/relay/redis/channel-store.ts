@@ -8,9 +8,9 @@
  * resume when Redis returns.
  */
 import { randomBytes } from 'node:crypto';
-import { ClientOfflineError, createClient, RESP_TYPES } from '@redis/client';
+import { createClient, RESP_TYPES } from '@redis/client';
 import { channelNameProblem } from '../../protocol/wire/channel';
-import { RedisUnavailableError, unavailable } from './errors';
+import { failureReason, RedisUnavailableError, unavailable } from './errors';
 import { KeyNames } from './keys';
 import { LiveSubscriptions, type LiveListener, type PubSubConnection } from './live-subscriptions';
 import { redisStoreSettings, type RedisStoreOptions, type RedisStoreSettings } from './options';
@@ -95,7 +95,7 @@ export class RedisChannelStore {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms: ${this.#lastErrorText()}.`)),
+        () => reject(new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms: ${this.#lastError === undefined ? 'no connection yet' : failureReason(this.#lastError)}.`)),
         timeoutMs,
       );
     });
@@ -214,22 +214,15 @@ export class RedisChannelStore {
   async #run<T>(operation: string, command: (client: CommandSender) => Promise<unknown>): Promise<T> {
     try {
       if (this.#closed) throw closedError();
-      if (!this.#commands.isReady) throw new ClientOfflineError();
       return (await command(this.#commands as unknown as CommandSender)) as T;
     } catch (error) {
       this.#failures++;
-      throw unavailable(operation, error);
+      throw unavailable(operation, error, this.#lastError);
     }
   }
 
   #options() {
     return { ...BUFFER_REPLIES, timeout: this.settings.commandTimeoutMs };
-  }
-
-  #lastErrorText(): string {
-    const error = this.#lastError;
-    if (error === undefined) return 'no connection yet';
-    return error instanceof Error ? error.message || error.name : String(error);
   }
 }
 

@@ -19,19 +19,28 @@ export class RedisUnavailableError extends Error {
   readonly retryable = true;
 }
 
-/** Turns whatever the client threw into one sentence saying what failed and why. */
-export function unavailable(operation: string, cause: unknown): RedisUnavailableError {
+/**
+ * Turns whatever the client threw into one sentence saying what failed and why;
+ * `connectionError` is the last error of the connection, shown when it is down.
+ */
+export function unavailable(operation: string, cause: unknown, connectionError?: unknown): RedisUnavailableError {
   if (cause instanceof RedisUnavailableError) return cause;
-  return new RedisUnavailableError(`Redis could not ${operation}: ${reason(cause)}.`, { cause });
+  return new RedisUnavailableError(`Redis could not ${operation}: ${failureReason(cause, connectionError)}.`, { cause });
 }
 
-function reason(cause: unknown): string {
-  if (cause instanceof ClientOfflineError) return 'the connection is down and reconnecting';
+/** Why a Redis operation failed, as a lowercase clause without a final period. */
+export function failureReason(cause: unknown, connectionError?: unknown): string {
+  if (cause instanceof ClientOfflineError) {
+    const last = connectionError === undefined ? '' : ` (last error: ${failureReason(connectionError)})`;
+    return `the connection is down and reconnecting${last}`;
+  }
   if (cause instanceof ClientClosedError || cause instanceof DisconnectsClientError) return 'the channel store is closed';
   if (cause instanceof SocketClosedUnexpectedlyError) return 'the connection closed while waiting for the reply';
   if (cause instanceof ConnectionTimeoutError) return 'connecting timed out';
   if (cause instanceof TimeoutError) return 'no reply in time';
   if (cause instanceof ErrorReply) return `Redis refused the command (${oneLine(cause.message)})`;
+  // An AggregateError (connecting to every address of a host failed) has no message of its own.
+  if (cause instanceof AggregateError && cause.errors.length > 0) return failureReason(cause.errors[0]);
   if (cause instanceof Error) return oneLine(cause.message) || cause.name;
   return oneLine(String(cause));
 }

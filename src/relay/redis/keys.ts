@@ -19,11 +19,16 @@ export interface ChannelKeys {
   topic: string;
 }
 
+/** Throws a RangeError (one sentence) for a prefix that could not start a key name. */
+export function checkKeyPrefix(prefix: string): void {
+  if (!PREFIX_PATTERN.test(prefix)) {
+    throw new RangeError('The Redis key prefix may only be 1 to 64 letters, digits and . _ : - characters.');
+  }
+}
+
 export class KeyNames {
   constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {
-    if (!PREFIX_PATTERN.test(prefix)) {
-      throw new RangeError('The Redis key prefix may only be 1 to 64 letters, digits and . _ : - characters.');
-    }
+    checkKeyPrefix(prefix);
   }
 
   channel(channel: string): ChannelKeys {

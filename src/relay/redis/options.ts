@@ -3,7 +3,7 @@
  * store writes expires, every read is capped, and the client gives up on a command or a
  * reconnect attempt after a bounded time, so a dead Redis costs the relay a prompt refusal.
  */
-import { DEFAULT_KEY_PREFIX } from './keys';
+import { checkKeyPrefix, DEFAULT_KEY_PREFIX } from './keys';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
@@ -60,6 +60,7 @@ export function redisStoreSettings(options: RedisStoreOptions): RedisStoreSettin
   if (!/^rediss?:\/\//.test(settings.url)) {
     throw new RangeError('The Redis URL must start with redis:// or rediss://.');
   }
+  checkKeyPrefix(settings.keyPrefix);
   for (const [name, bounds] of Object.entries(BOUNDS)) {
     if (!bounds) continue;
     const value = settings[name as keyof RedisStoreSettings];
