@@ -79,6 +79,15 @@ describe('publishing', () => {
     assert.ok(idTtl > 40 && idTtl <= 50, `idempotency TTL ${idTtl}`);
   });
 
+  it('keeps no entries with historySize 0, yet still counts offsets', async () => {
+    const store = await openStore({ historySize: 0 });
+    const offsets = [];
+    for (let i = 0; i < 3; i++) offsets.push((await store.publish('unkept', frame(`u${i}`))).offset);
+    assert.deepEqual(offsets, [1, 2, 3]);
+    const read = await store.history('unkept', 0, 10);
+    assert.deepEqual([read.top, read.entries], [3, []]);
+  });
+
   it('acknowledges a resent id with its original offset and stores and publishes nothing the second time', async () => {
     const store = await openStore();
     const topic = keys.channel('idempotent').topic;

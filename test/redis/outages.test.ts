@@ -9,7 +9,7 @@ import { RedisChannelStore } from '../../src/relay/redis/channel-store';
 import { RedisUnavailableError } from '../../src/relay/redis/errors';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { failOnUnhandledRejections } from '../support/unhandled';
-import { waitUntil, within } from '../support/wait';
+import { delay, waitUntil, within } from '../support/wait';
 
 failOnUnhandledRejections();
 
@@ -40,7 +40,7 @@ async function healthy(current: RedisChannelStore): Promise<void> {
     const health = await current.health();
     if (health.ok) return;
     if (Date.now() > deadline) throw new Error(`the store did not recover within 10 s: ${health.reason}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await delay(50);
   }
 }
 
@@ -113,6 +113,40 @@ it('refuses promptly with the unavailable error while Redis is down, reports it 
   assert.ok(health2.ok && store!.metrics().roundTripMs !== undefined);
 });
 
+it('gives up on a hung Redis after the reply timeout, drops its silent pub/sub connection and resumes when it answers again', async () => {
+  const hung = new RedisChannelStore({
+    url: server!.url,
+    commandTimeoutMs: 300,
+    // Silent connections are dropped after 3 × 200 ms, after the 300 ms reply timeout.
+    livenessIntervalMs: 200,
+    maxReconnectDelayMs: 100,
+    connectTimeoutMs: 300,
+  });
+  try {
+    await hung.ready(5000);
+    const restored: string[][] = [];
+    hung.onPubSubRestored((channels) => restored.push(channels));
+    const heard: number[] = [];
+    await hung.subscribe('hung', (offset) => heard.push(offset));
+    server!.pause();
+    await assert.rejects(within(hung.publish('hung', frame('x')), 2000, 'the publish to a hung Redis'), (error: unknown) =>
+      error instanceof RedisUnavailableError && /^Redis could not publish on channel hung: no reply in time\.$/.test(error.message),
+    );
+    // Only PINGs cross the pub/sub connection: once one goes unanswered it falls silent and is dropped.
+    await waitUntil(() => !hung.metrics().pubsubConnected, 5000, 'the silent pub/sub connection to be dropped');
+    server!.resume();
+    await healthy(hung);
+    // The frozen pub/sub connection was found silent, dropped and re-made: the channel must be re-read.
+    await waitUntil(() => restored.length > 0, 10_000, 'the pub/sub re-sync after the hang');
+    assert.deepEqual(restored.at(-1), ['hung']);
+    const published = await hung.publish('hung', frame('y'));
+    await waitUntil(() => heard.includes(published.offset), 5000, 'a live message after the hang');
+  } finally {
+    server!.resume();
+    await hung.close();
+  }
+});
+
 it('waits for a Redis that is not there yet only as long as asked, and closes cleanly', async () => {
   await server!.kill();
   const late = new RedisChannelStore({ url: server!.url, maxReconnectDelayMs: 100, connectTimeoutMs: 500 });
@@ -129,4 +163,12 @@ it('waits for a Redis that is not there yet only as long as asked, and closes cl
     await late.close();
   }
   await assert.rejects(late.publish('late', frame('y')), { message: 'The Redis channel store is closed.' });
+});
+
+it('closes promptly a store that never reached Redis, with nothing left unhandled', async () => {
+  await server!.kill();
+  const never = new RedisChannelStore({ url: server!.url, maxReconnectDelayMs: 100, connectTimeoutMs: 500 });
+  await assert.rejects(never.subscribe('never', () => undefined), RedisUnavailableError);
+  await within(never.close(), 1000, 'close() of a store that never connected');
+  assert.deepEqual(await never.health(), { ok: false, reason: 'The Redis channel store is closed.' });
 });

@@ -23,6 +23,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts a killed server again, with its data. */
   start(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, like a hung host. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void;
   /** Kills the server and removes its directory; safe to call twice. */
   stop(): Promise<void>;
   /** What the server wrote (its log goes to stdout), for failure messages. */
@@ -100,6 +104,8 @@ export async function startRedisServer(timeoutMs = 5000): Promise<RedisServer> {
       await launch();
     },
     kill,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     async start() {
       if (stopped) throw new Error('redis-server was stopped for good');
       if (!child) await launch();

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { createClient, RESP_TYPES } from '@redis/client';
 import { channelNameProblem } from '../../protocol/wire/channel';
-import { failureReason, RedisUnavailableError, unavailable } from './errors';
+import { beforeDeadline, failureReason, RedisUnavailableError, unavailable } from './errors';
 import { KeyNames } from './keys';
 import { LiveSubscriptions, type LiveListener, type PubSubConnection } from './live-subscriptions';
 import { redisStoreSettings, type RedisStoreOptions, type RedisStoreSettings } from './options';
@@ -41,6 +41,8 @@ export interface StoreMetrics {
   backplaneErrors: number;
   /** Times the pub/sub connection came back after being lost. */
   pubsubReconnects: number;
+  /** Whether the pub/sub connection is up now. */
+  pubsubConnected: boolean;
   /** Local live listeners that threw. */
   listenerErrors: number;
 }
@@ -67,14 +69,18 @@ export class RedisChannelStore {
   constructor(options: RedisStoreOptions) {
     this.settings = redisStoreSettings(options);
     this.#keys = new KeyNames(this.settings.keyPrefix);
-    const maxDelay = this.settings.maxReconnectDelayMs;
+    const { maxReconnectDelayMs, livenessIntervalMs } = this.settings;
     this.#commands = createClient({
       url: this.settings.url,
       disableOfflineQueue: true,
+      pingInterval: livenessIntervalMs,
       socket: {
         connectTimeout: this.settings.connectTimeoutMs,
-        // Never gives up (the relay outlives a Redis outage), doubling from 50 ms up to the cap.
-        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 16), maxDelay),
+        socketTimeout: 3 * livenessIntervalMs,
+        // Never gives up (the relay outlives a Redis outage): doubles from 50 ms up to the cap,
+        // with a little jitter so the nodes of a cluster do not all knock at once.
+        reconnectStrategy: (retries: number) =>
+          Math.round(Math.min(50 * 2 ** Math.min(retries, 16), maxReconnectDelayMs) * (0.8 + 0.2 * Math.random())),
       },
     });
     this.#pubsub = this.#commands.duplicate();
@@ -84,7 +90,11 @@ export class RedisChannelStore {
         this.#lastError = error;
       });
     }
-    this.#live = new LiveSubscriptions(this.#pubsub as unknown as PubSubConnection, (channel) => this.#keys.channel(channel).topic);
+    this.#live = new LiveSubscriptions(
+      this.#pubsub as unknown as PubSubConnection,
+      (channel) => this.#keys.channel(channel).topic,
+      this.settings.commandTimeoutMs,
+    );
     this.#connected = Promise.all([this.#commands.connect(), this.#pubsub.connect()]);
     // Rejects only when close() interrupts the first connection: nothing to report then.
     this.#connected.catch(() => undefined);
@@ -122,7 +132,7 @@ export class RedisChannelStore {
         String(s.historyTtlSeconds),
         String(s.metaTtlSeconds),
         String(s.idempotencyTtlSeconds),
-      ], this.#options()),
+      ], BUFFER_REPLIES),
     );
     return { offset, epoch: epoch.toString('latin1'), duplicate: duplicate === 1 };
   }
@@ -140,7 +150,7 @@ export class RedisChannelStore {
         String(count),
         newEpoch(),
         String(this.settings.metaTtlSeconds),
-      ], this.#options()),
+      ], BUFFER_REPLIES),
     );
     const entries: HistoryRead['entries'] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ offset: flat[i] as number, frame: flat[i + 1] as Buffer });
@@ -178,7 +188,7 @@ export class RedisChannelStore {
     if (this.#closed) return { ok: false, reason: closedError().message };
     try {
       const started = performance.now();
-      await this.#run('answer PING', (client) => client.sendCommand(['PING'], { timeout: this.settings.commandTimeoutMs }));
+      await this.#run('answer PING', (client) => client.sendCommand(['PING']));
       this.#roundTripMs = performance.now() - started;
     } catch (error) {
       return { ok: false, reason: (error as Error).message };
@@ -193,6 +203,7 @@ export class RedisChannelStore {
       roundTripMs: this.#roundTripMs,
       backplaneErrors: this.#failures + live.malformedMessages,
       pubsubReconnects: live.pubsubReconnects,
+      pubsubConnected: this.#pubsub.isReady,
       listenerErrors: live.listenerErrors,
     };
   }
@@ -214,16 +225,13 @@ export class RedisChannelStore {
   async #run<T>(operation: string, command: (client: CommandSender) => Promise<unknown>): Promise<T> {
     try {
       if (this.#closed) throw closedError();
-      return (await command(this.#commands as unknown as CommandSender)) as T;
+      return (await beforeDeadline(command(this.#commands as unknown as CommandSender), this.settings.commandTimeoutMs)) as T;
     } catch (error) {
       this.#failures++;
       throw unavailable(operation, error, this.#lastError);
     }
   }
 
-  #options() {
-    return { ...BUFFER_REPLIES, timeout: this.settings.commandTimeoutMs };
-  }
 }
 
 function closedError(): RedisUnavailableError {

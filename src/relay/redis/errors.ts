@@ -10,6 +10,7 @@ import {
   DisconnectsClientError,
   ErrorReply,
   SocketClosedUnexpectedlyError,
+  SocketTimeoutError,
   TimeoutError,
 } from '@redis/client';
 
@@ -17,6 +18,21 @@ export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
   readonly code = 'unavailable';
   readonly retryable = true;
+}
+
+/**
+ * Settles like `promise`, or rejects with a TimeoutError after `ms`. node-redis's own
+ * command timeout stops counting once a command is written, so a Redis that hangs after
+ * reading it would hold the caller until the connection is found silent.
+ */
+export function beforeDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  // A reply arriving after the deadline is dropped, and so is a late failure.
+  promise.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError()), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -37,6 +53,7 @@ export function failureReason(cause: unknown, connectionError?: unknown): string
   if (cause instanceof ClientClosedError || cause instanceof DisconnectsClientError) return 'the channel store is closed';
   if (cause instanceof SocketClosedUnexpectedlyError) return 'the connection closed while waiting for the reply';
   if (cause instanceof ConnectionTimeoutError) return 'connecting timed out';
+  if (cause instanceof SocketTimeoutError) return 'the connection went silent and is being re-made';
   if (cause instanceof TimeoutError) return 'no reply in time';
   if (cause instanceof ErrorReply) return `Redis refused the command (${oneLine(cause.message)})`;
   // An AggregateError (connecting to every address of a host failed) has no message of its own.

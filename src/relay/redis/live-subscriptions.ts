@@ -6,7 +6,7 @@
  * hear which channels may have missed messages and must be re-read from their streams.
  */
 import { ClientOfflineError } from '@redis/client';
-import { unavailable } from './errors';
+import { beforeDeadline, unavailable } from './errors';
 import { parseLiveMessage } from './live-message';
 
 export type LiveListener = (offset: number, epoch: string, frame: Buffer) => void;
@@ -47,6 +47,7 @@ export class LiveSubscriptions {
   constructor(
     private readonly connection: PubSubConnection,
     private readonly topicOf: (channel: string) => string,
+    private readonly replyTimeoutMs: number,
   ) {
     connection.on('ready', () => this.#onReady());
   }
@@ -95,7 +96,8 @@ export class LiveSubscriptions {
     if (!this.connection.isReady) {
       return Promise.reject(unavailable(`subscribe to channel ${wanted.channel}`, new ClientOfflineError()));
     }
-    const pending = this.connection.subscribe(wanted.topic, this.#dispatch, true).then(
+    const subscribed = beforeDeadline(this.connection.subscribe(wanted.topic, this.#dispatch, true), this.replyTimeoutMs);
+    const pending = subscribed.then(
       () => {
         if (wanted.pending === pending) wanted.pending = undefined;
       },

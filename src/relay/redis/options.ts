@@ -26,6 +26,12 @@ export interface RedisStoreOptions {
   connectTimeoutMs?: number;
   /** Longest pause between reconnection attempts (they back off from 50 ms up to this). */
   maxReconnectDelayMs?: number;
+  /**
+   * Milliseconds between PINGs on each connection; a connection silent for three of these
+   * is dropped and re-made. TCP alone may take minutes to notice a Redis that hangs or a
+   * network that drops packets, and a silent pub/sub connection would lose messages unseen.
+   */
+  livenessIntervalMs?: number;
 }
 
 export type RedisStoreSettings = Required<RedisStoreOptions>;
@@ -40,6 +46,7 @@ export const REDIS_STORE_DEFAULTS: Omit<RedisStoreSettings, 'url'> = {
   commandTimeoutMs: 2_000,
   connectTimeoutMs: 2_000,
   maxReconnectDelayMs: 2_000,
+  livenessIntervalMs: 5_000,
 };
 
 const BOUNDS: Record<keyof typeof REDIS_STORE_DEFAULTS, [number, number] | undefined> = {
@@ -52,6 +59,7 @@ const BOUNDS: Record<keyof typeof REDIS_STORE_DEFAULTS, [number, number] | undef
   commandTimeoutMs: [10, 60_000],
   connectTimeoutMs: [10, 60_000],
   maxReconnectDelayMs: [10, 60_000],
+  livenessIntervalMs: [50, 60_000],
 };
 
 /** Fills in defaults; throws a RangeError (one sentence) for a setting out of its bounds. */

@@ -39,11 +39,13 @@ if not epoch then
   redis.call('HSET', meta, 'e', epoch)
 end
 local offset = redis.call('HINCRBY', meta, 'o', 1)
+-- %d: Lua would print a number of 15 digits or more in exponent notation.
+local id = string.format('%d', offset)
 if offset == 1 then
   -- A first offset means the meta hash was missing: a stream left from before cannot continue it.
   redis.call('DEL', stream)
 end
-local added = redis.pcall('XADD', stream, 'MAXLEN', ARGV[4], offset .. '-0', 'f', ARGV[1])
+local added = redis.pcall('XADD', stream, 'MAXLEN', ARGV[4], id .. '-0', 'f', ARGV[1])
 if type(added) == 'table' and added.err then
   if not string.find(added.err, 'equal or smaller', 1, true) then
     return redis.error_reply(added.err)
@@ -52,15 +54,16 @@ if type(added) == 'table' and added.err then
   -- failover). Reusing offsets would make resuming clients skip messages: start a new epoch.
   epoch = ARGV[3]
   offset = 1
+  id = '1'
   redis.call('DEL', stream)
   redis.call('HSET', meta, 'e', epoch, 'o', offset)
-  redis.call('XADD', stream, 'MAXLEN', ARGV[4], offset .. '-0', 'f', ARGV[1])
+  redis.call('XADD', stream, 'MAXLEN', ARGV[4], id .. '-0', 'f', ARGV[1])
 end
 redis.call('EXPIRE', stream, ARGV[5])
 redis.call('EXPIRE', meta, ARGV[6])
-redis.call('PUBLISH', ARGV[2], offset .. ':' .. epoch .. ':' .. ARGV[1])
+redis.call('PUBLISH', ARGV[2], id .. ':' .. epoch .. ':' .. ARGV[1])
 if seen then
-  redis.call('SET', seen, offset .. ':' .. epoch, 'EX', ARGV[7])
+  redis.call('SET', seen, id .. ':' .. epoch, 'EX', ARGV[7])
 end
 return { offset, epoch, 0 }
 `);
