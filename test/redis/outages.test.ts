@@ -125,6 +125,9 @@ it('gives up on a hung Redis after the reply timeout, drops its silent pub/sub c
   try {
     await hung.ready(5000);
     const restored: string[][] = [];
+    // PINGs keep a quiet but healthy connection from looking silent: five liveness intervals, no reconnect.
+    await delay(1000);
+    assert.equal(hung.metrics().pubsubReconnects, 0);
     hung.onPubSubRestored((channels) => restored.push(channels));
     const heard: number[] = [];
     await hung.subscribe('hung', (offset) => heard.push(offset));

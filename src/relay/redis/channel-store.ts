@@ -100,19 +100,17 @@ export class RedisChannelStore {
     this.#connected.catch(() => undefined);
   }
 
-  /** Settles once both connections are up, or rejects with RedisUnavailableError after `timeoutMs` (they keep trying). */
+  /**
+   * Settles once both connections have come up (the first time), or rejects with
+   * RedisUnavailableError after `timeoutMs`; they keep trying either way.
+   */
   async ready(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms: ${this.#lastError === undefined ? 'no connection yet' : failureReason(this.#lastError)}.`)),
-        timeoutMs,
-      );
-    });
     try {
-      await Promise.race([this.#connected, timeout]);
-    } finally {
-      clearTimeout(timer);
+      await beforeDeadline(this.#connected, timeoutMs);
+    } catch {
+      if (this.#closed) throw closedError();
+      const why = this.#lastError === undefined ? 'no connection yet' : failureReason(this.#lastError);
+      throw new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms: ${why}.`);
     }
   }
 
@@ -157,7 +155,11 @@ export class RedisChannelStore {
     return { epoch: epoch.toString('latin1'), top, entries };
   }
 
-  /** Rejects with RedisUnavailableError when Redis cannot confirm now; the listener stays and onPubSubRestored reports the channel once it is subscribed. */
+  /**
+   * Adds a live listener; settles when Redis confirmed the subscription. Rejects with
+   * RedisUnavailableError when Redis cannot confirm now: the listener stays, and
+   * onPubSubRestored reports the channel once it is subscribed.
+   */
   async subscribe(channel: string, listener: LiveListener): Promise<void> {
     checkChannel(channel);
     if (this.#closed) throw closedError();

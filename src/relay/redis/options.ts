@@ -77,7 +77,9 @@ export function redisStoreSettings(options: RedisStoreOptions): RedisStoreSettin
     }
   }
   if (settings.metaTtlSeconds < settings.historyTtlSeconds) {
-    throw new RangeError('The Redis setting metaTtlSeconds must be at least historyTtlSeconds, or a history would outlive its offsets.');
+    throw new RangeError(
+      'The Redis setting metaTtlSeconds must be at least historyTtlSeconds, or a history would outlive its offsets.',
+    );
   }
   return settings;
 }
