@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { delay } from './wait';
 
-export const REDIS_SERVER_BIN = '/usr/bin/redis-server';
+const REDIS_SERVER_BIN = '/usr/bin/redis-server';
 
 export interface RedisServer {
   readonly port: number;
@@ -29,8 +29,6 @@ export interface RedisServer {
   resume(): void;
   /** Kills the server and removes its directory; safe to call twice. */
   stop(): Promise<void>;
-  /** What the server wrote (its log goes to stdout), for failure messages. */
-  output(): string;
 }
 
 export async function startRedisServer(timeoutMs = 5000): Promise<RedisServer> {
@@ -115,7 +113,6 @@ export async function startRedisServer(timeoutMs = 5000): Promise<RedisServer> {
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
-    output: () => log,
   };
 }
 

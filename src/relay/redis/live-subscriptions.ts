@@ -20,7 +20,7 @@ export interface PubSubConnection {
   on(event: 'ready' | 'error', listener: (...args: unknown[]) => void): unknown;
 }
 
-export interface LiveCounters {
+interface LiveCounters {
   /** Times the pub/sub connection came back after being lost. */
   pubsubReconnects: number;
   /** Messages on a subscribed topic that were not in the publish script's format. */

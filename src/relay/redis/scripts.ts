@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { ErrorReply, type RedisArgument, type TypeMapping } from '@redis/client';
 
-export interface LuaScript {
+interface LuaScript {
   readonly source: string;
   readonly sha: string;
 }
@@ -96,7 +96,7 @@ return { epoch, top, flat }
 `);
 
 /** The per-command options used here (a subset of node-redis's). */
-export interface CommandOptions {
+interface CommandOptions {
   /** Rejects the command after this many milliseconds. */
   timeout?: number;
   typeMapping?: TypeMapping;
