@@ -1,0 +1,251 @@
+/**
+ * A relay node's view of the channels shared through Redis: publish (atomic, idempotent
+ * per message id), history reads for resuming subscribers, live fan-out by pub/sub, and
+ * health. Two connections: one for commands, a duplicate for pub/sub (a subscribed
+ * connection takes no other commands). Commands fail fast while Redis is away (no offline
+ * queue, a reply timeout) with a RedisUnavailableError, and the connections keep
+ * reconnecting with a capped backoff, so the relay can answer `unavailable` at once and
+ * resume when Redis returns.
+ */
+import { randomBytes } from 'node:crypto';
+import { createClient, RESP_TYPES } from '@redis/client';
+import { channelNameProblem } from '../../protocol/wire/channel';
+import { beforeDeadline, failureReason, RedisUnavailableError, unavailable } from './errors';
+import { KeyNames } from './keys';
+import { LiveSubscriptions, type LiveListener, type PubSubConnection } from './live-subscriptions';
+import { redisStoreSettings, type RedisStoreOptions, type RedisStoreSettings } from './options';
+import { HISTORY_SCRIPT, PUBLISH_SCRIPT, runScript, type CommandSender } from './scripts';
+
+export interface PublishResult {
+  /** The message's place in its channel, from 1. */
+  offset: number;
+  epoch: string;
+  /** True when the id was already published on the channel: nothing was stored or sent this time. */
+  duplicate: boolean;
+}
+
+export interface HistoryRead {
+  epoch: string;
+  /** The channel's latest offset; 0 before its first publish. */
+  top: number;
+  /** Oldest first, each offset once. */
+  entries: { offset: number; frame: Buffer }[];
+}
+
+export type StoreHealth = { ok: true; roundTripMs: number } | { ok: false; reason: string };
+
+export interface StoreMetrics {
+  /** The last PING round trip measured by health(), in milliseconds. */
+  roundTripMs: number | undefined;
+  /** Redis operations that failed (publish, history, subscribe, PING) plus malformed live messages. */
+  backplaneErrors: number;
+  /** Times the pub/sub connection came back after being lost. */
+  pubsubReconnects: number;
+  /** Whether the pub/sub connection is up now. */
+  pubsubConnected: boolean;
+  /** Local live listeners that threw. */
+  listenerErrors: number;
+}
+
+/** Replies as Buffers: frames are bytes, whatever they hold. */
+const BUFFER_REPLIES = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer, [RESP_TYPES.SIMPLE_STRING]: Buffer } };
+
+type PublishReply = [number, Buffer, number];
+type HistoryReply = [Buffer, number, (number | Buffer)[]];
+
+export class RedisChannelStore {
+  readonly settings: RedisStoreSettings;
+  readonly #keys: KeyNames;
+  readonly #commands: ReturnType<typeof createClient>;
+  readonly #pubsub: ReturnType<typeof createClient>;
+  readonly #live: LiveSubscriptions;
+  readonly #connected: Promise<unknown>;
+  #lastError: unknown;
+  #roundTripMs: number | undefined;
+  #failures = 0;
+  #closed: Promise<void> | undefined;
+
+  /** Starts connecting at once; Redis being down is not an error here (see ready() and health()). */
+  constructor(options: RedisStoreOptions) {
+    this.settings = redisStoreSettings(options);
+    this.#keys = new KeyNames(this.settings.keyPrefix);
+    const { maxReconnectDelayMs, livenessIntervalMs } = this.settings;
+    this.#commands = createClient({
+      url: this.settings.url,
+      disableOfflineQueue: true,
+      pingInterval: livenessIntervalMs,
+      socket: {
+        connectTimeout: this.settings.connectTimeoutMs,
+        socketTimeout: 3 * livenessIntervalMs,
+        // Never gives up (the relay outlives a Redis outage): doubles from 50 ms up to the cap,
+        // with a little jitter so the nodes of a cluster do not all knock at once.
+        reconnectStrategy: (retries: number) =>
+          Math.round(Math.min(50 * 2 ** Math.min(retries, 16), maxReconnectDelayMs) * (0.8 + 0.2 * Math.random())),
+      },
+    });
+    this.#pubsub = this.#commands.duplicate();
+    for (const client of [this.#commands, this.#pubsub]) {
+      // Without a listener an 'error' event would crash the process; the cause is kept for health().
+      client.on('error', (error: unknown) => {
+        this.#lastError = error;
+      });
+    }
+    this.#live = new LiveSubscriptions(
+      this.#pubsub as unknown as PubSubConnection,
+      (channel) => this.#keys.channel(channel).topic,
+      this.settings.commandTimeoutMs,
+    );
+    this.#connected = Promise.all([this.#commands.connect(), this.#pubsub.connect()]);
+    // Rejects only when close() interrupts the first connection: nothing to report then.
+    this.#connected.catch(() => undefined);
+  }
+
+  /**
+   * Settles once both connections have come up (the first time), or rejects with
+   * RedisUnavailableError after `timeoutMs`; they keep trying either way.
+   */
+  async ready(timeoutMs: number): Promise<void> {
+    try {
+      await beforeDeadline(this.#connected, timeoutMs);
+    } catch {
+      if (this.#closed) throw closedError();
+      const why = this.#lastError === undefined ? 'no connection yet' : failureReason(this.#lastError);
+      throw new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms: ${why}.`);
+    }
+  }
+
+  async publish(channel: string, frame: Buffer, id?: string | null): Promise<PublishResult> {
+    checkChannel(channel);
+    if (!Buffer.isBuffer(frame)) throw new TypeError('A published frame must be a Buffer.');
+    const keys = this.#keys.channel(channel);
+    const scriptKeys = [keys.stream, keys.meta];
+    if (typeof id === 'string') scriptKeys.push(this.#keys.idempotency(channel, id));
+    const s = this.settings;
+    const [offset, epoch, duplicate] = await this.#run<PublishReply>(`publish on channel ${channel}`, (client) =>
+      runScript(client, PUBLISH_SCRIPT, scriptKeys, [
+        frame,
+        keys.topic,
+        newEpoch(),
+        String(s.historySize),
+        String(s.historyTtlSeconds),
+        String(s.metaTtlSeconds),
+        String(s.idempotencyTtlSeconds),
+      ], BUFFER_REPLIES),
+    );
+    return { offset, epoch: epoch.toString('latin1'), duplicate: duplicate === 1 };
+  }
+
+  /** Entries after offset `since`, at most `limit` (capped by maxHistoryRead), with the channel's epoch and top offset. */
+  async history(channel: string, since: number, limit: number): Promise<HistoryRead> {
+    checkChannel(channel);
+    if (!Number.isSafeInteger(since) || since < 0) throw new RangeError('since must be a whole number of at least 0.');
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError('A history limit must be a whole number of at least 0.');
+    const keys = this.#keys.channel(channel);
+    const count = Math.min(limit, this.settings.maxHistoryRead);
+    const [epoch, top, flat] = await this.#run<HistoryReply>(`read the history of channel ${channel}`, (client) =>
+      runScript(client, HISTORY_SCRIPT, [keys.stream, keys.meta], [
+        String(since + 1),
+        String(count),
+        newEpoch(),
+        String(this.settings.metaTtlSeconds),
+      ], BUFFER_REPLIES),
+    );
+    const entries: HistoryRead['entries'] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ offset: flat[i] as number, frame: flat[i + 1] as Buffer });
+    return { epoch: epoch.toString('latin1'), top, entries };
+  }
+
+  /**
+   * Adds a live listener; settles when Redis confirmed the subscription. Rejects with
+   * RedisUnavailableError when Redis cannot confirm now: the listener stays, and
+   * onPubSubRestored reports the channel once it is subscribed.
+   */
+  async subscribe(channel: string, listener: LiveListener): Promise<void> {
+    checkChannel(channel);
+    if (this.#closed) throw closedError();
+    try {
+      await this.#live.subscribe(channel, listener);
+    } catch (error) {
+      this.#failures++;
+      throw error;
+    }
+  }
+
+  /** Never rejects. */
+  unsubscribe(channel: string, listener: LiveListener): Promise<void> {
+    return this.#live.unsubscribe(channel, listener);
+  }
+
+  /**
+   * Calls `listener` with every locally subscribed channel after the pub/sub connection
+   * came back: live messages may have been lost meanwhile, so each must be re-read from its
+   * stream. Returns a function that removes the listener.
+   */
+  onPubSubRestored(listener: (channels: string[]) => void): () => void {
+    return this.#live.onRestored(listener);
+  }
+
+  /** PINGs Redis (bounded by the command timeout) and reports whether both connections work. */
+  async health(): Promise<StoreHealth> {
+    if (this.#closed) return { ok: false, reason: closedError().message };
+    try {
+      const started = performance.now();
+      await this.#run('answer PING', (client) => client.sendCommand(['PING']));
+      this.#roundTripMs = performance.now() - started;
+    } catch (error) {
+      return { ok: false, reason: (error as Error).message };
+    }
+    if (!this.#pubsub.isReady) return { ok: false, reason: 'The pub/sub connection to Redis is down and reconnecting.' };
+    return { ok: true, roundTripMs: this.#roundTripMs };
+  }
+
+  metrics(): StoreMetrics {
+    const live = this.#live.counters;
+    return {
+      roundTripMs: this.#roundTripMs,
+      backplaneErrors: this.#failures + live.malformedMessages,
+      pubsubReconnects: live.pubsubReconnects,
+      pubsubConnected: this.#pubsub.isReady,
+      listenerErrors: live.listenerErrors,
+    };
+  }
+
+  /** Closes both connections, waiting at most the command timeout for replies in flight. Safe to call twice. */
+  close(): Promise<void> {
+    this.#closed ??= Promise.all(
+      [this.#commands, this.#pubsub].map(async (client) => {
+        let timer: NodeJS.Timeout | undefined;
+        const drained = client.isReady ? client.close().catch(() => undefined) : Promise.resolve();
+        await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, this.settings.commandTimeoutMs)))]);
+        clearTimeout(timer);
+        client.destroy();
+      }),
+    ).then(() => undefined);
+    return this.#closed;
+  }
+
+  async #run<T>(operation: string, command: (client: CommandSender) => Promise<unknown>): Promise<T> {
+    try {
+      if (this.#closed) throw closedError();
+      return (await beforeDeadline(command(this.#commands as unknown as CommandSender), this.settings.commandTimeoutMs)) as T;
+    } catch (error) {
+      this.#failures++;
+      throw unavailable(operation, error, this.#lastError);
+    }
+  }
+
+}
+
+function closedError(): RedisUnavailableError {
+  return new RedisUnavailableError('The Redis channel store is closed.');
+}
+
+function checkChannel(channel: string): void {
+  const problem = channelNameProblem(channel);
+  if (problem) throw new RangeError(`${problem}.`);
+}
+
+/** Used only if the channel has no epoch yet, i.e. Redis never saw it or lost it. */
+function newEpoch(): string {
+  return randomBytes(8).toString('hex');
+}

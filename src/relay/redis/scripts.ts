@@ -1,0 +1,124 @@
+/**
+ * The two Lua scripts that make a channel's history consistent across relay nodes, and
+ * how they are run: EVALSHA first (only the digest crosses the wire), EVAL when Redis
+ * answers NOSCRIPT (a restarted Redis has an empty script cache). A script runs
+ * atomically, so no other node can interleave between reading and bumping an offset.
+ */
+import { createHash } from 'node:crypto';
+import { ErrorReply, type RedisArgument, type TypeMapping } from '@redis/client';
+
+interface LuaScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function lua(source: string): LuaScript {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * Publishes one frame on a channel.
+ * KEYS: [1] stream, [2] meta hash, [3] idempotency key (optional: left out when the message has no id).
+ * ARGV: [1] frame, [2] pub/sub topic, [3] epoch to use if the channel has none, [4] history size
+ *       (exact MAXLEN), [5] history TTL s, [6] meta TTL s, [7] idempotency TTL s.
+ * Returns { offset, epoch, duplicate (1 when the id was seen: nothing else was done) }.
+ * Live message on the topic: `<offset>:<epoch>:<frame bytes>`.
+ */
+export const PUBLISH_SCRIPT = lua(`
+local stream, meta, seen = KEYS[1], KEYS[2], KEYS[3]
+if seen then
+  local saved = redis.call('GET', seen)
+  if saved then
+    local colon = string.find(saved, ':', 1, true)
+    return { tonumber(string.sub(saved, 1, colon - 1)), string.sub(saved, colon + 1), 1 }
+  end
+end
+local epoch = redis.call('HGET', meta, 'e')
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('HSET', meta, 'e', epoch)
+end
+local offset = redis.call('HINCRBY', meta, 'o', 1)
+-- %d: Lua would print a number of 15 digits or more in exponent notation.
+local id = string.format('%d', offset)
+if offset == 1 then
+  -- A first offset means the meta hash was missing: a stream left from before cannot continue it.
+  redis.call('DEL', stream)
+end
+local added = redis.pcall('XADD', stream, 'MAXLEN', ARGV[4], id .. '-0', 'f', ARGV[1])
+if type(added) == 'table' and added.err then
+  if not string.find(added.err, 'equal or smaller', 1, true) then
+    return redis.error_reply(added.err)
+  end
+  -- The stream is ahead of the meta hash: Redis lost part of its data (an older AOF, a
+  -- failover). Reusing offsets would make resuming clients skip messages: start a new epoch.
+  epoch = ARGV[3]
+  offset = 1
+  id = '1'
+  redis.call('DEL', stream)
+  redis.call('HSET', meta, 'e', epoch, 'o', offset)
+  redis.call('XADD', stream, 'MAXLEN', ARGV[4], id .. '-0', 'f', ARGV[1])
+end
+redis.call('EXPIRE', stream, ARGV[5])
+redis.call('EXPIRE', meta, ARGV[6])
+redis.call('PUBLISH', ARGV[2], id .. ':' .. epoch .. ':' .. ARGV[1])
+if seen then
+  redis.call('SET', seen, id .. ':' .. epoch, 'EX', ARGV[7])
+end
+return { offset, epoch, 0 }
+`);
+
+/**
+ * Reads a channel's epoch, top offset and the entries from a given offset on.
+ * KEYS: [1] stream, [2] meta hash.
+ * ARGV: [1] first offset wanted (since + 1), [2] most entries to return, [3] epoch to use if
+ *       the channel has none (so a subscriber gets the epoch later publishes will carry), [4] meta TTL s.
+ * Returns { epoch, top offset (0 before the first publish), { offset, frame, offset, frame, … } }.
+ */
+export const HISTORY_SCRIPT = lua(`
+local stream, meta = KEYS[1], KEYS[2]
+local epoch = redis.call('HGET', meta, 'e')
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('HSET', meta, 'e', epoch)
+  redis.call('EXPIRE', meta, ARGV[4])
+end
+local top = tonumber(redis.call('HGET', meta, 'o') or '0')
+local flat = {}
+if tonumber(ARGV[2]) > 0 and top >= tonumber(ARGV[1]) then
+  local entries = redis.call('XRANGE', stream, ARGV[1], '+', 'COUNT', ARGV[2])
+  for i, entry in ipairs(entries) do
+    flat[2 * i - 1] = tonumber(string.match(entry[1], '^%d+'))
+    flat[2 * i] = entry[2][2]
+  end
+end
+return { epoch, top, flat }
+`);
+
+/** The per-command options used here (a subset of node-redis's). */
+interface CommandOptions {
+  /** Rejects the command after this many milliseconds. */
+  timeout?: number;
+  typeMapping?: TypeMapping;
+}
+
+/** Any client that can send a raw command (the node-redis client does). */
+export interface CommandSender {
+  sendCommand<T>(args: ReadonlyArray<RedisArgument>, options?: CommandOptions): Promise<T>;
+}
+
+export async function runScript<T>(
+  client: CommandSender,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly RedisArgument[],
+  options?: CommandOptions,
+): Promise<T> {
+  const tail = [String(keys.length), ...keys, ...args];
+  try {
+    return await client.sendCommand<T>(['EVALSHA', script.sha, ...tail], options);
+  } catch (error) {
+    if (!(error instanceof ErrorReply && error.message.startsWith('NOSCRIPT'))) throw error;
+    return client.sendCommand<T>(['EVAL', script.source, ...tail], options);
+  }
+}

@@ -1,0 +1,38 @@
+/** Settings of the Redis channel store: defaults, bounds and key names, refused in one sentence. */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { KeyNames } from '../../src/relay/redis/keys';
+import { REDIS_STORE_DEFAULTS, redisStoreSettings } from '../../src/relay/redis/options';
+
+it('fills in bounded defaults', () => {
+  const settings = redisStoreSettings({ url: 'redis://127.0.0.1:6379', historySize: undefined });
+  assert.deepEqual(settings, { url: 'redis://127.0.0.1:6379', ...REDIS_STORE_DEFAULTS });
+  assert.equal(settings.idempotencyTtlSeconds, 300);
+});
+
+it('refuses settings out of bounds, one sentence each', () => {
+  const url = 'redis://127.0.0.1:6379';
+  assert.throws(() => redisStoreSettings({ url: 'http://127.0.0.1' }), { message: 'The Redis URL must start with redis:// or rediss://.' });
+  assert.throws(() => redisStoreSettings({ url, historySize: -1 }), {
+    name: 'RangeError',
+    message: 'The Redis setting historySize must be a whole number from 0 to 1000000.',
+  });
+  assert.throws(() => redisStoreSettings({ url, maxHistoryRead: 1.5 }), RangeError);
+  assert.throws(() => redisStoreSettings({ url, idempotencyTtlSeconds: 0 }), RangeError);
+  assert.throws(() => redisStoreSettings({ url, historyTtlSeconds: 600, metaTtlSeconds: 60 }), /must be at least historyTtlSeconds/);
+  assert.throws(() => redisStoreSettings({ url, keyPrefix: 'a{b}' }), {
+    message: 'The Redis key prefix may only be 1 to 64 letters, digits and . _ : - characters.',
+  });
+});
+
+it('names every key of a channel with the channel as hash tag, and hashes message ids', () => {
+  const names = new KeyNames('team');
+  assert.deepEqual(names.channel('weather.live'), {
+    stream: 'team:{weather.live}:stream',
+    meta: 'team:{weather.live}:meta',
+    topic: 'team:{weather.live}:live',
+  });
+  const key = names.idempotency('weather.live', 'x'.repeat(10_000));
+  assert.match(key, /^team:\{weather\.live\}:id:[A-Za-z0-9_-]{43}$/);
+  assert.notEqual(names.idempotency('weather.live', 'a'), names.idempotency('weather.live', 'b'));
+});

@@ -1,0 +1,148 @@
+/**
+ * Runs a real Debian `redis-server` on a free loopback port with its own temporary
+ * directory and AOF on (`appendfsync always`, the durable setting the cluster docs ask
+ * for). `restart()` keeps the port, so clients reconnect to the same address, and
+ * either keeps the directory (a restart that kept its data) or wipes it (Redis back empty).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { delay } from './wait';
+
+const REDIS_SERVER_BIN = '/usr/bin/redis-server';
+
+export interface RedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** Stops the server (SIGKILL, like a crash: AOF `always` has every write on disk) and starts it again on the same port. */
+  restart(options: { keepData: boolean }): Promise<void>;
+  /** Kills the server, if running (no restart follows). */
+  kill(): Promise<void>;
+  /** Starts a killed server again, with its data. */
+  start(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing answers, like a hung host. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void;
+  /** Kills the server and removes its directory; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function startRedisServer(timeoutMs = 5000): Promise<RedisServer> {
+  const port = await freePort();
+  let dir = mkdtempSync(join(tmpdir(), 'weather-redis-'));
+  let child: ChildProcess | undefined;
+  let log = '';
+  let stopped = false;
+
+  const launch = async () => {
+    const started = spawn(
+      REDIS_SERVER_BIN,
+      [
+        '--port', String(port),
+        '--bind', '127.0.0.1',
+        '--dir', dir,
+        '--appendonly', 'yes',
+        '--appendfsync', 'always',
+        '--save', '',
+        '--daemonize', 'no',
+        '--protected-mode', 'yes',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child = started;
+    const keep = (chunk: Buffer) => {
+      log = (log + chunk.toString()).slice(-20_000);
+    };
+    started.stdout!.on('data', keep);
+    started.stderr!.on('data', keep);
+    const deadline = Date.now() + timeoutMs;
+    while (!(await answersPing(port))) {
+      if (started.exitCode !== null || started.signalCode !== null) {
+        throw new Error(`redis-server exited (${started.exitCode ?? started.signalCode}) before answering PING: ${log}`);
+      }
+      if (Date.now() > deadline) {
+        started.kill('SIGKILL');
+        throw new Error(`redis-server did not answer PING within ${timeoutMs} ms: ${log}`);
+      }
+      await delay(20);
+    }
+  };
+
+  const kill = async () => {
+    const running = child;
+    child = undefined;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = once(running, 'exit');
+    running.kill('SIGKILL');
+    await exited;
+  };
+
+  try {
+    await launch();
+  } catch (error) {
+    await kill();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async restart({ keepData }) {
+      if (stopped) throw new Error('redis-server was stopped for good');
+      await kill();
+      if (!keepData) {
+        rmSync(dir, { recursive: true, force: true });
+        dir = mkdtempSync(join(tmpdir(), 'weather-redis-'));
+      }
+      await launch();
+    },
+    kill,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
+    async start() {
+      if (stopped) throw new Error('redis-server was stopped for good');
+      if (!child) await launch();
+    },
+    async stop() {
+      stopped = true;
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A port the OS just handed out; redis-server cannot take port 0, so it is asked for by number. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no TCP port was assigned');
+  return address.port;
+}
+
+/** One inline PING over a fresh socket, bounded to 500 ms. */
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 500);
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+  });
+}
