@@ -7,9 +7,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unusedPort as freePort } from './ports';
 import { delay } from './wait';
 
 const REDIS_SERVER_BIN = '/usr/bin/redis-server';
@@ -116,16 +117,6 @@ export async function startRedisServer(timeoutMs = 5000): Promise<RedisServer> {
   };
 }
 
-/** A port the OS just handed out; redis-server cannot take port 0, so it is asked for by number. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP port was assigned');
-  return address.port;
-}
 
 /** One inline PING over a fresh socket, bounded to 500 ms. */
 function answersPing(port: number): Promise<boolean> {
