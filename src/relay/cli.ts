@@ -5,6 +5,10 @@
  * the port; logs go to stderr.
  */
 import { parseArgs } from 'node:util';
+import { printable } from '../protocol';
+import type { EngineHealth } from './channel-engine';
+// Imported by the standalone relay only: the extension embeds startRelay (src/relay/index.ts) without a Redis client.
+import { RedisChannelEngine } from './redis/redis-engine';
 import { createRateLimitedLogger, silentLogger, streamSink } from './log';
 import { RELAY_DEFAULTS, SOCKET_HEADROOM, startRelay, type RelayOptions } from './server';
 import { socketLimitsProblem } from './socket-limits';
@@ -33,6 +37,10 @@ const USAGE = `Usage: weather-relay [options]
                          (default ${RELAY_DEFAULTS.historySize})
   --history-bytes BYTES  frame bytes kept across all channels; the oldest messages go
                          first, 0 = none (default ${RELAY_DEFAULTS.historyBytes})
+  --redis URL            share channels, history and offsets with every relay on this
+                         Redis (redis:// or rediss://); default: env WEATHER_RELAY_REDIS_URL,
+                         none = channels in this process only. --history then sets the
+                         messages Redis keeps per channel; --history-bytes does not apply
   --token TOKEN          require "Authorization: Bearer TOKEN" or ?token=TOKEN
                          (default: env WEATHER_RELAY_TOKEN; none = no authentication)
   --allow-origin ORIGIN  allowed browser Origin; repeat for several (default: any)
@@ -41,12 +49,15 @@ const USAGE = `Usage: weather-relay [options]
   -h, --help             show this help
 `;
 
+/** How long a starting relay waits for Redis before it listens anyway. */
+const REDIS_START_WAIT_MS = 3_000;
+
 export class UsageError extends Error {}
 
 export function parseRelayArgs(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
-): RelayOptions & { logRate: number; quiet: boolean; help: boolean } {
+): RelayOptions & { redisUrl: string | undefined; logRate: number; quiet: boolean; help: boolean } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -70,6 +81,7 @@ export function parseRelayArgs(
         history: { type: 'string' },
         'history-bytes': { type: 'string' },
         token: { type: 'string' },
+        redis: { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -102,11 +114,31 @@ export function parseRelayArgs(
     historySize: integerFlag('--history', values.history, 0, 1_000_000),
     historyBytes: integerFlag('--history-bytes', values['history-bytes'], 0, 16 * 1024 * 1024 * 1024),
     token: values.token ?? (env.WEATHER_RELAY_TOKEN || undefined),
+    redisUrl: redisUrlFlag(values.redis ?? (env.WEATHER_RELAY_REDIS_URL || undefined)),
     allowOrigins: values['allow-origin'],
     logRate: integerFlag('--log-rate', values['log-rate'], 1, 1_000_000) ?? 20,
     quiet: values.quiet ?? false,
     help: values.help ?? false,
   };
+}
+
+function redisUrlFlag(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  let valid = /^rediss?:\/\/./.test(raw);
+  try {
+    new URL(raw);
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new UsageError(`--redis must be a URL starting with redis:// or rediss://, got "${printable(raw, 100)}"`);
+  return raw;
+}
+
+/** The Redis URL as logged: without a password. */
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
 }
 
 function integerFlag(name: string, raw: string | undefined, min: number, max: number): number | undefined {
@@ -133,13 +165,25 @@ async function main(): Promise<void> {
   const logger = options.quiet
     ? silentLogger
     : createRateLimitedLogger({ sink: streamSink(process.stderr), maxLinesPerSecond: options.logRate });
+  let engine: RedisChannelEngine | undefined;
+  let engineLine = 'engine: in memory (channels live in this process only)';
+  let redisHealth: EngineHealth = { ok: true };
+  if (options.redisUrl) {
+    engine = new RedisChannelEngine({ url: options.redisUrl, historySize: options.historySize });
+    engineLine = `engine: Redis at ${withoutPassword(options.redisUrl)}, shared with every relay on it`;
+    // Clients should learn the data set's epoch from the start; but Redis being down is no reason
+    // not to start: publishes answer `unavailable` and /healthz 503 until it is back.
+    redisHealth = await engine.ready(REDIS_START_WAIT_MS);
+  }
   let relay;
   try {
-    relay = await startRelay({ ...options, logger });
+    relay = await startRelay({ ...options, logger, engine });
   } catch (error) {
     process.stderr.write(`weather-relay: ${(error as Error).message}\n`);
     process.exit(1);
   }
+  logger.info(engineLine);
+  if (!redisHealth.ok) logger.warn(`Redis is not reachable yet (${redisHealth.reason}); relaying anyway`);
   process.stdout.write(`weather-relay listening on ${relay.url}\n`);
 
   let stopping = false;

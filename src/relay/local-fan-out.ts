@@ -44,6 +44,10 @@ export class LocalFanOut {
     for (const subscriber of subscribers) subscriber.deliver(delivery);
   }
 
+  hasSubscribers(channel: string): boolean {
+    return this.channels.has(channel);
+  }
+
   get channelCount(): number {
     return this.channels.size;
   }

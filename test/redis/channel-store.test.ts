@@ -56,7 +56,9 @@ describe('publishing', () => {
     assert.deepEqual([a1.offset, b1.offset, a2.offset], [1, 1, 2]);
     assert.equal(a1.epoch, a2.epoch);
     assert.match(a1.epoch, /^[0-9a-f]{16}$/);
-    assert.notEqual(a1.epoch, b1.epoch, 'each channel has its own epoch');
+    // Every channel takes the epoch of the data set, the one relays announce in their upgrade.
+    assert.equal(b1.epoch, a1.epoch);
+    assert.equal(await store.dataSetEpoch('0000000000000000'), a1.epoch);
     assert.equal(a1.duplicate, false);
     assert.deepEqual(await streamEntries('offsets.a'), [['1-0', 'a1'], ['2-0', 'a2']]);
     assert.deepEqual(await raw.hGetAll(keys.channel('offsets.a').meta), { e: a1.epoch, o: '2' });

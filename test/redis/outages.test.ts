@@ -51,7 +51,7 @@ it('keeps epoch and offsets across a restart that kept its data (AOF, appendfsyn
   await store!.publish('kept', frame('2'));
   await server!.restart({ keepData: true });
   await healthy(store!);
-  // Also proves the EVALSHA → EVAL fallback: a restarted Redis has an empty script cache.
+  // A restarted Redis has an empty script cache: the reconnected store sends the script whole again.
   const third = await store!.publish('kept', frame('3'));
   assert.deepEqual([third.offset, third.epoch], [3, first.epoch]);
   const read = await store!.history('kept', 0, 10);

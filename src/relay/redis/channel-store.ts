@@ -14,7 +14,7 @@ import { beforeDeadline, failureReason, RedisUnavailableError, unavailable } fro
 import { KeyNames } from './keys';
 import { LiveSubscriptions, type LiveListener, type PubSubConnection } from './live-subscriptions';
 import { redisStoreSettings, type RedisStoreOptions, type RedisStoreSettings } from './options';
-import { HISTORY_SCRIPT, PUBLISH_SCRIPT, runScript, type CommandSender } from './scripts';
+import { HISTORY_SCRIPT, PUBLISH_SCRIPT, runScript, ScriptCache, type CommandSender } from './scripts';
 
 export interface PublishResult {
   /** The message's place in its channel, from 1. */
@@ -60,6 +60,7 @@ export class RedisChannelStore {
   readonly #pubsub: ReturnType<typeof createClient>;
   readonly #live: LiveSubscriptions;
   readonly #connected: Promise<unknown>;
+  readonly #scripts = new ScriptCache();
   #lastError: unknown;
   #roundTripMs: number | undefined;
   #failures = 0;
@@ -90,6 +91,8 @@ export class RedisChannelStore {
         this.#lastError = error;
       });
     }
+    // A re-made connection may reach a restarted Redis, whose script cache is empty.
+    this.#commands.on('ready', () => this.#scripts.clear());
     this.#live = new LiveSubscriptions(
       this.#pubsub as unknown as PubSubConnection,
       (channel) => this.#keys.channel(channel).topic,
@@ -118,11 +121,11 @@ export class RedisChannelStore {
     checkChannel(channel);
     if (!Buffer.isBuffer(frame)) throw new TypeError('A published frame must be a Buffer.');
     const keys = this.#keys.channel(channel);
-    const scriptKeys = [keys.stream, keys.meta];
+    const scriptKeys = [keys.stream, keys.meta, this.#keys.dataSetEpoch];
     if (typeof id === 'string') scriptKeys.push(this.#keys.idempotency(channel, id));
     const s = this.settings;
     const [offset, epoch, duplicate] = await this.#run<PublishReply>(`publish on channel ${channel}`, (client) =>
-      runScript(client, PUBLISH_SCRIPT, scriptKeys, [
+      runScript(client, this.#scripts, PUBLISH_SCRIPT, scriptKeys, [
         frame,
         keys.topic,
         newEpoch(),
@@ -135,6 +138,19 @@ export class RedisChannelStore {
     return { offset, epoch: epoch.toString('latin1'), duplicate: duplicate === 1 };
   }
 
+  /**
+   * The epoch of the data set in Redis, shared by every node on it: the one already stored, or
+   * `candidate` when there was none (a new or emptied Redis). The key never expires, so it only
+   * changes when Redis loses its data, and then every node adopts the first new one written.
+   */
+  async dataSetEpoch(candidate: string): Promise<string> {
+    const key = this.#keys.dataSetEpoch;
+    const earlier = await this.#run<Buffer | null>('read the data set epoch', (client) =>
+      client.sendCommand(['SET', key, candidate, 'NX', 'GET'], BUFFER_REPLIES),
+    );
+    return earlier === null ? candidate : earlier.toString('latin1');
+  }
+
   /** Entries after offset `since`, at most `limit` (capped by maxHistoryRead), with the channel's epoch and top offset. */
   async history(channel: string, since: number, limit: number): Promise<HistoryRead> {
     checkChannel(channel);
@@ -143,7 +159,7 @@ export class RedisChannelStore {
     const keys = this.#keys.channel(channel);
     const count = Math.min(limit, this.settings.maxHistoryRead);
     const [epoch, top, flat] = await this.#run<HistoryReply>(`read the history of channel ${channel}`, (client) =>
-      runScript(client, HISTORY_SCRIPT, [keys.stream, keys.meta], [
+      runScript(client, this.#scripts, HISTORY_SCRIPT, [keys.stream, keys.meta, this.#keys.dataSetEpoch], [
         String(since + 1),
         String(count),
         newEpoch(),
@@ -245,7 +261,7 @@ function checkChannel(channel: string): void {
   if (problem) throw new RangeError(`${problem}.`);
 }
 
-/** Used only if the channel has no epoch yet, i.e. Redis never saw it or lost it. */
+/** Used only if the data set has no epoch yet (a new or emptied Redis), or a channel's offsets cannot go on. */
 function newEpoch(): string {
   return randomBytes(8).toString('hex');
 }

@@ -31,6 +31,11 @@ export class KeyNames {
     checkKeyPrefix(prefix);
   }
 
+  /** The epoch of the whole data set: created by the first node, gone only if Redis loses its data. */
+  get dataSetEpoch(): string {
+    return `${this.prefix}:epoch`;
+  }
+
   channel(channel: string): ChannelKeys {
     const base = `${this.prefix}:{${channel}}`;
     return { stream: `${base}:stream`, meta: `${base}:meta`, topic: `${base}:live` };

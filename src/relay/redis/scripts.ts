@@ -1,7 +1,7 @@
 /**
  * The two Lua scripts that make a channel's history consistent across relay nodes, and
- * how they are run: EVALSHA first (only the digest crosses the wire), EVAL when Redis
- * answers NOSCRIPT (a restarted Redis has an empty script cache). A script runs
+ * how they are run: EVAL until Redis has the script, then EVALSHA (only the digest
+ * crosses the wire). A script runs
  * atomically, so no other node can interleave between reading and bumping an offset.
  */
 import { createHash } from 'node:crypto';
@@ -18,14 +18,16 @@ function lua(source: string): LuaScript {
 
 /**
  * Publishes one frame on a channel.
- * KEYS: [1] stream, [2] meta hash, [3] idempotency key (optional: left out when the message has no id).
- * ARGV: [1] frame, [2] pub/sub topic, [3] epoch to use if the channel has none, [4] history size
+ * KEYS: [1] stream, [2] meta hash, [3] the data set's epoch key, [4] idempotency key (optional:
+ *       left out when the message has no id).
+ * ARGV: [1] frame, [2] pub/sub topic, [3] a new epoch, used if the data set has none, or for a
+ *       channel whose offsets cannot go on, [4] history size
  *       (exact MAXLEN), [5] history TTL s, [6] meta TTL s, [7] idempotency TTL s.
  * Returns { offset, epoch, duplicate (1 when the id was seen: nothing else was done) }.
  * Live message on the topic: `<offset>:<epoch>:<frame bytes>`.
  */
 export const PUBLISH_SCRIPT = lua(`
-local stream, meta, seen = KEYS[1], KEYS[2], KEYS[3]
+local stream, meta, seen = KEYS[1], KEYS[2], KEYS[4]
 if seen then
   local saved = redis.call('GET', seen)
   if saved then
@@ -35,7 +37,12 @@ if seen then
 end
 local epoch = redis.call('HGET', meta, 'e')
 if not epoch then
-  epoch = ARGV[3]
+  -- A channel takes the data set's epoch: the one relays announce, so receipts match it.
+  epoch = redis.call('GET', KEYS[3])
+  if not epoch then
+    epoch = ARGV[3]
+    redis.call('SET', KEYS[3], epoch)
+  end
   redis.call('HSET', meta, 'e', epoch)
 end
 local offset = redis.call('HINCRBY', meta, 'o', 1)
@@ -70,16 +77,21 @@ return { offset, epoch, 0 }
 
 /**
  * Reads a channel's epoch, top offset and the entries from a given offset on.
- * KEYS: [1] stream, [2] meta hash.
- * ARGV: [1] first offset wanted (since + 1), [2] most entries to return, [3] epoch to use if
- *       the channel has none (so a subscriber gets the epoch later publishes will carry), [4] meta TTL s.
+ * KEYS: [1] stream, [2] meta hash, [3] the data set's epoch key.
+ * ARGV: [1] first offset wanted (since + 1), [2] most entries to return, [3] epoch for the data
+ *       set if it has none (a channel without one takes the data set's, so a subscriber gets the
+ *       epoch later publishes will carry), [4] meta TTL s.
  * Returns { epoch, top offset (0 before the first publish), { offset, frame, offset, frame, … } }.
  */
 export const HISTORY_SCRIPT = lua(`
 local stream, meta = KEYS[1], KEYS[2]
 local epoch = redis.call('HGET', meta, 'e')
 if not epoch then
-  epoch = ARGV[3]
+  epoch = redis.call('GET', KEYS[3])
+  if not epoch then
+    epoch = ARGV[3]
+    redis.call('SET', KEYS[3], epoch)
+  end
   redis.call('HSET', meta, 'e', epoch)
   redis.call('EXPIRE', meta, ARGV[4])
 end
@@ -107,18 +119,49 @@ export interface CommandSender {
   sendCommand<T>(args: ReadonlyArray<RedisArgument>, options?: CommandOptions): Promise<T>;
 }
 
+/**
+ * The scripts known to be in the script cache of the Redis at the other end of one connection.
+ * Until one is, it is sent whole (EVAL): commands on one connection run in the order sent, but
+ * an EVALSHA refused with NOSCRIPT and sent again would run after later ones, and a publisher's
+ * messages would take offsets out of order. Forgotten whenever the connection is re-made (the
+ * Redis may have restarted with an empty cache).
+ */
+export class ScriptCache {
+  readonly #loaded = new Set<string>();
+
+  has(script: LuaScript): boolean {
+    return this.#loaded.has(script.sha);
+  }
+
+  add(script: LuaScript): void {
+    this.#loaded.add(script.sha);
+  }
+
+  clear(): void {
+    this.#loaded.clear();
+  }
+}
+
 export async function runScript<T>(
   client: CommandSender,
+  cache: ScriptCache,
   script: LuaScript,
   keys: readonly string[],
   args: readonly RedisArgument[],
   options?: CommandOptions,
 ): Promise<T> {
   const tail = [String(keys.length), ...keys, ...args];
+  if (!cache.has(script)) {
+    const result = await client.sendCommand<T>(['EVAL', script.source, ...tail], options);
+    cache.add(script);
+    return result;
+  }
   try {
     return await client.sendCommand<T>(['EVALSHA', script.sha, ...tail], options);
   } catch (error) {
+    // Only if someone flushed the script cache under a live connection (SCRIPT FLUSH).
     if (!(error instanceof ErrorReply && error.message.startsWith('NOSCRIPT'))) throw error;
+    cache.clear();
     return client.sendCommand<T>(['EVAL', script.source, ...tail], options);
   }
 }

@@ -1,0 +1,273 @@
+/**
+ * The channel engine of a relay node in a cluster: channels, offsets, history and
+ * idempotency live in Redis (RedisChannelStore), shared by every node on it; this node
+ * fans each channel out to its own subscribers from Redis pub/sub, in order and once.
+ *
+ * Epochs: the upgrade header carries the epoch of the Redis data set (one key, created by
+ * the first node and kept until Redis loses its data), so a client's receipts stay vouched
+ * for on every node of the cluster and are resent after Redis lost them. Offsets count
+ * per channel in the channel's own epoch, which the `subscribed` reply and receipts carry;
+ * it differs from the header epoch, which our client only compares with other header epochs.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ChannelPayload } from '../../protocol';
+import { EngineUnavailableError, type ChannelEngine, type EngineGauges, type EngineHealth, type Published, type Resumed } from '../channel-engine';
+import { Delivery } from '../delivery';
+import { LocalFanOut, type Subscriber } from '../local-fan-out';
+import { RedisChannelStore, type HistoryRead } from './channel-store';
+import { beforeDeadline, RedisUnavailableError } from './errors';
+import { LiveChannel } from './live-channel';
+import type { LiveListener } from './live-subscriptions';
+import type { RedisStoreOptions } from './options';
+
+export interface RedisEngineOptions extends RedisStoreOptions {
+  /** How often Redis is PINGed (and the data set epoch re-read) for health(). */
+  healthIntervalMs?: number;
+  /** Messages per channel kept for replays to run on into (see LiveChannel). */
+  windowSize?: number;
+  /** Frame bytes per channel kept for that. */
+  windowBytes?: number;
+}
+
+interface NodeChannel {
+  live: LiveChannel;
+  listener: LiveListener;
+  /** Redis confirmed the subscription: every later publish reaches this node. */
+  confirmed: boolean;
+  subscribing: Promise<void> | undefined;
+  /** Resumes under way on this channel: they hold it as subscribers do. */
+  resumes: number;
+  retry: NodeJS.Timeout | undefined;
+}
+
+const RETRY_MS = 250;
+const CONNECTING: EngineHealth = { ok: false, reason: 'Redis has not answered yet.' };
+
+export class RedisChannelEngine implements ChannelEngine {
+  readonly store: RedisChannelStore;
+  private readonly fanOut = new LocalFanOut();
+  private readonly channels = new Map<string, NodeChannel>();
+  private readonly windowSize: number;
+  private readonly windowBytes: number;
+  private readonly healthTimer: NodeJS.Timeout;
+  private readonly stopRestored: () => void;
+  private currentEpoch = newEpoch();
+  private lastHealth: EngineHealth = CONNECTING;
+  private closed = false;
+
+  constructor(options: RedisEngineOptions) {
+    const { healthIntervalMs = 1_000, windowSize = 1_000, windowBytes = 8 * 1024 * 1024, ...storeOptions } = options;
+    this.store = new RedisChannelStore(storeOptions);
+    this.windowSize = windowSize;
+    this.windowBytes = windowBytes;
+    // Pub/sub may have dropped messages while it was away: every channel re-reads its stream.
+    this.stopRestored = this.store.onPubSubRestored((names) => {
+      for (const name of names) {
+        const channel = this.channels.get(name);
+        if (!channel) continue;
+        channel.confirmed = true;
+        void channel.live.sync();
+      }
+    });
+    this.healthTimer = setInterval(() => void this.checkHealth(), healthIntervalMs);
+    this.healthTimer.unref();
+    void this.checkHealth();
+  }
+
+  /**
+   * Settles once Redis first answered (the epoch is then the data set's), or after `timeoutMs`
+   * without it: a relay starts anyway and says it is unavailable until Redis is reached.
+   */
+  async ready(timeoutMs: number): Promise<EngineHealth> {
+    try {
+      await this.store.ready(timeoutMs);
+      await this.checkHealth();
+    } catch {
+      // Not reachable in time: health() says why.
+    }
+    return this.health();
+  }
+
+  /** The Redis data set's epoch; until Redis first answers, one of this node's own. */
+  get epoch(): string {
+    return this.currentEpoch;
+  }
+
+  subscribe(channel: string, subscriber: Subscriber): boolean {
+    const added = this.fanOut.subscribe(channel, subscriber);
+    if (added) this.hold(channel);
+    return added;
+  }
+
+  unsubscribe(channel: string, subscriber: Subscriber): boolean {
+    const removed = this.fanOut.unsubscribe(channel, subscriber);
+    if (removed) this.releaseLater(channel);
+    return removed;
+  }
+
+  async publish(channel: string, frame: Buffer, payload: ChannelPayload): Promise<Published> {
+    try {
+      // A duplicate was neither stored nor published again by the script: acknowledged only.
+      const { offset, epoch } = await this.store.publish(channel, frame, typeof payload.id === 'string' ? payload.id : undefined);
+      return { offset, epoch };
+    } catch (error) {
+      throw asEngineError(error);
+    }
+  }
+
+  async resume(name: string, since: number, epoch: string | undefined): Promise<Resumed> {
+    const channel = this.hold(name);
+    channel.resumes++;
+    try {
+      // Subscribed first: whatever is published after the read below reaches this node live.
+      await this.confirm(channel);
+      let read = await this.store.history(name, since, this.store.settings.maxHistoryRead);
+      const sameEpoch = epoch === undefined || epoch === read.epoch;
+      let from = sameEpoch ? since : 0;
+      if (!sameEpoch && from < read.top) read = await this.store.history(name, 0, this.store.settings.maxHistoryRead);
+      let recovered = sameEpoch && (from >= read.top || (read.entries[0]?.offset === from + 1 && reachesTop(read)));
+      if (!reachesTop(read) && read.entries.length > 0) {
+        // More was missed than one read returns: the newest part of it, and not recovered.
+        from = Math.max(from, read.top - this.store.settings.maxHistoryRead);
+        read = await this.store.history(name, from, this.store.settings.maxHistoryRead);
+        recovered = false;
+      }
+      channel.live.startAt(read.epoch, read.top);
+      // The replay runs on from the read into what this node delivers: it must have delivered up to the read's top.
+      await beforeDeadline(channel.live.deliveredUpTo(read.epoch, read.top), this.store.settings.commandTimeoutMs).catch(() => {
+        throw new EngineUnavailableError(`Redis did not bring channel ${name} up to offset ${read.top} in time.`);
+      });
+      return { epoch: read.epoch, offset: read.top, recovered, cursor: channel.live.cursor(read, from) };
+    } catch (error) {
+      throw asEngineError(error);
+    } finally {
+      channel.resumes--;
+      // The connection subscribes the replay on the turn it hears the answer; a later check finds it.
+      this.releaseLater(name);
+    }
+  }
+
+  health(): EngineHealth {
+    return this.closed ? { ok: false, reason: 'The relay is closing.' } : this.lastHealth;
+  }
+
+  gauges(): EngineGauges {
+    let historyBytes = 0;
+    for (const channel of this.channels.values()) historyBytes += channel.live.windowBytes;
+    return { channels: this.fanOut.channelCount, subscriptions: this.fanOut.subscriptionCount, historyBytes };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.healthTimer);
+    this.stopRestored();
+    for (const name of [...this.channels.keys()]) this.drop(name);
+    await this.store.close();
+  }
+
+  /** The channel's node state, made (and subscribed in Redis) if this is its first holder. */
+  private hold(name: string): NodeChannel {
+    const existing = this.channels.get(name);
+    if (existing) return existing;
+    const live = new LiveChannel(
+      name,
+      {
+        read: (since, limit) => this.store.history(name, since, limit),
+        deliver: (message) => this.fanOut.deliver(new Delivery(message)),
+        retryLater: () => this.retryLater(name),
+      },
+      { readLimit: this.store.settings.maxHistoryRead, windowSize: this.windowSize, windowBytes: this.windowBytes },
+    );
+    const channel: NodeChannel = {
+      live,
+      listener: (offset, epoch, frame) => live.arrive(offset, epoch, frame),
+      confirmed: false,
+      subscribing: undefined,
+      resumes: 0,
+      retry: undefined,
+    };
+    this.channels.set(name, channel);
+    if (!this.closed) this.confirm(channel).catch(() => this.retryLater(name));
+    return channel;
+  }
+
+  /** Settles once Redis confirmed the channel's subscription; a failed attempt is made again by the next caller. */
+  private confirm(channel: NodeChannel): Promise<void> {
+    if (channel.confirmed) return Promise.resolve();
+    const name = channel.live.name;
+    channel.subscribing ??= (async () => {
+      try {
+        // The store keeps a listener whose SUBSCRIBE failed: take it back before asking again.
+        await this.store.unsubscribe(name, channel.listener);
+        await this.store.subscribe(name, channel.listener);
+        channel.confirmed = true;
+        // Messages may have passed while unsubscribed; nothing to catch up before the first.
+        if (channel.live.epoch !== undefined) void channel.live.sync();
+      } finally {
+        channel.subscribing = undefined;
+      }
+    })();
+    return channel.subscribing;
+  }
+
+  /** Tries the subscription or the stream read again after a pause, while the channel is held. */
+  private retryLater(name: string): void {
+    const channel = this.channels.get(name);
+    if (!channel || channel.retry || this.closed) return;
+    channel.retry = setTimeout(() => {
+      channel.retry = undefined;
+      if (this.channels.get(name) !== channel) return;
+      if (!channel.confirmed) this.confirm(channel).catch(() => this.retryLater(name));
+      else void channel.live.sync();
+    }, RETRY_MS);
+    channel.retry.unref();
+  }
+
+  /**
+   * Drops the channel once nobody holds it. Checked on a later turn: a replay that caught up
+   * leaves and its connection joins in the same turn, and that must not cost the subscription.
+   */
+  private releaseLater(name: string): void {
+    setImmediate(() => {
+      const channel = this.channels.get(name);
+      if (channel && channel.resumes === 0 && !this.fanOut.hasSubscribers(name)) this.drop(name);
+    });
+  }
+
+  private drop(name: string): void {
+    const channel = this.channels.get(name);
+    if (!channel) return;
+    this.channels.delete(name);
+    channel.live.released = true;
+    clearTimeout(channel.retry);
+    void this.store.unsubscribe(name, channel.listener);
+  }
+
+  private async checkHealth(): Promise<void> {
+    const health = await this.store.health();
+    if (this.closed) return;
+    if (!health.ok) {
+      this.lastHealth = { ok: false, reason: health.reason };
+      return;
+    }
+    try {
+      // A fresh candidate every time: after Redis lost its data, no node may bring back an old epoch.
+      this.currentEpoch = await this.store.dataSetEpoch(newEpoch());
+      this.lastHealth = { ok: true };
+    } catch (error) {
+      this.lastHealth = { ok: false, reason: (error as Error).message };
+    }
+  }
+}
+
+function reachesTop(read: HistoryRead): boolean {
+  return read.entries.length === 0 ? true : read.entries[read.entries.length - 1].offset === read.top;
+}
+
+function asEngineError(error: unknown): unknown {
+  return error instanceof RedisUnavailableError ? new EngineUnavailableError(error.message, { cause: error }) : error;
+}
+
+function newEpoch(): string {
+  return randomBytes(8).toString('hex');
+}

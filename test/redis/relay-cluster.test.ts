@@ -1,0 +1,159 @@
+// Two relay processes on one real redis-server (`--redis`): what is published on one node
+// reaches subscribers on the other exactly once and in order, offsets per channel are shared,
+// a subscriber resumes on the other node, and a resend to the other node is acknowledged
+// with its original offset and delivered to nobody again.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { channelMessage, EPOCH_HEADER, responseDeltaPayload } from '../../src/protocol';
+import { startRedisServer, type RedisServer } from '../support/redis-server';
+import { spawnRelay, type RelayProcess } from '../support/relay-process';
+import WebSocket from 'ws';
+import { WsPeer } from '../support/ws-peer';
+
+const ACKS = { headers: { 'x-weather-relay-features': 'ack' } };
+const publish = (channel: string, text: string, id?: string) =>
+  JSON.stringify(channelMessage(channel, responseDeltaPayload('t', text, id ? { id } : {})));
+
+/** A subscriber resuming after `since` (0: from the first message); resolves with it and the `subscribed` reply. */
+async function resumer(url: string, channel: string, since: number, epoch?: string): Promise<{ peer: WsPeer; reply: any }> {
+  const peer = await WsPeer.open(url);
+  peer.send({ type: 'subscribe', payload: { channel, since, ...(epoch ? { epoch } : {}) } });
+  const reply = await peer.next();
+  assert.equal(reply.type, 'subscribed', JSON.stringify(reply));
+  return { peer, reply };
+}
+
+/** The channel messages a peer received after its first `skip` frames, as [offset, text]. */
+const received = (peer: WsPeer, skip = 1) => peer.messages.slice(skip).map((m) => [m.payload.offset, m.payload.message]);
+
+describe('two relay nodes on one Redis', () => {
+  let redis: RedisServer;
+  let nodes: RelayProcess[] = [];
+  before(async () => {
+    redis = await startRedisServer();
+    nodes = await Promise.all([spawnRelay(['--redis', redis.url]), spawnRelay(['--redis', redis.url])]);
+  });
+  after(async () => {
+    await Promise.all(nodes.map((node) => node.stop('SIGKILL')));
+    await redis.stop();
+  });
+
+  test('each node says it runs on Redis, and both announce the same storage epoch', async () => {
+    // The first log line names the engine.
+    for (const node of nodes) assert.match(node.stderr().split('\n')[0], / info engine: Redis at redis:\/\/127\.0\.0\.1:\d+, shared/);
+    const upgradeEpochs = await Promise.all(nodes.map((node) => fetchUpgradeEpoch(node.port)));
+    assert.equal(upgradeEpochs[0], upgradeEpochs[1]);
+    assert.match(upgradeEpochs[0], /^[0-9a-f]{16}$/);
+    // Receipts count in it: our client accepts only receipts in its connection's epoch.
+    const publisher = await WsPeer.open(nodes[1].url, ACKS);
+    publisher.send(publish('epochs', 'e', 'e-1'));
+    assert.equal((await publisher.next()).payload.epoch, upgradeEpochs[0]);
+    await publisher.close();
+  });
+
+  test('200 messages published on one node reach a subscriber on the other once each, in order; offsets are shared', async () => {
+    const [a, b] = nodes;
+    const onA = await resumer(a.url, 'across', 0);
+    const onB = await resumer(b.url, 'across', 0);
+    const publisherA = await WsPeer.open(a.url, ACKS);
+    const publisherB = await WsPeer.open(b.url, ACKS);
+    const expectedTexts: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      // Both nodes publish, interleaved: every receipt takes the next offset of the one channel.
+      publisherA.send(publish('across', `a${i}`, `a${i}`));
+      publisherB.send(publish('across', `b${i}`, `b${i}`));
+    }
+    await publisherA.waitForFrames(100, 15_000);
+    await publisherB.waitForFrames(100, 15_000);
+    const offsets = [...publisherA.messages, ...publisherB.messages].map((ack) => {
+      assert.equal(ack.type, '@ack', JSON.stringify(ack));
+      return ack.payload.offset as number;
+    });
+    assert.deepEqual([...offsets].sort((x, y) => x - y), Array.from({ length: 200 }, (_, i) => i + 1));
+    const textAt = new Map<number, string>();
+    for (const ack of [...publisherA.messages, ...publisherB.messages]) textAt.set(ack.payload.offset, ack.payload.id);
+    for (let offset = 1; offset <= 200; offset++) expectedTexts.push(textAt.get(offset)!);
+    // Each publisher's own messages keep their order, in receipts and in offsets.
+    for (const [publisher, prefix] of [[publisherA, 'a'], [publisherB, 'b']] as const) {
+      assert.deepEqual(publisher.messages.map((ack) => ack.payload.id), Array.from({ length: 100 }, (_, i) => `${prefix}${i}`));
+      const own = publisher.messages.map((ack) => ack.payload.offset as number);
+      assert.ok(own.every((offset, i) => i === 0 || offset > own[i - 1]), `offsets of ${prefix} out of order: ${own}`);
+    }
+    for (const { peer } of [onA, onB]) {
+      await peer.waitForFrames(201, 15_000);
+      await peer.settle(200);
+      assert.deepEqual(received(peer), expectedTexts.map((text, i) => [i + 1, text]));
+    }
+    await Promise.all([onA.peer, onB.peer, publisherA, publisherB].map((peer) => peer.close()));
+  });
+
+  test('a subscriber that saw up to offset k on one node resumes on the other with exactly k+1..N', async () => {
+    const [a, b] = nodes;
+    const first = await resumer(a.url, 'moving', 0);
+    const publisher = await WsPeer.open(a.url, ACKS);
+    for (let i = 1; i <= 30; i++) publisher.send(publish('moving', `m${i}`, `m${i}`));
+    await first.peer.waitForFrames(1 + 12);
+    await first.peer.close();
+    const seen = received(first.peer);
+    const k = seen[seen.length - 1][0] as number;
+    assert.deepEqual(seen, Array.from({ length: k }, (_, i) => [i + 1, `m${i + 1}`]));
+    await publisher.waitForFrames(30);
+    for (let i = 31; i <= 40; i++) publisher.send(publish('moving', `m${i}`, `m${i}`));
+    const moved = await resumer(b.url, 'moving', k, first.reply.payload.epoch);
+    assert.equal(moved.reply.payload.recovered, true);
+    assert.equal(moved.reply.payload.epoch, first.reply.payload.epoch);
+    await publisher.waitForFrames(40);
+    for (let i = 41; i <= 50; i++) publisher.send(publish('moving', `m${i}`, `m${i}`));
+    await moved.peer.waitForFrames(1 + 50 - k, 10_000);
+    await moved.peer.settle(200);
+    assert.deepEqual(received(moved.peer), Array.from({ length: 50 - k }, (_, i) => [k + i + 1, `m${k + i + 1}`]));
+    await Promise.all([moved.peer.close(), publisher.close()]);
+  });
+
+  test('a publish acknowledged by one node and resent to the other keeps its offset and is delivered to nobody again', async () => {
+    const [a, b] = nodes;
+    // Seed subscribers (no offsets, no de-duplication): a repeat would show.
+    const seeds = await Promise.all(nodes.map(async (node) => {
+      const peer = await WsPeer.open(node.url);
+      await peer.subscribe('resent');
+      return peer;
+    }));
+    const warmer = await WsPeer.open(a.url, ACKS);
+    // A seed subscription is live once Redis confirmed it: wait until a first message reaches both.
+    for (let i = 0; i < 50 && !seeds.every((seed) => seed.frames.length > 1); i++) {
+      warmer.send(publish('resent', 'warm-up'));
+      await Promise.all(seeds.map((seed) => seed.settle(50)));
+    }
+    await Promise.all(seeds.map((seed) => seed.settle(100)));
+    const before = seeds.map((seed) => seed.frames.length);
+    const toA = await WsPeer.open(a.url, ACKS);
+    toA.send(publish('resent', 'only once', 'X-1'));
+    const first = await toA.next();
+    await toA.close();
+    const toB = await WsPeer.open(b.url, ACKS);
+    toB.send(publish('resent', 'only once', 'X-1'));
+    const second = await toB.next();
+    assert.equal(first.type, '@ack');
+    assert.deepEqual([second.type, second.payload.offset, second.payload.epoch], ['@ack', first.payload.offset, first.payload.epoch]);
+    toB.send(publish('resent', 'after', 'X-2'));
+    assert.equal((await toB.next()).payload.offset, first.payload.offset + 1);
+    for (const [index, seed] of seeds.entries()) {
+      await seed.waitForFrames(before[index] + 2);
+      await seed.settle(200);
+      assert.deepEqual(seed.messages.slice(before[index]).map((m) => m.payload.message), ['only once', 'after']);
+    }
+    await Promise.all([...seeds, toB, warmer].map((peer) => peer.close()));
+  });
+});
+
+/** The storage epoch a node announces in its upgrade response. */
+function fetchUpgradeEpoch(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}`);
+    socket.once('upgrade', (response) => {
+      resolve(String(response.headers[EPOCH_HEADER]));
+      socket.terminate();
+    });
+    socket.once('error', reject);
+  });
+}
