@@ -8,6 +8,7 @@ import { channelMessage, EPOCH_HEADER, responseDeltaPayload } from '../../src/pr
 import { startRedisServer, type RedisServer } from '../support/redis-server';
 import { spawnRelay, type RelayProcess } from '../support/relay-process';
 import WebSocket from 'ws';
+import { delay } from '../support/wait';
 import { WsPeer } from '../support/ws-peer';
 
 const ACKS = { headers: { 'x-weather-relay-features': 'ack' } };
@@ -108,6 +109,29 @@ describe('two relay nodes on one Redis', () => {
     await moved.peer.settle(200);
     assert.deepEqual(received(moved.peer), Array.from({ length: 50 - k }, (_, i) => [k + i + 1, `m${k + i + 1}`]));
     await Promise.all([moved.peer.close(), publisher.close()]);
+  });
+
+  test('a resume whose replay is still being read when more is published runs on into it: once each, in order', async () => {
+    const [a, b] = nodes;
+    const publisher = await WsPeer.open(b.url, ACKS);
+    const filler = 'x'.repeat(20_000); // 20 MB of history: more than the sockets hold, so the replay waits for its reader
+    for (let i = 1; i <= 1000; i++) publisher.send(publish('busy', `${i} ${filler}`, `busy-${i}`));
+    await publisher.waitForFrames(1000, 15_000);
+    const watcher = await resumer(a.url, 'busy', 0);
+    assert.equal(watcher.reply.payload.recovered, true);
+    watcher.peer.socket.pause();
+    // Published on the other node while the replay of the first 1000 waits to be read.
+    for (let i = 1001; i <= 1200; i++) publisher.send(publish('busy', `${i} ${filler}`, `busy-${i}`));
+    await publisher.waitForFrames(1200, 15_000);
+    await delay(100);
+    watcher.peer.socket.resume();
+    await watcher.peer.waitForFrames(1 + 1200, 20_000);
+    await watcher.peer.settle(200);
+    assert.deepEqual(
+      watcher.peer.messages.slice(1).map((m) => [m.payload.offset, m.payload.id]),
+      Array.from({ length: 1200 }, (_, i) => [i + 1, `busy-${i + 1}`]),
+    );
+    await Promise.all([watcher.peer.close(), publisher.close()]);
   });
 
   test('a publish acknowledged by one node and resent to the other keeps its offset and is delivered to nobody again', async () => {
