@@ -96,6 +96,11 @@ test('Redis killed: unavailable with the id and no receipt, /healthz 503, client
   const refused = await publisher.next();
   assert.deepEqual([refused.type, refused.payload.code, refused.payload.id, refused.payload.channel], ['error', 'unavailable', 'r-1', 'weather']);
   assert.match(refused.payload.message, /not published; send it again later/);
+  const lateResume = await WsPeer.open(relay.url);
+  t.after(() => lateResume.close());
+  lateResume.send({ type: 'subscribe', payload: { channel: 'weather', since: 0 } });
+  const notResumed = await lateResume.next();
+  assert.deepEqual([notResumed.type, notResumed.payload.code, notResumed.payload.channel], ['error', 'unavailable', 'weather']);
   for (let i = 1; i <= 5; i++) manager.send(part(i));
   await publisher.settle(300);
   assert.equal(publisher.frames.length, 1, 'no receipt');
