@@ -40,6 +40,19 @@ export interface EngineGauges {
   subscriptions: number;
   /** Bytes of frames this process holds for resuming subscribers. */
   historyBytes: number;
+  /** Only for an engine that shares channels through a backplane (Redis). */
+  backplane?: BackplaneGauges;
+}
+
+export interface BackplaneGauges {
+  /** The last health check's round trip, in seconds; undefined before the first answer. */
+  roundTripSeconds: number | undefined;
+  /** Backplane operations that failed, and malformed messages from it. */
+  errors: number;
+  /** Times the live (pub/sub) connection came back after being lost. */
+  pubsubReconnects: number;
+  /** Whether the live connection is up now. */
+  pubsubConnected: boolean;
 }
 
 export interface ChannelEngine {

@@ -1,5 +1,6 @@
 /** Counters behind GET /metrics (Prometheus text format) and GET /healthz. */
 import type { ErrorCode } from '../protocol';
+import type { BackplaneGauges } from './channel-engine';
 
 /**
  * Every label `weather_relay_errors_total` can carry: a closed set, so that nothing a
@@ -46,6 +47,7 @@ export interface MetricsGauges extends RelayGauges {
   historyBytes: number;
   /** TCP sockets open on the relay's port, WebSockets included. */
   sockets: number;
+  backplane?: BackplaneGauges;
 }
 
 export function renderPrometheus(metrics: RelayMetrics, gauges: MetricsGauges): string {
@@ -75,6 +77,15 @@ export function renderPrometheus(metrics: RelayMetrics, gauges: MetricsGauges): 
   metric('weather_relay_messages_delivered_total', 'counter', 'Channel messages delivered to subscribers.', [
     ['', metrics.messagesDelivered],
   ]);
+  const { backplane } = gauges;
+  if (backplane) {
+    if (backplane.roundTripSeconds !== undefined) {
+      metric('weather_relay_redis_round_trip_seconds', 'gauge', 'Round trip of the last PING to Redis.', [['', backplane.roundTripSeconds]]);
+    }
+    metric('weather_relay_redis_errors_total', 'counter', 'Redis operations that failed, and malformed messages from it.', [['', backplane.errors]]);
+    metric('weather_relay_redis_pubsub_reconnects_total', 'counter', 'Times the Redis pub/sub connection came back.', [['', backplane.pubsubReconnects]]);
+    metric('weather_relay_redis_pubsub_connected', 'gauge', 'Whether the Redis pub/sub connection is up (1) or not (0).', [['', backplane.pubsubConnected ? 1 : 0]]);
+  }
   const memory = process.memoryUsage();
   metric('weather_relay_resident_memory_bytes', 'gauge', 'Resident memory of the relay process.', [['', memory.rss]]);
   metric('weather_relay_heap_used_bytes', 'gauge', 'JavaScript heap in use.', [['', memory.heapUsed]]);

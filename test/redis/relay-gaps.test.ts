@@ -63,6 +63,13 @@ describe('a node whose pub/sub connection is cut while another publishes', () =>
     assert.deepEqual(seed.messages.slice(1).map((m) => m.payload.id), ids);
     assert.deepEqual(resuming.messages.slice(1).map((m) => [m.payload.offset, m.payload.id]), ids.map((id, i) => [i + 1, id]));
     await Promise.all([seed, resuming, publisher].map((peer) => peer.close()));
+    // /metrics shows the reconnects, and the Redis round trip of the node's health checks.
+    const metrics = await (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text();
+    const sample = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    assert.ok(sample('weather_relay_redis_pubsub_reconnects_total') >= 1, metrics);
+    assert.equal(sample('weather_relay_redis_pubsub_connected'), 1);
+    assert.ok(sample('weather_relay_redis_round_trip_seconds') > 0, metrics);
+    assert.ok(sample('weather_relay_redis_errors_total') >= 0);
   });
 });
 
@@ -82,6 +89,9 @@ test('a relay started while Redis is down listens anyway: unavailable, /healthz 
     const refused = await publisher.next();
     assert.deepEqual([refused.type, refused.payload.code, refused.payload.id], ['error', 'unavailable', 'k-1']);
     await publisher.close();
+    const metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
+    assert.match(metrics, /^weather_relay_redis_errors_total [1-9]\d*$/m);
+    assert.match(metrics, /^weather_relay_redis_pubsub_connected 0$/m);
   } finally {
     await relay.stop('SIGKILL');
   }

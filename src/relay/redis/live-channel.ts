@@ -90,12 +90,28 @@ export class LiveChannel {
     this.last = top;
   }
 
-  /** Resolves once `offset` of `epoch` has been delivered here (reading the stream if needed). */
-  deliveredUpTo(epoch: string, offset: number): Promise<void> {
-    if (this.epoch === epoch && this.last >= offset) return Promise.resolve();
-    const reached = new Promise<void>((done) => this.waiters.push({ epoch, offset, done }));
-    void this.sync();
-    return reached;
+  /**
+   * Resolves true once `offset` of `epoch` has been delivered here (reading the stream if
+   * needed), false when that took longer than `timeoutMs`.
+   */
+  deliveredUpTo(epoch: string, offset: number, timeoutMs: number): Promise<boolean> {
+    if (this.epoch === epoch && this.last >= offset) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const waiter = {
+        epoch,
+        offset,
+        done: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((other) => other !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.push(waiter);
+      void this.sync();
+    });
   }
 
   /**
@@ -198,6 +214,8 @@ export class LiveChannel {
   }
 
   private deliver(offset: number, frame: Buffer): void {
+    // A frame cut from a larger reply would keep all of it alive in the window: kept on its own.
+    if (frame.buffer.byteLength > 2 * frame.length + 1024) frame = Buffer.from(frame);
     const message: StoredMessage = { channel: this.name, offset, frame };
     this.last = offset;
     this.window.push(message);

@@ -15,7 +15,7 @@ import { EngineUnavailableError, type ChannelEngine, type EngineGauges, type Eng
 import { Delivery } from '../delivery';
 import { LocalFanOut, type Subscriber } from '../local-fan-out';
 import { RedisChannelStore, type HistoryRead } from './channel-store';
-import { beforeDeadline, RedisUnavailableError } from './errors';
+import { RedisUnavailableError } from './errors';
 import { LiveChannel } from './live-channel';
 import type { LiveListener } from './live-subscriptions';
 import type { RedisStoreOptions } from './options';
@@ -54,6 +54,7 @@ export class RedisChannelEngine implements ChannelEngine {
   private currentEpoch = newEpoch();
   private lastHealth: EngineHealth = CONNECTING;
   private closed = false;
+  private checking: Promise<void> | undefined;
 
   constructor(options: RedisEngineOptions) {
     const { healthIntervalMs = 1_000, windowSize = 1_000, windowBytes = 8 * 1024 * 1024, ...storeOptions } = options;
@@ -134,9 +135,9 @@ export class RedisChannelEngine implements ChannelEngine {
       }
       channel.live.startAt(read.epoch, read.top);
       // The replay runs on from the read into what this node delivers: it must have delivered up to the read's top.
-      await beforeDeadline(channel.live.deliveredUpTo(read.epoch, read.top), this.store.settings.commandTimeoutMs).catch(() => {
+      if (!(await channel.live.deliveredUpTo(read.epoch, read.top, this.store.settings.commandTimeoutMs))) {
         throw new EngineUnavailableError(`Redis did not bring channel ${name} up to offset ${read.top} in time.`);
-      });
+      }
       return { epoch: read.epoch, offset: read.top, recovered, cursor: channel.live.cursor(read, from) };
     } catch (error) {
       throw asEngineError(error);
@@ -154,7 +155,14 @@ export class RedisChannelEngine implements ChannelEngine {
   gauges(): EngineGauges {
     let historyBytes = 0;
     for (const channel of this.channels.values()) historyBytes += channel.live.windowBytes;
-    return { channels: this.fanOut.channelCount, subscriptions: this.fanOut.subscriptionCount, historyBytes };
+    const store = this.store.metrics();
+    const backplane = {
+      roundTripSeconds: store.roundTripMs === undefined ? undefined : store.roundTripMs / 1000,
+      errors: store.backplaneErrors + store.listenerErrors,
+      pubsubReconnects: store.pubsubReconnects,
+      pubsubConnected: store.pubsubConnected,
+    };
+    return { channels: this.fanOut.channelCount, subscriptions: this.fanOut.subscriptionCount, historyBytes, backplane };
   }
 
   async close(): Promise<void> {
@@ -244,6 +252,15 @@ export class RedisChannelEngine implements ChannelEngine {
   }
 
   private async checkHealth(): Promise<void> {
+    // A hung Redis makes a check last up to the command timeout: one at a time.
+    if (this.checking) return this.checking;
+    this.checking = this.check().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  private async check(): Promise<void> {
     const health = await this.store.health();
     if (this.closed) return;
     if (!health.ok) {
