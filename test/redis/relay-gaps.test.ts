@@ -63,6 +63,11 @@ describe('a node whose pub/sub connection is cut while another publishes', () =>
     assert.deepEqual(seed.messages.slice(1).map((m) => m.payload.id), ids);
     assert.deepEqual(resuming.messages.slice(1).map((m) => [m.payload.offset, m.payload.id]), ids.map((id, i) => [i + 1, id]));
     await Promise.all([seed, resuming, publisher].map((peer) => peer.close()));
+    // The last local subscriber gone, the node leaves the channel's topic in Redis.
+    const topic = 'weather-relay:{gaps}:live';
+    const subscribers = async () => ((await admin.sendCommand(['PUBSUB', 'NUMSUB', topic])) as [string, number])[1];
+    for (let i = 0; i < 100 && (await subscribers()) > 0; i++) await delay(50);
+    assert.equal(await subscribers(), 0);
     // /metrics shows the reconnects, and the Redis round trip of the node's health checks.
     const metrics = await (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text();
     const sample = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);

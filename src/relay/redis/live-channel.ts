@@ -65,6 +65,7 @@ export class LiveChannel {
 
   /** A message from pub/sub: delivered at once when it is the next one, else after the gap is filled. */
   arrive(offset: number, epoch: string, frame: Buffer): void {
+    if (this.released) return;
     if (this.syncing) {
       this.hold({ offset, epoch, frame });
       return;

@@ -44,7 +44,7 @@ const RETRY_MS = 250;
 const CONNECTING: EngineHealth = { ok: false, reason: 'Redis has not answered yet.' };
 
 export class RedisChannelEngine implements ChannelEngine {
-  readonly store: RedisChannelStore;
+  private readonly store: RedisChannelStore;
   private readonly fanOut = new LocalFanOut();
   private readonly channels = new Map<string, NodeChannel>();
   private readonly windowSize: number;
@@ -208,6 +208,11 @@ export class RedisChannelEngine implements ChannelEngine {
         // The store keeps a listener whose SUBSCRIBE failed: take it back before asking again.
         await this.store.unsubscribe(name, channel.listener);
         await this.store.subscribe(name, channel.listener);
+        if (this.channels.get(name) !== channel) {
+          // Dropped while subscribing: the drop's unsubscribe came first, so this one undoes it.
+          await this.store.unsubscribe(name, channel.listener);
+          return;
+        }
         channel.confirmed = true;
         // Messages may have passed while unsubscribed; nothing to catch up before the first.
         if (channel.live.epoch !== undefined) void channel.live.sync();
