@@ -9,14 +9,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { get } from 'node:http';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { startFakeOpenAI, textReply, type FakeOpenAI } from '../fakes/openai-server';
 import { startHaproxy, type RunningHaproxy } from '../support/haproxy';
 import { startRedisServer, type RedisServer } from '../support/redis-server';
-import { spawnRelay, type RelayProcess } from '../support/relay-process';
+import { healthzConnections, spawnRelay, type RelayProcess } from '../support/relay-process';
 import { failOnUnhandledRejections } from '../support/unhandled';
 import { delay, waitUntil, within } from '../support/wait';
 
@@ -137,28 +136,12 @@ class ResumingWatcher extends Watcher {
   }
 }
 
-/** WebSocket connections each node reports on its own /healthz (a fresh HTTP connection each). */
-function connections(node: RelayProcess): Promise<number> {
-  return within(
-    new Promise((resolvePromise, reject) => {
-      get(`http://127.0.0.1:${node.port}/healthz`, { agent: false }, (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolvePromise(JSON.parse(body).connections));
-        response.on('error', reject);
-      }).on('error', reject);
-    }),
-    5000,
-    `GET /healthz of node ${node.port}`,
-  );
-}
 
 /** Polls the nodes' connection counts until `expected` holds; returns the counts. */
 async function countsUntil(nodes: RelayProcess[], expected: (counts: number[]) => boolean, what: string): Promise<number[]> {
   const deadline = Date.now() + 5000;
   for (;;) {
-    const counts = await Promise.all(nodes.map(connections));
+    const counts = await Promise.all(nodes.map((node) => healthzConnections(node.port)));
     if (expected(counts)) return counts;
     if (Date.now() > deadline) assert.fail(`${what}: connections per node ${counts}`);
     await delay(20);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { checkConfig, DEPLOY_HAPROXY_CONFIG, renderTestConfig, startHaproxy, type RunningHaproxy } from '../support/haproxy';
-import { spawnRelay, type RelayProcess } from '../support/relay-process';
+import { healthzConnections, spawnRelay, type RelayProcess } from '../support/relay-process';
 import { failOnUnhandledRejections } from '../support/unhandled';
 import { delay, within } from '../support/wait';
 import { WsPeer } from '../support/ws-peer';
@@ -62,7 +62,7 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
 
 /** WebSocket connections each node reports on its own /healthz. */
 async function connectionCounts(nodes: RelayProcess[]): Promise<number[]> {
-  return Promise.all(nodes.map(async (node) => JSON.parse((await httpGet(`http://127.0.0.1:${node.port}/healthz`)).body).connections as number));
+  return Promise.all(nodes.map((node) => healthzConnections(node.port)));
 }
 
 async function waitForCounts(nodes: RelayProcess[], expected: number[], timeoutMs = 5000): Promise<void> {

@@ -5,7 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { get as httpGet } from 'node:http';
 import { resolve } from 'node:path';
+import { within } from './wait';
 
 export const RELAY_BIN = resolve(__dirname, '../../../dist/relay.js');
 
@@ -107,4 +109,27 @@ export async function readMetric(port: number, name: string, missingAs?: number)
     throw new Error(`${name} is not in /metrics`);
   }
   return Number(line.slice(name.length + 1));
+}
+
+/** WebSocket connections a relay on 127.0.0.1:`port` reports on /healthz (a fresh HTTP connection each: nodes get killed). */
+export function healthzConnections(port: number): Promise<number> {
+  return within(
+    new Promise<number>((resolvePromise, reject) => {
+      httpGet(`http://127.0.0.1:${port}/healthz`, { agent: false }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => {
+          try {
+            resolvePromise(JSON.parse(body).connections);
+          } catch (error) {
+            reject(error);
+          }
+        });
+        response.on('error', reject);
+      }).on('error', reject);
+    }),
+    5000,
+    `GET /healthz of the relay on port ${port}`,
+  );
 }
