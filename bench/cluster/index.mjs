@@ -47,6 +47,9 @@ const KINDS = [
 /** The steady-rate run: publish→deliver across nodes at 1,000 messages/s (topology c). */
 const PACED = { subscribers: 100, perSecond: 1_000, warmup: 300, messages: { full: 5_000, quick: 2_000 }, window: 64 };
 const PACED_P99_MS = 5;
+/** Before each run, wait (at most QUIET_WAIT_MS) for other processes to use less than this many cores. */
+const QUIET_CORES = 0.35;
+const QUIET_WAIT_MS = 3_000;
 
 const median = (values) => {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
@@ -123,11 +126,12 @@ export async function run(options) {
     for (const topology of TOPOLOGIES) {
       const row = { subscribers: plan.subscribers, topology: topology.id, label: topology.label };
       for (const kind of KINDS) row[kind.id] = summarize(results.filter((r) => r.kind === kind.id && r.topology === topology.id && r.subscribers === plan.subscribers));
+      row.oursVsSio = pairedRatio(results, plan.subscribers, ['ours', topology.id], ['sio', topology.id]);
       summary.push(row);
     }
   }
   const pacedSummary = Object.fromEntries(KINDS.map((kind) => [kind.id, summarize(paced.filter((r) => r.kind === kind.id))]));
-  const targets = judge(summary, plans, pacedSummary, results, paced);
+  const targets = judge(plans, pacedSummary, results, paced);
 
   const cells = (s) => [fmt(s.deliveriesPerSec), fmt(s.p50Ms, 2), fmt(s.p99Ms, 2), `${s.exactRounds}/${s.rounds}${s.exactRounds === s.rounds ? ' ok' : ' LOST/DUP'}`];
   const plansText = plans.map((p) => `${p.subscribers} subs: ${p.messages} msgs after ${p.warmup} warm-up, window ${p.window}`).join('; ');
@@ -138,7 +142,7 @@ export async function run(options) {
         columns: ['subs', 'topology', 'ours deliveries/s', 'p50 ms', 'p99 ms', 'exactly once, in order', 'Socket.IO deliveries/s', 'p50 ms', 'p99 ms', 'exactly once, in order', 'ours ÷ Socket.IO'],
         align: ['r', 'l', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'l', 'r'],
         rows: [
-          ...summary.map((row) => [String(row.subscribers), row.label, ...cells(row.ours), ...cells(row.sio), `${fmt(row.ours.deliveriesPerSec / row.sio.deliveriesPerSec, 2)}×`]),
+          ...summary.map((row) => [String(row.subscribers), row.label, ...cells(row.ours), ...cells(row.sio), `${fmt(row.oursVsSio, 2)}×`]),
           [String(PACED.subscribers), `(c) paced ${PACED.perSecond}/s`, ...cells(pacedSummary.ours), ...cells(pacedSummary.sio), '—'],
         ],
         notes: [
@@ -147,6 +151,7 @@ export async function run(options) {
           'Redis: redis-server on loopback, AOF on with appendfsync always (as the cluster docs ask), one per cluster.',
           `Paced: ${PACED.subscribers} subscribers, ${PACED.perSecond} messages/s held steady by the publisher (each message stamped when written); deliveries/s shows the rate achieved.`,
           'Latency: publish → deliver on the generator\'s clock (publisher and subscribers share the process), across nodes.',
+          `Ratios (here and in the targets) are paired: the median over rounds of the ratio within a round. Before each run the benchmark waits up to ${QUIET_WAIT_MS / 1000} s for other processes to use < ${QUIET_CORES} cores; they used a median ${fmt(median([...results, ...paced].map((r) => r.backgroundBefore)), 2)} cores just before the runs (max ${fmt(Math.max(...[...results, ...paced].map((r) => r.backgroundBefore)), 2)}).`,
         ],
       },
       {
@@ -163,7 +168,7 @@ export async function run(options) {
 
 async function measure(root, cluster, plan) {
   const timeoutMs = 60_000;
-  const backgroundBefore = await waitForQuiet({ maxCores: 0.35, maxWaitMs: 500 });
+  const backgroundBefore = await waitForQuiet({ maxCores: QUIET_CORES, maxWaitMs: QUIET_WAIT_MS });
   const result = await runGenerator({
     script: join(root, 'bench/cluster/spread-generator.mjs'),
     cwd: root,
@@ -203,15 +208,30 @@ function summarize(runs) {
   };
 }
 
-function judge(summary, plans, pacedSummary, results, paced) {
+/**
+ * Ratios are paired: the median over rounds of (x ÷ y) within one round, whose runs were
+ * measured seconds apart — on a shared machine steadier than a ratio of medians.
+ */
+function pairedRatio(results, subscribers, x, y) {
+  const rounds = [...new Set(results.map((r) => r.round))];
+  const find = (round, [kind, topology]) =>
+    results.find((r) => r.round === round && r.subscribers === subscribers && r.kind === kind && r.topology === topology && !r.failed && !r.stalled);
+  return median(
+    rounds.map((round) => {
+      const a = find(round, x);
+      const b = find(round, y);
+      return a && b ? a.deliveriesPerSec / b.deliveriesPerSec : NaN;
+    }),
+  );
+}
+
+function judge(plans, pacedSummary, results, paced) {
   const targets = [];
   for (const plan of plans) {
     const n = plan.subscribers;
-    const row = (id) => summary.find((r) => r.subscribers === n && r.topology === id);
-    const c = row('c');
-    const ratioC = c.ours.deliveriesPerSec / c.sio.deliveriesPerSec;
+    const ratioC = pairedRatio(results, n, ['ours', 'c'], ['sio', 'c']);
     targets.push({ check: `${n} subs: ours (c) ÷ Socket.IO (c), deliveries/s`, measured: `${fmt(ratioC, 2)}×`, target: '≥ 2×', pass: ratioC >= 2 });
-    const ratioB = row('b').ours.deliveriesPerSec / row('a').ours.deliveriesPerSec;
+    const ratioB = pairedRatio(results, n, ['ours', 'b'], ['ours', 'a']);
     targets.push({ check: `${n} subs: ours (b) ÷ ours (a), deliveries/s`, measured: `${fmt(ratioB, 2)}×`, target: '≥ 0.7×', pass: ratioB >= 0.7 });
   }
   const p = pacedSummary.ours;
