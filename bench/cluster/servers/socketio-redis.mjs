@@ -11,10 +11,9 @@
  * STREAM_NAME keeps separate clusters on one Redis from hearing each other.
  * Prints `listening on ws://HOST:PORT` as its first stdout line.
  */
-import { createServer } from 'node:http';
 import { createClient } from '@redis/client';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
-import { Server } from 'socket.io';
+import { runSocketIoRelay } from '../../relay/servers/socketio-relay.mjs';
 
 const [portArg = '0', redisUrl, streamName = 'socket.io'] = process.argv.slice(2);
 if (!redisUrl) {
@@ -24,25 +23,4 @@ if (!redisUrl) {
 const redis = createClient({ url: redisUrl });
 redis.on('error', (error) => process.stderr.write(`redis: ${error.message}\n`));
 await redis.connect();
-
-const httpServer = createServer();
-const io = new Server(httpServer, { transports: ['websocket'], serveClient: false, adapter: createAdapter(redis, { streamName }) });
-
-io.on('connection', (socket) => {
-  socket.on('message', (message) => {
-    if (message?.type === 'subscribe') {
-      const channel = message.payload?.channel;
-      if (typeof channel !== 'string') return;
-      socket.join(channel);
-      socket.emit('message', { type: 'subscribed', payload: { channel, message: 'subscribed' } });
-      return;
-    }
-    if (typeof message?.type === 'string') io.to(message.type).emit('message', message);
-  });
-});
-
-process.on('SIGTERM', () => process.exit(0));
-process.on('SIGINT', () => process.exit(0));
-httpServer.listen(Number(portArg), '127.0.0.1', () => {
-  process.stdout.write(`listening on ws://127.0.0.1:${httpServer.address().port}\n`);
-});
+runSocketIoRelay(Number(portArg), { adapter: createAdapter(redis, { streamName }) });

@@ -8,28 +8,6 @@
  * socket (socket.io-adapter `wsPreEncodedFrame`).
  * Prints `listening on ws://HOST:PORT` as its first stdout line.
  */
-import { createServer } from 'node:http';
-import { Server } from 'socket.io';
+import { runSocketIoRelay } from './socketio-relay.mjs';
 
-const port = Number(process.argv[2] ?? 0);
-const httpServer = createServer();
-const io = new Server(httpServer, { transports: ['websocket'], serveClient: false });
-
-io.on('connection', (socket) => {
-  socket.on('message', (message) => {
-    if (message?.type === 'subscribe') {
-      const channel = message.payload?.channel;
-      if (typeof channel !== 'string') return;
-      socket.join(channel);
-      socket.emit('message', { type: 'subscribed', payload: { channel, message: 'subscribed' } });
-      return;
-    }
-    if (typeof message?.type === 'string') io.to(message.type).emit('message', message);
-  });
-});
-
-process.on('SIGTERM', () => process.exit(0));
-process.on('SIGINT', () => process.exit(0));
-httpServer.listen(port, '127.0.0.1', () => {
-  process.stdout.write(`listening on ws://127.0.0.1:${httpServer.address().port}\n`);
-});
+runSocketIoRelay(Number(process.argv[2] ?? 0));
