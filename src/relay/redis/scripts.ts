@@ -17,6 +17,25 @@ function lua(source: string): LuaScript {
 }
 
 /**
+ * Both scripts: the channel's epoch, or, for a new channel, the data set's (KEYS[3]; created
+ * from ARGV[3] when Redis has none), the one relays announce, so receipts match it. Sets
+ * `created` when the channel's meta hash got its epoch just now.
+ */
+const CHANNEL_EPOCH = `
+local created = false
+local epoch = redis.call('HGET', meta, 'e')
+if not epoch then
+  epoch = redis.call('GET', KEYS[3])
+  if not epoch then
+    epoch = ARGV[3]
+    redis.call('SET', KEYS[3], epoch)
+  end
+  redis.call('HSET', meta, 'e', epoch)
+  created = true
+end
+`;
+
+/**
  * Publishes one frame on a channel.
  * KEYS: [1] stream, [2] meta hash, [3] the data set's epoch key, [4] idempotency key (optional:
  *       left out when the message has no id).
@@ -35,17 +54,7 @@ if seen then
     return { tonumber(string.sub(saved, 1, colon - 1)), string.sub(saved, colon + 1), 1 }
   end
 end
-local epoch = redis.call('HGET', meta, 'e')
-if not epoch then
-  -- A channel takes the data set's epoch: the one relays announce, so receipts match it.
-  epoch = redis.call('GET', KEYS[3])
-  if not epoch then
-    epoch = ARGV[3]
-    redis.call('SET', KEYS[3], epoch)
-  end
-  redis.call('HSET', meta, 'e', epoch)
-end
-local offset = redis.call('HINCRBY', meta, 'o', 1)
+${CHANNEL_EPOCH}local offset = redis.call('HINCRBY', meta, 'o', 1)
 -- %d: Lua would print a number of 15 digits or more in exponent notation.
 local id = string.format('%d', offset)
 if offset == 1 then
@@ -85,16 +94,7 @@ return { offset, epoch, 0 }
  */
 export const HISTORY_SCRIPT = lua(`
 local stream, meta = KEYS[1], KEYS[2]
-local epoch = redis.call('HGET', meta, 'e')
-if not epoch then
-  epoch = redis.call('GET', KEYS[3])
-  if not epoch then
-    epoch = ARGV[3]
-    redis.call('SET', KEYS[3], epoch)
-  end
-  redis.call('HSET', meta, 'e', epoch)
-  redis.call('EXPIRE', meta, ARGV[4])
-end
+${CHANNEL_EPOCH}if created then redis.call('EXPIRE', meta, ARGV[4]) end
 local top = tonumber(redis.call('HGET', meta, 'o') or '0')
 local flat = {}
 if tonumber(ARGV[2]) > 0 and top >= tonumber(ARGV[1]) then
