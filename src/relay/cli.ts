@@ -9,6 +9,7 @@ import { printable } from '../protocol';
 import type { EngineHealth } from './channel-engine';
 // Imported by the standalone relay only: the extension embeds startRelay (src/relay/index.ts) without a Redis client.
 import { RedisChannelEngine } from './redis/redis-engine';
+import { databaseOf } from './redis/options';
 import { createRateLimitedLogger, silentLogger, streamSink } from './log';
 import { RELAY_DEFAULTS, SOCKET_HEADROOM, startRelay, type RelayOptions } from './server';
 import { socketLimitsProblem } from './socket-limits';
@@ -131,6 +132,11 @@ function redisUrlFlag(raw: string | undefined): string | undefined {
     valid = false;
   }
   if (!valid) throw new UsageError(`--redis must be a URL starting with redis:// or rediss://, got "${printable(raw, 100)}"`);
+  try {
+    databaseOf(raw);
+  } catch (error) {
+    throw new UsageError(`--redis: ${(error as Error).message}`);
+  }
   return raw;
 }
 

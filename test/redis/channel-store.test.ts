@@ -196,6 +196,20 @@ describe('live fan-out', () => {
     assert.deepEqual(seen.get('two'), expected);
   });
 
+  it('keeps deployments on different database numbers apart: pub/sub ignores SELECT, so topics name their database', async () => {
+    const [one, two] = [await openStore({ url: `${server.url}/1` }), await openStore({ url: `${server.url}/2` })];
+    const heard: string[] = [];
+    await one.subscribe('by-database', (_offset, _epoch, frame) => heard.push(`one:${frame.toString()}`));
+    await two.subscribe('by-database', (_offset, _epoch, frame) => heard.push(`two:${frame.toString()}`));
+    await two.publish('by-database', frame('for two'));
+    await one.publish('by-database', frame('for one'));
+    await waitUntil(() => heard.length >= 2, 5000, 'both messages');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(heard.sort(), ['one:for one', 'two:for two']);
+    // Offsets count per database too: each deployment's first message is at offset 1.
+    assert.deepEqual([(await one.history('by-database', 0, 10)).top, (await two.history('by-database', 0, 10)).top], [1, 1]);
+  });
+
   it('subscribes on Redis for the first local listener and unsubscribes after the last', async () => {
     const store = await openStore();
     const topic = keys.channel('refcount').topic;

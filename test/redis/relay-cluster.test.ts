@@ -170,6 +170,31 @@ describe('two relay nodes on one Redis', () => {
   });
 });
 
+test('two deployments on one Redis through database numbers never hear each other (pub/sub ignores SELECT)', async () => {
+  const redis = await startRedisServer();
+  const [one, two] = await Promise.all([spawnRelay(['--redis', `${redis.url}/1`]), spawnRelay(['--redis', `${redis.url}/2`])]);
+  try {
+    const onOne = await resumer(one.url, 'shared-name', 0);
+    const onTwo = await resumer(two.url, 'shared-name', 0);
+    const publisherOne = await WsPeer.open(one.url, ACKS);
+    const publisherTwo = await WsPeer.open(two.url, ACKS);
+    for (let i = 1; i <= 20; i++) {
+      publisherOne.send(publish('shared-name', `one-${i}`, `one-${i}`));
+      publisherTwo.send(publish('shared-name', `two-${i}`, `two-${i}`));
+    }
+    await Promise.all([publisherOne.waitForFrames(20), publisherTwo.waitForFrames(20), onOne.peer.waitForFrames(21), onTwo.peer.waitForFrames(21)]);
+    await Promise.all([onOne.peer.settle(200), onTwo.peer.settle(200)]);
+    // Each deployment counts its own offsets from 1 and delivers only its own messages.
+    for (const [peer, name] of [[onOne.peer, 'one'], [onTwo.peer, 'two']] as const) {
+      assert.deepEqual(received(peer), Array.from({ length: 20 }, (_, i) => [i + 1, `${name}-${i + 1}`]));
+    }
+    await Promise.all([onOne.peer, onTwo.peer, publisherOne, publisherTwo].map((peer) => peer.close()));
+  } finally {
+    await Promise.all([one.stop('SIGKILL'), two.stop('SIGKILL')]);
+    await redis.stop();
+  }
+});
+
 /** The storage epoch a node announces in its upgrade response. */
 function fetchUpgradeEpoch(port: number): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -110,4 +110,7 @@ test('--redis and WEATHER_RELAY_REDIS_URL take a redis:// or rediss:// URL, anyt
   for (const bad of ['http://127.0.0.1:6379', '127.0.0.1:6379', 'redis://', '']) {
     assert.throws(() => parseRelayArgs(['--redis', bad]), /^Error: --redis must be a URL starting with redis:\/\/ or rediss:\/\/, got ".*"$/, bad);
   }
+  assert.throws(() => parseRelayArgs(['--redis', 'redis://127.0.0.1:6379/cache']), {
+    message: '--redis: The path of a Redis URL may only be a database number, such as /1.',
+  });
 });

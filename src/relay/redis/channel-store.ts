@@ -13,7 +13,7 @@ import { channelNameProblem } from '../../protocol/wire/channel';
 import { beforeDeadline, failureReason, RedisUnavailableError, unavailable } from './errors';
 import { KeyNames } from './keys';
 import { LiveSubscriptions, type LiveListener, type PubSubConnection } from './live-subscriptions';
-import { redisStoreSettings, type RedisStoreOptions, type RedisStoreSettings } from './options';
+import { databaseOf, redisStoreSettings, type RedisStoreOptions, type RedisStoreSettings } from './options';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT, runScript, ScriptCache, type CommandSender } from './scripts';
 
 export interface PublishResult {
@@ -69,7 +69,7 @@ export class RedisChannelStore {
   /** Starts connecting at once; Redis being down is not an error here (see ready() and health()). */
   constructor(options: RedisStoreOptions) {
     this.settings = redisStoreSettings(options);
-    this.#keys = new KeyNames(this.settings.keyPrefix);
+    this.#keys = new KeyNames(this.settings.keyPrefix, databaseOf(this.settings.url));
     const { maxReconnectDelayMs, livenessIntervalMs } = this.settings;
     this.#commands = createClient({
       url: this.settings.url,

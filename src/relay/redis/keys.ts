@@ -1,7 +1,9 @@
 /**
  * Redis key and pub/sub topic names for a channel. Every name of a channel carries the
  * hash tag `{channel}`, so all of a channel's keys land in one slot and the one publish
- * script can touch them together, even on a Redis Cluster later.
+ * script can touch them together, even on a Redis Cluster later. Pub/sub topics are not
+ * scoped to a database as keys are, so a topic names its database: deployments that share
+ * one Redis through different database numbers never hear each other's messages.
  */
 import { createHash } from 'node:crypto';
 
@@ -27,7 +29,11 @@ export function checkKeyPrefix(prefix: string): void {
 }
 
 export class KeyNames {
-  constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {
+  constructor(
+    readonly prefix: string = DEFAULT_KEY_PREFIX,
+    /** The Redis database the keys live in (SELECT); 0 unless the URL names another. */
+    readonly database = 0,
+  ) {
     checkKeyPrefix(prefix);
   }
 
@@ -38,7 +44,7 @@ export class KeyNames {
 
   channel(channel: string): ChannelKeys {
     const base = `${this.prefix}:{${channel}}`;
-    return { stream: `${base}:stream`, meta: `${base}:meta`, topic: `${base}:live` };
+    return { stream: `${base}:stream`, meta: `${base}:meta`, topic: `${base}:live:${this.database}` };
   }
 
   /**

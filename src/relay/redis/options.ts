@@ -68,6 +68,7 @@ export function redisStoreSettings(options: RedisStoreOptions): RedisStoreSettin
   if (!/^rediss?:\/\//.test(settings.url)) {
     throw new RangeError('The Redis URL must start with redis:// or rediss://.');
   }
+  databaseOf(settings.url);
   checkKeyPrefix(settings.keyPrefix);
   for (const [name, bounds] of Object.entries(BOUNDS)) {
     if (!bounds) continue;
@@ -82,6 +83,20 @@ export function redisStoreSettings(options: RedisStoreOptions): RedisStoreSettin
     );
   }
   return settings;
+}
+
+/** The database a Redis URL selects (its path, `/3`), 0 when it names none; throws a RangeError for any other path. */
+export function databaseOf(url: string): number {
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    throw new RangeError('The Redis URL is not a valid URL.');
+  }
+  if (path === '' || path === '/') return 0;
+  const match = /^\/(\d{1,9})$/.exec(path);
+  if (!match) throw new RangeError('The path of a Redis URL may only be a database number, such as /1.');
+  return Number(match[1]);
 }
 
 function definedOnly(options: RedisStoreOptions): RedisStoreOptions {
