@@ -64,6 +64,14 @@ export interface ChannelEngine {
   readonly epoch: string;
   /** Adds a local subscriber; false when it already had the channel. */
   subscribe(channel: string, subscriber: Subscriber): boolean;
+  /**
+   * Settles once messages published from now on reach this process's subscribers of the
+   * channel, holding the channel meanwhile; undefined when they already do (always, in
+   * memory). A plain subscribe is answered only then, so nothing published after its
+   * `subscribed` reply can pass it by. Never rejects: a channel the engine cannot reach now
+   * becomes live once it can (and nothing can be published on it meanwhile).
+   */
+  whenLive?(channel: string): Promise<void> | undefined;
   /** Removes a local subscriber; false when it did not have the channel. */
   unsubscribe(channel: string, subscriber: Subscriber): boolean;
   /**

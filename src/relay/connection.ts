@@ -76,8 +76,8 @@ export class RelayConnection implements Subscriber {
   readonly channels = new Map<string, boolean>();
   /** Replays under way, by channel; each stands in for this connection in the engine until caught up. */
   private readonly replays = new Map<string, Replay>();
-  /** Resumes the engine has yet to answer, by channel: a later subscribe or unsubscribe of the channel voids one. */
-  private readonly resuming = new Map<string, Promise<Resumed>>();
+  /** Subscribes the engine has yet to answer (resumes, or waits to be live), by channel: a later subscribe or unsubscribe of the channel voids one. */
+  private readonly resuming = new Map<string, Promise<unknown>>();
   /** Cleared on each heartbeat, set again by any sign of life from the peer. */
   alive = true;
   private closing = false;
@@ -236,9 +236,19 @@ export class RelayConnection implements Subscriber {
     }
     this.leave(channel); // a subscribe starts the channel afresh, ending any replay of it
     if (since === undefined) {
-      engine.subscribe(channel, this);
       this.channels.set(channel, false);
-      this.reply(subscribedReply(channel));
+      const live = engine.whenLive?.(channel);
+      if (live === undefined) {
+        this.joined(channel);
+        return;
+      }
+      // Answered once the channel is live here; it counts only if not left or subscribed afresh meanwhile.
+      this.resuming.set(channel, live);
+      live.then(
+        this.context.boundary.guard(`#${this.id} subscribe`, () => {
+          if (this.resuming.get(channel) === live && this.resuming.delete(channel)) this.joined(channel);
+        }),
+      );
       return;
     }
     this.channels.set(channel, true);
@@ -267,6 +277,13 @@ export class RelayConnection implements Subscriber {
     );
   }
 
+  /** A plain subscription: live from its reply on. */
+  private joined(channel: string): void {
+    if (this.closing) return;
+    this.context.engine.subscribe(channel, this);
+    this.reply(subscribedReply(channel));
+  }
+
   private resumed(channel: string, { epoch, offset, recovered, cursor }: Resumed): void {
     // Reply, then what was missed, then live messages: the cursor reaches whatever is
     // published from the moment it was made, so nothing can slip in between.
@@ -291,8 +308,9 @@ export class RelayConnection implements Subscriber {
       onEnd: (end) => {
         this.replays.delete(channel);
         engine.unsubscribe(channel, replay);
-        if (end.caughtUp) engine.subscribe(channel, this);
-        else this.cutOffSlowConsumer(end.reason);
+        if (end.outcome === 'caught-up') engine.subscribe(channel, this);
+        else if (end.outcome === 'too-slow') this.cutOffSlowConsumer(end.reason);
+        else this.replayUnavailable(channel, end.reason);
       },
     });
     this.replays.set(channel, replay);
@@ -318,6 +336,16 @@ export class RelayConnection implements Subscriber {
       log.warn(`#${this.id} ${this.remote} exceeded the message rate; closing`);
       this.close(CLOSE_CODES.rateLimited, 'rate limit exceeded');
     }
+  }
+
+  /**
+   * The channel's storage failed mid-replay. Closed with "try again later": our client
+   * reconnects and resumes from the last offset it saw, so nothing is lost or repeated.
+   */
+  private replayUnavailable(channel: string, reason: string): void {
+    this.context.metrics.countError('unavailable');
+    this.context.log.warn(`#${this.id} ${this.remote} could not be sent the history of channel ${channel}: ${reason}; closing`);
+    this.close(CLOSE_CODES.tryAgainLater, 'history unavailable: resume later');
   }
 
   private cutOffSlowConsumer(reason: string): void {

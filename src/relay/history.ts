@@ -42,6 +42,12 @@ interface ChannelHistory {
 
 /** Returned by a cursor when the history forgot a message it had yet to return. */
 export const LOST = Symbol('lost');
+/** Returned by a cursor still fetching from storage: it calls the `wake` it was given once it can answer. */
+export const PENDING = Symbol('pending');
+/** Returned by a cursor whose storage could not be read: the subscriber should resume later. */
+export const UNAVAILABLE = Symbol('unavailable');
+
+export type CursorStep = StoredMessage | undefined | typeof LOST | typeof PENDING | typeof UNAVAILABLE;
 
 /**
  * Walks one channel's history oldest first, on through what is published meanwhile, up to
@@ -49,7 +55,16 @@ export const LOST = Symbol('lost');
  * switches to live delivery at that moment.
  */
 export interface HistoryCursor {
-  /** The next message; undefined when none is left; LOST when one was forgotten before it was read. */
+  /**
+   * The next message; undefined when none is left; LOST when one was forgotten before it was
+   * read; PENDING while more is fetched (then `wake` is called once, later); UNAVAILABLE when
+   * the storage could not be read. An in-memory history never answers the last two.
+   */
+  next(wake: () => void): CursorStep;
+}
+
+/** The in-memory history's cursor: it answers at once, never PENDING or UNAVAILABLE. */
+export interface InMemoryCursor extends HistoryCursor {
   next(): StoredMessage | undefined | typeof LOST;
 }
 
@@ -59,7 +74,7 @@ interface Resume {
   /** True when nothing after `since` had been forgotten. */
   recovered: boolean;
   /** Everything held after `since`, then whatever is published on the channel later. */
-  cursor: HistoryCursor;
+  cursor: InMemoryCursor;
 }
 
 export class RelayHistory {

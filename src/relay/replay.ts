@@ -11,10 +11,13 @@ import type { Socket } from 'node:net';
 import type { Boundary } from './boundary';
 import type { Subscriber } from './local-fan-out';
 import { Delivery } from './delivery';
-import { LOST, type HistoryCursor } from './history';
+import { LOST, PENDING, UNAVAILABLE, type HistoryCursor } from './history';
 
-/** How a replay ended: caught up (go live), or the peer is cut off for the reason given. */
-type ReplayEnd = { caughtUp: true } | { caughtUp: false; reason: string };
+/**
+ * How a replay ended: caught up (go live); the peer read too slowly for the history to keep
+ * what it had yet to read; or the history could not be read now (the peer should resume later).
+ */
+export type ReplayEnd = { outcome: 'caught-up' } | { outcome: 'too-slow' | 'unavailable'; reason: string };
 
 export interface ReplayOptions {
   /** Bytes waiting in the socket past which the replay waits for them to be flushed. */
@@ -33,6 +36,8 @@ export class Replay implements Subscriber {
   private readonly stall: NodeJS.Timeout;
   /** Called once the frame that filled the socket is flushed. */
   private readonly flushed: (error?: Error | null) => void;
+  /** Called by the cursor once it has fetched more. */
+  private readonly wake: () => void;
 
   constructor(
     private readonly cursor: HistoryCursor,
@@ -40,12 +45,17 @@ export class Replay implements Subscriber {
     private readonly options: ReplayOptions,
   ) {
     this.stall = setTimeout(
-      options.boundary.guard('a stalled replay', () => this.end({ caughtUp: false, reason: 'not reading its replay' })),
+      options.boundary.guard('a stalled replay', () => this.end({ outcome: 'too-slow', reason: 'not reading its replay' })),
       options.stallMs,
     );
     this.stall.unref();
     this.flushed = options.boundary.guard('a replay', (error?: Error | null) => {
       if (!error) this.pump(); // a failed write means the socket is going: its close ends the replay
+    });
+    this.wake = options.boundary.guard('a replay', () => {
+      if (this.ended) return;
+      this.stall.refresh(); // waiting on storage is not the peer's stall
+      this.pump();
     });
   }
 
@@ -57,9 +67,11 @@ export class Replay implements Subscriber {
     if (this.ended) return;
     const { lowWaterBytes, write } = this.options;
     for (;;) {
-      const message = this.cursor.next();
-      if (message === LOST) return this.end({ caughtUp: false, reason: 'fell behind the history' });
-      if (message === undefined) return this.end({ caughtUp: true });
+      const message = this.cursor.next(this.wake);
+      if (message === PENDING) return;
+      if (message === LOST) return this.end({ outcome: 'too-slow', reason: 'fell behind the history' });
+      if (message === UNAVAILABLE) return this.end({ outcome: 'unavailable', reason: 'its history could not be read now' });
+      if (message === undefined) return this.end({ outcome: 'caught-up' });
       const frame = new Delivery(message).annotated();
       const full = this.transport.writableLength + frame.length >= lowWaterBytes;
       if (!write(frame, full ? this.flushed : undefined)) return this.cancel();

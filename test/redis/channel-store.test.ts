@@ -210,6 +210,20 @@ describe('live fan-out', () => {
     assert.deepEqual([(await one.history('by-database', 0, 10)).top, (await two.history('by-database', 0, 10)).top], [1, 1]);
   });
 
+  it('stays subscribed when a channel is left and wanted again before Redis answered the UNSUBSCRIBE', async () => {
+    const store = await openStore();
+    const topic = keys.channel('rejoined').topic;
+    const heard: number[] = [];
+    const first = () => undefined;
+    await store.subscribe('rejoined', first);
+    const leaving = store.unsubscribe('rejoined', first); // not awaited: the next subscribe overtakes its answer
+    await store.subscribe('rejoined', (offset) => heard.push(offset));
+    await leaving;
+    assert.equal(((await raw.pubSubNumSub(topic)) as Record<string, number>)[topic], 1, 'Redis still has the subscription');
+    await store.publish('rejoined', frame('after rejoining'));
+    await waitUntil(() => heard.length === 1, 5000, 'the message published after rejoining');
+  });
+
   it('subscribes on Redis for the first local listener and unsubscribes after the last', async () => {
     const store = await openStore();
     const topic = keys.channel('refcount').topic;

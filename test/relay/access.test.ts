@@ -1,7 +1,8 @@
 // Authentication and origin checks happen at the upgrade, before any WebSocket opens.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startRelay, type RunningRelay } from '../../src/relay';
+import type { RunningRelay } from '../../src/relay';
+import { startTestRelay } from '../support/relay-mode';
 import { rawExchange } from '../support/relay-process';
 import { WsPeer } from '../support/ws-peer';
 
@@ -24,7 +25,7 @@ function upgradeStatus(url: string, options: { headers?: Record<string, string>;
 describe('token', () => {
   let relay: RunningRelay;
   before(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0, token: 's3cret-token' });
+    relay = await startTestRelay({ host: '127.0.0.1', port: 0, token: 's3cret-token' });
   });
   after(() => relay.close());
 
@@ -67,7 +68,7 @@ describe('token', () => {
 describe('allowed origins', () => {
   let relay: RunningRelay;
   before(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0, allowOrigins: ['vscode-webview://trusted'] });
+    relay = await startTestRelay({ host: '127.0.0.1', port: 0, allowOrigins: ['vscode-webview://trusted'] });
   });
   after(() => relay.close());
 
@@ -85,7 +86,7 @@ describe('allowed origins', () => {
 });
 
 test('past maxConnections the upgrade is refused with 503 (retry later)', async () => {
-  const relay = await startRelay({ host: '127.0.0.1', port: 0, maxConnections: 2 });
+  const relay = await startTestRelay({ host: '127.0.0.1', port: 0, maxConnections: 2 });
   try {
     const peers = [await WsPeer.open(relay.url), await WsPeer.open(relay.url)];
     assert.equal(await upgradeStatus(relay.url), 503);

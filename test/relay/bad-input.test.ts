@@ -2,7 +2,8 @@
 // stays usable and nobody else notices.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startRelay, type RunningRelay } from '../../src/relay';
+import type { RunningRelay } from '../../src/relay';
+import { startTestRelay } from '../support/relay-mode';
 import { WsPeer } from '../support/ws-peer';
 
 const good = '{"type":"ch","payload":{"message":"ok","timestamp":1,"thread_id":"t","type":"response"}}';
@@ -11,7 +12,7 @@ describe('bad input', () => {
   let relay: RunningRelay;
   let bystander: WsPeer;
   before(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0, maxPayloadBytes: 64 * 1024 });
+    relay = await startTestRelay({ host: '127.0.0.1', port: 0, maxPayloadBytes: 64 * 1024 });
     bystander = await WsPeer.open(relay.url);
     await bystander.subscribe('ch');
   });

@@ -2,13 +2,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { channelMessage, responseDeltaPayload } from '../../src/protocol';
-import { startRelay, type RunningRelay } from '../../src/relay';
+import type { RunningRelay } from '../../src/relay';
+import { startTestRelay } from '../support/relay-mode';
 import { WsPeer } from '../support/ws-peer';
 import { waitUntil } from '../support/wait';
 
 let relay: RunningRelay;
 before(async () => {
-  relay = await startRelay({ host: '127.0.0.1', port: 0 });
+  relay = await startTestRelay({ host: '127.0.0.1', port: 0 });
 });
 after(() => relay.close());
 

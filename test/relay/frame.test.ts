@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeTextFrame } from '../../src/relay/frame';
-import { startRelay } from '../../src/relay';
+import { startTestRelay } from '../support/relay-mode';
 import { WsPeer } from '../support/ws-peer';
 
 test('frame headers for each length form', () => {
@@ -16,7 +16,7 @@ test('frame headers for each length form', () => {
 });
 
 test('messages of every boundary size arrive intact through the relay', async () => {
-  const relay = await startRelay({ host: '127.0.0.1', port: 0 });
+  const relay = await startTestRelay({ host: '127.0.0.1', port: 0 });
   try {
     const subscriber = await WsPeer.open(relay.url);
     await subscriber.subscribe('sizes');

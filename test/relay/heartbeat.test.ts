@@ -1,12 +1,12 @@
 // Dead peers are found by ping/pong and cut off, and their subscriptions go with them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startRelay } from '../../src/relay';
+import { startTestRelay } from '../support/relay-mode';
 import { WsPeer } from '../support/ws-peer';
 import { waitUntil } from '../support/wait';
 
 test('a peer that stops answering pings is terminated; a live one is kept', async () => {
-  const relay = await startRelay({ host: '127.0.0.1', port: 0, heartbeatIntervalMs: 100 });
+  const relay = await startTestRelay({ host: '127.0.0.1', port: 0, heartbeatIntervalMs: 100 });
   try {
     const silent = await WsPeer.open(relay.url, { autoPong: false });
     await silent.subscribe('c');
@@ -26,7 +26,7 @@ test('a peer that stops answering pings is terminated; a live one is kept', asyn
 });
 
 test('heartbeat 0 disables pings', async () => {
-  const relay = await startRelay({ host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0 });
+  const relay = await startTestRelay({ host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0 });
   const silent = await WsPeer.open(relay.url, { autoPong: false });
   let pinged = false;
   silent.socket.on('ping', () => (pinged = true));

@@ -4,12 +4,12 @@ import { test } from 'node:test';
 import { Delivery } from '../../src/relay/delivery';
 import { encodeTextFrame } from '../../src/relay/frame';
 import type { StoredMessage } from '../../src/relay/delivery';
-import { LOST, RelayHistory, type HistoryCursor } from '../../src/relay/history';
+import { LOST, RelayHistory, type InMemoryCursor } from '../../src/relay/history';
 
 const frameOf = (channel: string, text: string) =>
   encodeTextFrame(Buffer.from(JSON.stringify({ type: channel, payload: { message: text, timestamp: 1, thread_id: 't', type: 'response' } })));
 /** Reads `cursor` until it has nothing left (or says LOST); bounded. */
-function drain(cursor: HistoryCursor): Array<StoredMessage | typeof LOST> {
+function drain(cursor: InMemoryCursor): Array<StoredMessage | typeof LOST> {
   const read: Array<StoredMessage | typeof LOST> = [];
   for (let i = 0; i < 1000; i++) {
     const next = cursor.next();

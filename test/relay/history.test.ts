@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { channelMessage, responseDeltaPayload } from '../../src/protocol';
-import { startRelay, type RunningRelay } from '../../src/relay';
+import type { RunningRelay } from '../../src/relay';
+import { startTestRelay } from '../support/relay-mode';
 import { WsPeer } from '../support/ws-peer';
 
 const publish = (channel: string, text: string, id?: string) =>
@@ -11,7 +12,7 @@ const publish = (channel: string, text: string, id?: string) =>
 describe('history and resume', () => {
   let relay: RunningRelay;
   before(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0, historySize: 5 });
+    relay = await startTestRelay({ host: '127.0.0.1', port: 0, historySize: 5 });
   });
   after(() => relay.close());
 

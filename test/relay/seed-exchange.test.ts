@@ -1,7 +1,9 @@
 // Every exchange the seed document shows, byte for byte, against a real relay.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startRelay, type RunningRelay } from '../../src/relay';
+import type { RunningRelay } from '../../src/relay';
+import { startTestRelay } from '../support/relay-mode';
+import { waitUntil } from '../support/wait';
 import { WsPeer } from '../support/ws-peer';
 
 const SEED_EVENTS = [
@@ -14,7 +16,7 @@ const SEED_EVENTS = [
 describe('seed exchanges', () => {
   let relay: RunningRelay;
   before(async () => {
-    relay = await startRelay({ host: '127.0.0.1', port: 0 });
+    relay = await startTestRelay({ host: '127.0.0.1', port: 0 });
   });
   after(() => relay.close());
 
@@ -70,6 +72,8 @@ describe('seed exchanges', () => {
     await peer.waitForFrames(3);
     await peer.settle(100);
     assert.equal(peer.frames.length, 3);
+    // Earlier tests' peers may still be closing on the relay's side.
+    await waitUntil(() => relay.gauges().subscriptions <= 1, 5000, 'earlier subscribers to be gone');
     assert.equal(relay.gauges().subscriptions, 1);
     await peer.close();
   });

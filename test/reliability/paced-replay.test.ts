@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CLOSE_CODES, channelMessage, responseDeltaPayload } from '../../src/protocol';
-import { readMetric, spawnRelay } from '../support/relay-process';
+import { deliveredSettles, readMetric, spawnRelay } from '../support/relay-process';
 import { delay } from '../support/wait';
 import { WsPeer } from '../support/ws-peer';
 
@@ -39,18 +39,6 @@ async function publishAll(publisher: WsPeer, frames: string[]): Promise<number[]
     await publisher.waitForFrames(start + Math.min(i + 100, frames.length), 30_000);
   }
   return publisher.messages.slice(start).map((ack) => ack.payload.offset);
-}
-
-/** Resolves once the relay's delivered counter has stopped moving: it has written all it will for now. */
-async function deliveredSettles(port: number): Promise<number> {
-  let last = -1;
-  for (let i = 0; i < 100; i++) {
-    const now = await readMetric(port, 'weather_relay_messages_delivered_total');
-    if (now === last) return now;
-    last = now;
-    await delay(300);
-  }
-  return last;
 }
 
 test('a resume of 46 high-water marks arrives whole, in order, once, with what was published during it', { timeout: 120_000 }, async () => {

@@ -32,7 +32,14 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-export async function startRedisServer(timeoutMs = 5000): Promise<RedisServer> {
+export interface RedisServerOptions {
+  /** How long the server may take to answer its first PING. */
+  timeoutMs?: number;
+  /** Databases it offers (SELECT 0 … n-1); Redis's own default is 16. */
+  databases?: number;
+}
+
+export async function startRedisServer({ timeoutMs = 5000, databases = 16 }: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   let dir = mkdtempSync(join(tmpdir(), 'weather-redis-'));
   let child: ChildProcess | undefined;
@@ -51,6 +58,7 @@ export async function startRedisServer(timeoutMs = 5000): Promise<RedisServer> {
         '--save', '',
         '--daemonize', 'no',
         '--protected-mode', 'yes',
+        '--databases', String(databases),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

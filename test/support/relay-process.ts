@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { get as httpGet } from 'node:http';
 import { resolve } from 'node:path';
-import { within } from './wait';
+import { nextRedisUrl } from './relay-mode';
+import { delay, within } from './wait';
 
 export const RELAY_BIN = resolve(__dirname, '../../../dist/relay.js');
 
@@ -21,8 +22,11 @@ export interface RelayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+/** Starts dist/relay.js on a free loopback port; in Redis mode (see relay-mode.ts) on a Redis database of its own. */
 export async function spawnRelay(args: string[] = [], timeoutMs = 10_000): Promise<RelayProcess> {
-  const child = spawn(process.execPath, [RELAY_BIN, '--host', '127.0.0.1', '--port', '0', ...args], {
+  const redisUrl = args.includes('--redis') ? undefined : nextRedisUrl();
+  const engineArgs = redisUrl === undefined ? [] : ['--redis', redisUrl];
+  const child = spawn(process.execPath, [RELAY_BIN, '--host', '127.0.0.1', '--port', '0', ...engineArgs, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -132,4 +136,16 @@ export function healthzConnections(port: number): Promise<number> {
     5000,
     `GET /healthz of the relay on port ${port}`,
   );
+}
+
+/** Resolves once a relay's delivered counter has stopped moving: it has written all it will for now (bounded: 30 s). */
+export async function deliveredSettles(port: number): Promise<number> {
+  let last = -1;
+  for (let i = 0; i < 100; i++) {
+    const now = await readMetric(port, 'weather_relay_messages_delivered_total');
+    if (now === last) return now;
+    last = now;
+    await delay(300);
+  }
+  return last;
 }

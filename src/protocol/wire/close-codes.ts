@@ -10,6 +10,8 @@
 export const CLOSE_CODES = {
   /** Standard "going away": the relay is shutting down after sending everything it confirmed. */
   shuttingDown: 1001,
+  /** Standard "try again later": the relay's storage failed mid-replay; reconnect and resume. */
+  tryAgainLater: 1013,
   /** The subscriber read too slowly; its outbound buffer passed the high-water mark. */
   slowConsumer: 4001,
   /** Too many messages per second from this connection, for too long. */

@@ -55,6 +55,8 @@ export function failureReason(cause: unknown, connectionError?: unknown): string
   if (cause instanceof ConnectionTimeoutError) return 'connecting timed out';
   if (cause instanceof SocketTimeoutError) return 'the connection went silent and is being re-made';
   if (cause instanceof TimeoutError) return 'no reply in time';
+  // node-redis's words when commandsQueueMaxLength is reached.
+  if (cause instanceof Error && cause.message === 'The queue is full') return 'too many commands are already waiting for it';
   if (cause instanceof ErrorReply) return `Redis refused the command (${oneLine(cause.message)})`;
   // An AggregateError (connecting to every address of a host failed) has no message of its own.
   if (cause instanceof AggregateError && cause.errors.length > 0) return failureReason(cause.errors[0]);

@@ -3,10 +3,10 @@
  * once, with any gap (a lost pub/sub message, a reconnect, an epoch change) filled from the
  * channel's stream before going on. The messages delivered last are kept in a short
  * window, so a resuming subscriber's replay can run on from its history read into what
- * arrived meanwhile without a gap or a repeat.
+ * arrived meanwhile without a gap or a repeat (see ReplayCursor).
  */
 import type { StoredMessage } from '../delivery';
-import { LOST, type HistoryCursor } from '../history';
+import { LOST } from '../history';
 import type { HistoryRead } from './channel-store';
 
 export interface LiveChannelHooks {
@@ -32,6 +32,9 @@ interface Arrival {
   epoch: string;
   frame: Buffer;
 }
+
+/** Answered by delivered() for a message that has left the window: it is read from the stream instead. */
+export const BEHIND = Symbol('behind');
 
 /** Rounds of reading one sync may take before it gives up and tries again later. */
 const MAX_SYNC_ROUNDS = 100;
@@ -127,29 +130,17 @@ export class LiveChannel {
   }
 
   /**
-   * Everything in `read` (the history a resume fetched after `since`, in `read.epoch`) and
-   * then the messages this channel delivers after it, read as the subscriber takes them.
+   * The message this node delivered at `offset` of `epoch`: undefined when it is not delivered
+   * yet (or the channel was dropped), BEHIND when it has left the window (read it from the
+   * stream), LOST when the channel's epoch is no longer `epoch` (Redis lost the channel).
    */
-  cursor(read: HistoryRead, since: number): HistoryCursor {
-    const entries = read.entries.filter((entry) => entry.offset > since);
-    let index = 0;
-    let expected = entries.length > 0 ? entries[entries.length - 1].offset + 1 : Math.max(read.top, since) + 1;
-    return {
-      next: () => {
-        if (index < entries.length) {
-          const entry = entries[index++];
-          return { channel: this.name, offset: entry.offset, frame: entry.frame };
-        }
-        if (this.released) return undefined;
-        if (this.epoch !== read.epoch) return LOST; // Redis lost the channel meanwhile: a new epoch
-        if (expected > this.last) return undefined;
-        const first = this.window.length > this.windowStart ? this.window[this.windowStart].offset : this.last + 1;
-        if (expected < first) return LOST; // fell out of the window before it was read
-        const message = this.window[this.windowStart + (expected - first)];
-        expected++;
-        return message;
-      },
-    };
+  delivered(epoch: string, offset: number): StoredMessage | undefined | typeof LOST | typeof BEHIND {
+    if (this.released) return undefined;
+    if (this.epoch !== epoch) return LOST;
+    if (offset > this.last) return undefined;
+    const first = this.window.length > this.windowStart ? this.window[this.windowStart].offset : this.last + 1;
+    if (offset < first) return BEHIND;
+    return this.window[this.windowStart + (offset - first)];
   }
 
   private async catchUp(): Promise<void> {

@@ -42,6 +42,8 @@ export class LiveSubscriptions {
   readonly #byTopic = new Map<string, Wanted>();
   readonly #byChannel = new Map<string, Wanted>();
   readonly #restoredListeners = new Set<(channels: string[]) => void>();
+  /** UNSUBSCRIBEs in flight by topic: until answered, node-redis still lists the topic as subscribed. */
+  readonly #leaving = new Map<string, Promise<void>>();
   #everReady = false;
 
   constructor(
@@ -76,7 +78,10 @@ export class LiveSubscriptions {
     this.#byTopic.delete(wanted.topic);
     if (!this.connection.isReady) return;
     // Without a listener argument the UNSUBSCRIBE is always sent, even behind a SUBSCRIBE still in flight.
-    await this.connection.unsubscribe(wanted.topic).catch(() => undefined);
+    const leaving = this.connection.unsubscribe(wanted.topic).catch(() => undefined);
+    this.#leaving.set(wanted.topic, leaving);
+    await leaving;
+    if (this.#leaving.get(wanted.topic) === leaving) this.#leaving.delete(wanted.topic);
   }
 
   /** Channels with at least one local listener. */
@@ -91,12 +96,16 @@ export class LiveSubscriptions {
 
   #ensureSubscribed(wanted: Wanted): Promise<void> {
     if (wanted.pending) return wanted.pending;
+    // A channel left and wanted again at once: node-redis forgets the topic when the UNSUBSCRIBE
+    // is answered, so the SUBSCRIBE must follow that answer, or the topic ends up unsubscribed.
+    const leaving = this.#leaving.get(wanted.topic);
     const active = this.connection.getPubSubListeners('CHANNELS').get(wanted.topic);
-    if (active && !active.unsubscribing) return Promise.resolve();
+    if (!leaving && active && !active.unsubscribing) return Promise.resolve();
     if (!this.connection.isReady) {
       return Promise.reject(unavailable(`subscribe to channel ${wanted.channel}`, new ClientOfflineError()));
     }
-    const subscribed = beforeDeadline(this.connection.subscribe(wanted.topic, this.#dispatch, true), this.replyTimeoutMs);
+    const subscribing = (leaving ?? Promise.resolve()).then(() => this.connection.subscribe(wanted.topic, this.#dispatch, true));
+    const subscribed = beforeDeadline(subscribing, this.replyTimeoutMs);
     const pending = subscribed.then(
       () => {
         if (wanted.pending === pending) wanted.pending = undefined;

@@ -9,16 +9,17 @@
  * per channel in the channel's own epoch, which the `subscribed` reply and receipts carry;
  * it differs from the header epoch, which our client only compares with other header epochs.
  */
-import { randomBytes } from 'node:crypto';
 import type { ChannelPayload } from '../../protocol';
 import { EngineUnavailableError, type ChannelEngine, type EngineGauges, type EngineHealth, type Published, type Resumed } from '../channel-engine';
 import { Delivery } from '../delivery';
 import { LocalFanOut, type Subscriber } from '../local-fan-out';
-import { RedisChannelStore, type HistoryRead } from './channel-store';
+import { RedisChannelStore } from './channel-store';
+import { newEpoch } from './epochs';
 import { RedisUnavailableError } from './errors';
 import { LiveChannel } from './live-channel';
 import type { LiveListener } from './live-subscriptions';
 import type { RedisStoreOptions } from './options';
+import { ReplayCursor } from './replay-cursor';
 
 export interface RedisEngineOptions extends RedisStoreOptions {
   /** How often Redis is PINGed (and the data set epoch re-read) for health(). */
@@ -35,12 +36,14 @@ interface NodeChannel {
   /** Redis confirmed the subscription: every later publish reaches this node. */
   confirmed: boolean;
   subscribing: Promise<void> | undefined;
-  /** Resumes under way on this channel: they hold it as subscribers do. */
-  resumes: number;
+  /** Resumes and plain subscribes waiting for the channel to be live: they hold it as subscribers do. */
+  waiting: number;
   retry: NodeJS.Timeout | undefined;
 }
 
 const RETRY_MS = 250;
+/** Entries a resume reads before it answers: enough to know whether it recovered; the replay pages in the rest. */
+const FIRST_PAGE_ENTRIES = 32;
 const CONNECTING: EngineHealth = { ok: false, reason: 'Redis has not answered yet.' };
 
 export class RedisChannelEngine implements ChannelEngine {
@@ -100,6 +103,18 @@ export class RedisChannelEngine implements ChannelEngine {
     return added;
   }
 
+  whenLive(name: string): Promise<void> | undefined {
+    const channel = this.hold(name);
+    if (channel.confirmed) return undefined;
+    channel.waiting++;
+    return this.confirm(channel)
+      .catch(() => this.retryLater(name))
+      .finally(() => {
+        channel.waiting--;
+        this.releaseLater(name);
+      });
+  }
+
   unsubscribe(channel: string, subscriber: Subscriber): boolean {
     const removed = this.fanOut.unsubscribe(channel, subscriber);
     if (removed) this.releaseLater(channel);
@@ -118,31 +133,28 @@ export class RedisChannelEngine implements ChannelEngine {
 
   async resume(name: string, since: number, epoch: string | undefined): Promise<Resumed> {
     const channel = this.hold(name);
-    channel.resumes++;
+    channel.waiting++;
     try {
       // Subscribed first: whatever is published after the read below reaches this node live.
       await this.confirm(channel);
-      let read = await this.store.history(name, since, this.store.settings.maxHistoryRead);
+      let read = await this.store.history(name, since, FIRST_PAGE_ENTRIES);
       const sameEpoch = epoch === undefined || epoch === read.epoch;
-      let from = sameEpoch ? since : 0;
-      if (!sameEpoch && from < read.top) read = await this.store.history(name, 0, this.store.settings.maxHistoryRead);
-      let recovered = sameEpoch && (from >= read.top || (read.entries[0]?.offset === from + 1 && reachesTop(read)));
-      if (!reachesTop(read) && read.entries.length > 0) {
-        // More was missed than one read returns: the newest part of it, and not recovered.
-        from = Math.max(from, read.top - this.store.settings.maxHistoryRead);
-        read = await this.store.history(name, from, this.store.settings.maxHistoryRead);
-        recovered = false;
-      }
+      const from = sameEpoch ? since : 0;
+      if (!sameEpoch && since > 0) read = await this.store.history(name, 0, FIRST_PAGE_ENTRIES);
+      // Recovered when the stream still holds the message right after `from`; the rest is paged in as it is read.
+      const recovered = sameEpoch && (from >= read.top || read.entries[0]?.offset === from + 1);
       channel.live.startAt(read.epoch, read.top);
-      // The replay runs on from the read into what this node delivers: it must have delivered up to the read's top.
+      // The replay runs on from the pages into what this node delivers: it must have delivered up to the read's top.
       if (!(await channel.live.deliveredUpTo(read.epoch, read.top, this.store.settings.commandTimeoutMs))) {
         throw new EngineUnavailableError(`Redis did not bring channel ${name} up to offset ${read.top} in time.`);
       }
-      return { epoch: read.epoch, offset: read.top, recovered, cursor: channel.live.cursor(read, from) };
+      const readPage = (after: number, limit: number) => this.store.history(name, after, limit);
+      const cursor = new ReplayCursor(channel.live, readPage, read, from, this.store.settings.maxHistoryRead);
+      return { epoch: read.epoch, offset: read.top, recovered, cursor };
     } catch (error) {
       throw asEngineError(error);
     } finally {
-      channel.resumes--;
+      channel.waiting--;
       // The connection subscribes the replay on the turn it hears the answer; a later check finds it.
       this.releaseLater(name);
     }
@@ -191,7 +203,7 @@ export class RedisChannelEngine implements ChannelEngine {
       listener: (offset, epoch, frame) => live.arrive(offset, epoch, frame),
       confirmed: false,
       subscribing: undefined,
-      resumes: 0,
+      waiting: 0,
       retry: undefined,
     };
     this.channels.set(name, channel);
@@ -243,7 +255,7 @@ export class RedisChannelEngine implements ChannelEngine {
   private releaseLater(name: string): void {
     setImmediate(() => {
       const channel = this.channels.get(name);
-      if (channel && channel.resumes === 0 && !this.fanOut.hasSubscribers(name)) this.drop(name);
+      if (channel && channel.waiting === 0 && !this.fanOut.hasSubscribers(name)) this.drop(name);
     });
   }
 
@@ -282,14 +294,6 @@ export class RedisChannelEngine implements ChannelEngine {
   }
 }
 
-function reachesTop(read: HistoryRead): boolean {
-  return read.entries.length === 0 ? true : read.entries[read.entries.length - 1].offset === read.top;
-}
-
 function asEngineError(error: unknown): unknown {
   return error instanceof RedisUnavailableError ? new EngineUnavailableError(error.message, { cause: error }) : error;
-}
-
-function newEpoch(): string {
-  return randomBytes(8).toString('hex');
 }
