@@ -195,6 +195,30 @@ test('two deployments on one Redis through database numbers never hear each othe
   }
 });
 
+test('a plain (seed) subscribe is answered only once Redis confirmed it, so nothing published after the reply can miss it', async () => {
+  const redis = await startRedisServer();
+  const [a, b] = await Promise.all([spawnRelay(['--redis', redis.url, '--heartbeat-ms', '0']), spawnRelay(['--redis', redis.url, '--heartbeat-ms', '0'])]);
+  try {
+    const publisher = await WsPeer.open(b.url);
+    const seed = await WsPeer.open(a.url);
+    redis.pause(); // Redis cannot confirm the node's subscription for now
+    seed.send({ type: 'subscribe', payload: { channel: 'fresh' } });
+    await seed.settle(300);
+    assert.deepEqual(seed.texts, [], 'no reply while the subscription is not live');
+    redis.resume();
+    await seed.waitForFrames(1, 10_000);
+    assert.equal(seed.texts[0], '{"type":"subscribed","payload":{"channel":"fresh","message":"subscribed"}}');
+    publisher.send(publish('fresh', 'right after the reply'));
+    await seed.waitForFrames(2, 5_000);
+    assert.equal(seed.messages[1].payload.message, 'right after the reply');
+    await Promise.all([seed.close(), publisher.close()]);
+  } finally {
+    redis.resume();
+    await Promise.all([a.stop('SIGKILL'), b.stop('SIGKILL')]);
+    await redis.stop();
+  }
+});
+
 /** The storage epoch a node announces in its upgrade response. */
 function fetchUpgradeEpoch(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
