@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PLANS, SERVERS } from '../relay/index.mjs';
 import { runGenerator, startServer, waitForQuiet } from '../relay/processes.mjs';
+import { IDLE_CHANNELS, measureIdleMemory, SETTLE_MS } from './idle-memory.mjs';
 
 export const name = 'cluster';
 export const description = 'Relay cluster: 1 node in memory / 1 node on Redis / 3 nodes on Redis, ours vs Socket.IO 4 + redis-streams-adapter';
@@ -47,6 +48,14 @@ const KINDS = [
 /** The steady-rate run: publish→deliver across nodes at 1,000 messages/s (topology c). */
 const PACED = { subscribers: 100, perSecond: 1_000, warmup: 300, messages: { full: 5_000, quick: 2_000 }, window: 64 };
 const PACED_P99_MS = 5;
+/** Idle subscribed connections held against one node for the memory figure (issue 10: 10,000). */
+const IDLE_CONNECTIONS = { full: 10_000, quick: 2_000 };
+/** Servers measured for it: ours in memory, ours on Redis, and the bare `ws` broadcast server. */
+const IDLE_SERVERS = [
+  { id: 'ours', label: 'ours, in memory', args: () => [...OURS_ARGS, '--max-connections', '20000'] },
+  { id: 'ours-redis', label: 'ours, on Redis', redis: true, args: (redisUrl) => [...OURS_ARGS, '--max-connections', '20000', '--redis', redisUrl] },
+  { id: 'bare', label: 'bare ws', args: () => ['bench/relay/servers/bare-ws.mjs', '0'] },
+];
 /** Before each run, wait (at most QUIET_WAIT_MS) for other processes to use less than this many cores. */
 const QUIET_CORES = 0.35;
 const QUIET_WAIT_MS = 3_000;
@@ -119,6 +128,15 @@ export async function run(options) {
     await Promise.all(clusters.flatMap((c) => c.nodes.map((node) => node.stop())));
     await Promise.all(redises.map((redis) => redis.stop()));
   }
+  const idleConnections = IDLE_CONNECTIONS[options.quick ? 'quick' : 'full'];
+  const idleRuns = await measureIdleMemory({
+    root,
+    servers: IDLE_SERVERS,
+    startRedis: () => startRedisServer(),
+    connections: idleConnections,
+    rounds: Math.max(2, rounds),
+    log,
+  });
   const elapsedS = (Date.now() - started) / 1000;
 
   const summary = [];
@@ -155,6 +173,16 @@ export async function run(options) {
         ],
       },
       {
+        title: `Memory per idle subscribed connection, ${fmt(idleConnections)} connections on one node`,
+        columns: ['server', 'bytes per connection (median)', 'rounds', 'all subscribed', '÷ bare ws'],
+        align: ['l', 'r', 'r', 'l', 'r'],
+        rows: idleRows(idleRuns, idleConnections),
+        notes: [
+          `Growth of the server's VmRSS from before the clients connect to ${SETTLE_MS / 1000} s after the last one is subscribed, ÷ connections; a fresh server process each round; the clients (seed protocol, ${IDLE_CHANNELS} channels) in one other process.`,
+          'ours: dist/relay.js with the default heartbeat (30 s) and limits, --max-connections 20000; on Redis adds --redis (idle channels each hold one Redis subscription per node).',
+        ],
+      },
+      {
         title: 'Relay cluster targets (issue 10)',
         columns: ['check', 'measured', 'target', 'result'],
         align: ['l', 'r', 'l', 'l'],
@@ -162,7 +190,7 @@ export async function run(options) {
         notes: ['Targets are reported, not enforced: benchmarks never fail `npm test`.'],
       },
     ],
-    json: { rounds, elapsedSeconds: elapsedS, plans, paced: PACED, summary, pacedSummary, targets, runs: results, pacedRuns: paced },
+    json: { rounds, elapsedSeconds: elapsedS, plans, paced: PACED, summary, pacedSummary, targets, runs: results, pacedRuns: paced, idleConnections, idleRuns },
   };
 }
 
@@ -223,6 +251,16 @@ function pairedRatio(results, subscribers, x, y) {
       return a && b ? a.deliveriesPerSec / b.deliveriesPerSec : NaN;
     }),
   );
+}
+
+function idleRows(runs, connections) {
+  const bare = median(runs.filter((r) => r.server === 'bare').map((r) => r.perConnection));
+  return IDLE_SERVERS.map((server) => {
+    const mine = runs.filter((r) => r.server === server.id);
+    const bytes = median(mine.map((r) => r.perConnection));
+    const complete = mine.filter((r) => r.subscribed === connections).length;
+    return [server.label, fmt(bytes), String(mine.length), `${complete}/${mine.length}`, server.id === 'bare' ? '1.00×' : `${fmt(bytes / bare, 2)}×`];
+  });
 }
 
 function judge(plans, pacedSummary, results, paced) {
