@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PLANS, SERVERS } from '../relay/index.mjs';
-import { runGenerator, startServer, waitForQuiet } from '../relay/processes.mjs';
+import { raisePriority, runGenerator, startServer, waitForQuiet } from '../relay/processes.mjs';
 import { IDLE_CHANNELS, measureIdleMemory, SETTLE_MS } from './idle-memory.mjs';
 
 export const name = 'cluster';
@@ -98,7 +98,11 @@ export async function run(options) {
     for (const kind of KINDS) {
       for (const topology of TOPOLOGIES) {
         const redis = topology.redis ? await startRedisServer() : undefined;
-        if (redis) redises.push(redis);
+        if (redis) {
+          // Redis is part of the system measured: it runs at the servers' priority, not below them.
+          raisePriority(redis.pid);
+          redises.push(redis);
+        }
         const nodes = [];
         clusters.push({ kind, topology, nodes });
         for (let i = 0; i < topology.nodes; i++) {
@@ -132,7 +136,11 @@ export async function run(options) {
   const idleRuns = await measureIdleMemory({
     root,
     servers: IDLE_SERVERS,
-    startRedis: () => startRedisServer(),
+    startRedis: async () => {
+      const redis = await startRedisServer();
+      raisePriority(redis.pid);
+      return redis;
+    },
     connections: idleConnections,
     rounds: Math.max(2, rounds),
     log,
@@ -166,7 +174,7 @@ export async function run(options) {
         notes: [
           `One publisher on node 0, subscribers spread round-robin over the nodes (in (c) a third share the publisher's node), one channel, the relay benchmark's ${results[0]?.messageBytes ?? 200}-byte message; ${plansText}.`,
           `ours = dist/relay.js as in the relay benchmark (${OURS_ARGS.slice(1).join(' ')}), plus --redis in (b) and (c). Socket.IO 4: (a) bench/relay/servers/socketio.mjs, (b)/(c) bench/cluster/servers/socketio-redis.mjs (@socket.io/redis-streams-adapter 0.3.1).`,
-          'Redis: redis-server on loopback, AOF on with appendfsync always (as the cluster docs ask), one per cluster.',
+          'Redis: redis-server on loopback, AOF on with appendfsync always (as the cluster docs ask), one per cluster, at the servers\' raised priority.',
           `Paced: ${PACED.subscribers} subscribers, ${PACED.perSecond} messages/s held steady by the publisher (each message stamped when written); deliveries/s shows the rate achieved.`,
           'Latency: publish → deliver on the generator\'s clock (publisher and subscribers share the process), across nodes.',
           `Ratios (here and in the targets) are paired: the median over rounds of the ratio within a round. Before each run the benchmark waits up to ${QUIET_WAIT_MS / 1000} s for other processes to use < ${QUIET_CORES} cores; they used a median ${fmt(median([...results, ...paced].map((r) => r.backgroundBefore)), 2)} cores just before the runs (max ${fmt(Math.max(...[...results, ...paced].map((r) => r.backgroundBefore)), 2)}).`,

@@ -17,6 +17,8 @@ const REDIS_SERVER_BIN = '/usr/bin/redis-server';
 
 export interface RedisServer {
   readonly port: number;
+  /** The running server's process id (undefined while killed). */
+  readonly pid: number | undefined;
   readonly url: string;
   /** Stops the server (SIGKILL, like a crash: AOF `always` has every write on disk) and starts it again on the same port. */
   restart(options: { keepData: boolean }): Promise<void>;
@@ -100,6 +102,9 @@ export async function startRedisServer({ timeoutMs = 5000, databases = 16 }: Red
 
   return {
     port,
+    get pid() {
+      return child?.pid;
+    },
     url: `redis://127.0.0.1:${port}`,
     async restart({ keepData }) {
       if (stopped) throw new Error('redis-server was stopped for good');
