@@ -42,6 +42,11 @@ export class DeliveryTracker {
     }
   }
 
+  /** The relay refused `id` for good (its token may not publish here): it is never sent again. */
+  forget(id: string): boolean {
+    return this.sent.delete(id);
+  }
+
   /**
    * The relay of `epoch` could not store `id` now; false when no such message awaits its
    * confirmation here (unknown, forgotten, or confirmed already).

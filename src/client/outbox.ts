@@ -60,6 +60,11 @@ export class Outbox {
     this.tracker?.confirm(id, epoch);
   }
 
+  /** The relay refused `id` for good (forbidden): it is never resent; false when it awaited no receipt here. */
+  forget(id: string): boolean {
+    return this.tracker?.forget(id) ?? false;
+  }
+
   /** The relay of `epoch` could not store `id` now; false when `id` awaits no receipt here. */
   refuse(id: string, epoch: string): boolean {
     return this.tracker?.refuse(id, epoch) ?? false;

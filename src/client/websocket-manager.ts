@@ -348,11 +348,14 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
 
   private onServerError(session: RelaySession, error: ErrorMessage['payload']): void {
     if (error.code === 'unavailable' && this.retryRefused(session, error)) return;
+    const publishRefused = error.code === 'forbidden' && error.action === 'publish';
+    // A publish the token may not make is refused for good: resending it could never help.
+    if (publishRefused && typeof error.id === 'string') this.outbox.forget(error.id);
     this.log('warn', `relay error (${clip(error.code, 40)}): ${clip(error.message)}`);
     // Replies come in order, but a publish sent just before the subscribe may still be
     // answered while the subscribe is in flight: only errors a publish cannot cause
     // are taken as the relay refusing the subscription.
-    if (session.subscription === 'requested' && !isPublishErrorCode(error.code)) {
+    if (session.subscription === 'requested' && !isPublishErrorCode(error.code) && !publishRefused) {
       session.endSubscription();
       this.wantSubscription = false;
       const refused = new RelayConnectionError(`the relay refused the subscription to "${this.channel}": ${clip(error.message)}`, {

@@ -1,9 +1,8 @@
 /**
- * Who may open a WebSocket: the request target, the access token and the browser Origin
- * are checked at the upgrade, and every refusal is a plain HTTP answer with one sentence.
- * Everything here reads hostile input, so nothing here throws.
+ * What an upgrade is checked for before a WebSocket opens: its request target, its
+ * credential (handed to the Authorizer) and the browser Origin; every refusal is a plain
+ * HTTP answer with one sentence. Everything here reads hostile input, so nothing here throws.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { printable } from '../protocol';
 
@@ -32,17 +31,20 @@ export function refuse(status: number, reason: string): Refusal {
   };
 }
 
-export function checkAccess(request: IncomingMessage, token: string | undefined, allowOrigins: string[] | undefined): Refusal | undefined {
-  const target = parseRequestTarget(request.url);
-  if (!target) return refuse(400, `the request target "${printable(request.url ?? '')}" is not a path such as /`);
-  if (token) {
-    const header = request.headers.authorization ?? '';
-    const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
-    const query = target.searchParams.get('token') ?? undefined;
-    if (!safeEqual(bearer ?? query ?? '', token)) {
-      return refuse(401, bearer || query ? 'the access token is wrong' : 'an access token is required (Authorization: Bearer <token>)');
-    }
-  }
+/** Refuses a request target that is not a path (`*`, an absolute URL, junk). */
+export function checkTarget(request: IncomingMessage): Refusal | undefined {
+  return parseRequestTarget(request.url) ? undefined : refuse(400, `the request target "${printable(request.url ?? '')}" is not a path such as /`);
+}
+
+/** The credential of an upgrade: `Authorization: Bearer <token>`, else `?token=<token>`; undefined when neither. */
+export function credentialOf(request: IncomingMessage): string | undefined {
+  const header = request.headers.authorization ?? '';
+  const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+  return bearer || parseRequestTarget(request.url)?.searchParams.get('token') || undefined;
+}
+
+/** Refuses a browser whose Origin is not in `allowOrigins` (when given); clients that send no Origin pass. */
+export function checkOrigin(request: IncomingMessage, allowOrigins: string[] | undefined): Refusal | undefined {
   const origin = request.headers.origin;
   if (allowOrigins && allowOrigins.length > 0 && origin !== undefined && !allowOrigins.includes(origin)) {
     return refuse(403, `origin "${printable(origin)}" is not allowed`);
@@ -64,9 +66,3 @@ function parseRequestTarget(target: string | undefined): URL | undefined {
   }
 }
 
-/** Compares in constant time, so the token cannot be guessed a byte at a time. */
-function safeEqual(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}

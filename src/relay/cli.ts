@@ -4,6 +4,7 @@
  * `weather-relay listening on ws://HOST:PORT` so scripts can wait for it and read
  * the port; logs go to stderr.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { printable } from '../protocol';
 import type { EngineHealth } from './channel-engine';
@@ -11,10 +12,12 @@ import type { EngineHealth } from './channel-engine';
 import { RedisChannelEngine } from './redis/redis-engine';
 import { databaseOf } from './redis/options';
 import { createRateLimitedLogger, silentLogger, streamSink } from './log';
-import { RELAY_DEFAULTS, SOCKET_HEADROOM, startRelay, type RelayOptions } from './server';
+import { runTokenCommand, TOKEN_USAGE } from './auth/token-command';
+import { RELAY_DEFAULTS, SOCKET_HEADROOM, startRelay, type RelayOptions, type TlsFiles } from './server';
 import { socketLimitsProblem } from './socket-limits';
 
 const USAGE = `Usage: weather-relay [options]
+       weather-relay token --sub NAME [--subscribe PATTERN]... [--publish PATTERN]... [--ttl 30d]
 
   --host HOST            interface to listen on (default ${RELAY_DEFAULTS.host})
   --port PORT            port, 0 for any free port (default ${RELAY_DEFAULTS.port})
@@ -42,8 +45,16 @@ const USAGE = `Usage: weather-relay [options]
                          Redis (redis:// or rediss://); default: env WEATHER_RELAY_REDIS_URL,
                          none = channels in this process only. --history then sets the
                          messages Redis keeps per channel; --history-bytes does not apply
-  --token TOKEN          require "Authorization: Bearer TOKEN" or ?token=TOKEN
-                         (default: env WEATHER_RELAY_TOKEN; none = no authentication)
+  --token TOKEN          require "Authorization: Bearer TOKEN" or ?token=TOKEN; it
+                         grants everything (default: env WEATHER_RELAY_TOKEN)
+  --jwt-secret SECRET    accept tokens signed with this HS256 secret (at least 32 bytes),
+                         granting the channels their claims name; mint them with
+                         "weather-relay token" (default: env WEATHER_RELAY_JWT_SECRET)
+  --jwt-public-key FILE  accept tokens from your own issuer, signed RS256 or ES256, checked
+                         with this PEM public key (instead of --jwt-secret)
+                         With none of the three, the relay is open to anyone who reaches it
+  --tls-cert FILE        serve wss:// and https:// with this PEM certificate (chain)...
+  --tls-key FILE         ...and its PEM private key; SIGHUP reloads both files
   --allow-origin ORIGIN  allowed browser Origin; repeat for several (default: any)
   --log-rate N           log lines per second before lines are only counted (default 20)
   --quiet                no connection logs
@@ -55,10 +66,44 @@ const REDIS_START_WAIT_MS = 3_000;
 
 export class UsageError extends Error {}
 
+/** Files named by flags, read when the relay starts (and the TLS pair again on SIGHUP). */
+interface RelayFiles {
+  jwtPublicKeyFile?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+}
+
+/** Reads a file named by `flag`; an Error of one sentence when it cannot. */
+function readFlagFile(flag: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read ${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+function tlsFiles(options: RelayFiles): TlsFiles | undefined {
+  if (!options.tlsCertFile || !options.tlsKeyFile) return undefined;
+  return { cert: readFlagFile('--tls-cert', options.tlsCertFile), key: readFlagFile('--tls-key', options.tlsKeyFile) };
+}
+
+/** The relay's first log line: how connections are checked, a warning when anyone beyond this machine may do anything. */
+export function accessLogLine(access: string, host: string): { level: 'info' | 'warn'; text: string } {
+  if (access.startsWith('open') && !isLoopback(host)) {
+    return { level: 'warn', text: `${access}, and it listens beyond loopback (${host}): give it --jwt-secret or --token` };
+  }
+  return { level: 'info', text: access };
+}
+
+/** True for an interface only this machine reaches. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
 export function parseRelayArgs(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
-): RelayOptions & { redisUrl: string | undefined; logRate: number; quiet: boolean; help: boolean } {
+): RelayOptions & RelayFiles & { redisUrl: string | undefined; logRate: number; quiet: boolean; help: boolean } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -82,6 +127,10 @@ export function parseRelayArgs(
         history: { type: 'string' },
         'history-bytes': { type: 'string' },
         token: { type: 'string' },
+        'jwt-secret': { type: 'string' },
+        'jwt-public-key': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         redis: { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
         quiet: { type: 'boolean', default: false },
@@ -92,8 +141,15 @@ export function parseRelayArgs(
     throw new UsageError((error as Error).message);
   }
   // An empty value would silently mean "every interface" or "no authentication".
-  for (const flag of ['host', 'token'] as const) {
+  for (const flag of ['host', 'token', 'jwt-secret', 'jwt-public-key', 'tls-cert', 'tls-key'] as const) {
     if (values[flag] === '') throw new UsageError(`--${flag} must not be empty`);
+  }
+  const jwtSecret = values['jwt-secret'] ?? (env.WEATHER_RELAY_JWT_SECRET || undefined);
+  if (jwtSecret !== undefined && values['jwt-public-key'] !== undefined) {
+    throw new UsageError('give --jwt-secret or --jwt-public-key, not both');
+  }
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
+    throw new UsageError('--tls-cert and --tls-key go together: a certificate and its private key');
   }
   const maxConnections = integerFlag('--max-connections', values['max-connections'], 1, 1_000_000);
   const maxSockets = integerFlag('--max-sockets', values['max-sockets'], 2, 2_000_000);
@@ -115,6 +171,10 @@ export function parseRelayArgs(
     historySize: integerFlag('--history', values.history, 0, 1_000_000),
     historyBytes: integerFlag('--history-bytes', values['history-bytes'], 0, 16 * 1024 * 1024 * 1024),
     token: values.token ?? (env.WEATHER_RELAY_TOKEN || undefined),
+    jwt: jwtSecret === undefined ? undefined : { secret: jwtSecret },
+    jwtPublicKeyFile: values['jwt-public-key'],
+    tlsCertFile: values['tls-cert'],
+    tlsKeyFile: values['tls-key'],
     redisUrl: redisUrlFlag(values.redis ?? (env.WEATHER_RELAY_REDIS_URL || undefined)),
     allowOrigins: values['allow-origin'],
     logRate: integerFlag('--log-rate', values['log-rate'], 1, 1_000_000) ?? 20,
@@ -157,9 +217,21 @@ function integerFlag(name: string, raw: string | undefined, min: number, max: nu
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'token') {
+    try {
+      process.stdout.write(`${await runTokenCommand(process.argv.slice(3), process.env)}\n`);
+      return;
+    } catch (error) {
+      process.stderr.write(`weather-relay token: ${(error as Error).message}\n\n${TOKEN_USAGE}`);
+      process.exit(2);
+    }
+  }
   let options;
+  let tls: TlsFiles | undefined;
   try {
     options = parseRelayArgs(process.argv.slice(2));
+    tls = tlsFiles(options);
+    if (options.jwtPublicKeyFile) options.jwt = { publicKeyPem: readFlagFile('--jwt-public-key', options.jwtPublicKeyFile) };
   } catch (error) {
     process.stderr.write(`weather-relay: ${(error as Error).message}\n\n${USAGE}`);
     process.exit(2);
@@ -183,11 +255,13 @@ async function main(): Promise<void> {
   }
   let relay;
   try {
-    relay = await startRelay({ ...options, logger, engine });
+    relay = await startRelay({ ...options, tls, logger, engine });
   } catch (error) {
     process.stderr.write(`weather-relay: ${(error as Error).message}\n`);
     process.exit(1);
   }
+  const access = accessLogLine(relay.access, relay.host);
+  logger[access.level](access.text);
   logger.info(engineLine);
   if (!redisHealth.ok) logger.warn(`Redis is not reachable yet (${redisHealth.reason}); relaying anyway`);
   process.stdout.write(`weather-relay listening on ${relay.url}\n`);
@@ -207,6 +281,19 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // SIGHUP reloads the certificate (renewed in place, e.g. by certbot); connections stay.
+  process.on('SIGHUP', () => {
+    if (!tls) {
+      logger.info('SIGHUP: nothing to reload (no --tls-cert)');
+      return;
+    }
+    try {
+      relay.reloadTls(tlsFiles(options)!);
+      logger.info('SIGHUP: reloaded the TLS certificate and key; new connections use them');
+    } catch (error) {
+      logger.warn(`SIGHUP: kept the current certificate: ${(error as Error).message}`);
+    }
+  });
 }
 
 if (require.main === module) void main();

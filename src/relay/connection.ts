@@ -14,9 +14,11 @@ import {
   unsubscribedReply,
   type ChannelPayload,
   type ErrorCode,
+  type RefusedAction,
   type RelayReply,
   type SubscribeMessage,
 } from '../protocol';
+import type { Grant } from './auth/grant';
 import type { Boundary } from './boundary';
 import { EngineUnavailableError, isPending, type ChannelEngine, type Published, type Resumed } from './channel-engine';
 import type { Delivery } from './delivery';
@@ -43,6 +45,10 @@ const REPLAY_LOW_WATER_BYTES = 64 * 1024;
  * could name another message. Ours are UUIDs (36 characters).
  */
 const MAX_ECHOED_ID_LENGTH = 256;
+/** Distinct refusals of one connection logged (each is counted in /metrics however many). */
+const MAX_LOGGED_REFUSALS = 20;
+/** setTimeout's longest delay; a token valid for longer is checked again when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function echoedId({ id }: ChannelPayload): string | undefined {
   return typeof id === 'string' && id.length <= MAX_ECHOED_ID_LENGTH ? id : undefined;
@@ -84,6 +90,10 @@ export class RelayConnection implements Subscriber {
   private corked = false;
   private readonly bucket: TokenBucket;
   private readonly excess: ExcessRun;
+  /** Ends the connection when its token expires. */
+  private expiry: NodeJS.Timeout | undefined;
+  /** `action:channel` of the refusals logged so far. */
+  private readonly loggedRefusals = new Set<string>();
 
   constructor(
     readonly id: number,
@@ -93,11 +103,30 @@ export class RelayConnection implements Subscriber {
     private readonly transport: Socket,
     private readonly context: ConnectionContext,
     private readonly features: ConnectionFeatures,
+    /** What the connection's credential allows. */
+    private readonly grant: Grant,
   ) {
     const { messagesPerSecond, messageBurst } = context.limits;
     this.bucket = new TokenBucket(messagesPerSecond, messageBurst);
     // Quiet for as long as the bucket takes to fill up again: the client is back within its rate.
     this.excess = new ExcessRun(Math.max(MIN_QUIET_MS, (messageBurst / messagesPerSecond) * 1000));
+    if (grant.expiresAt !== undefined) this.expireAt(grant.expiresAt);
+  }
+
+  /** Who holds the connection's credential, for logs. */
+  get who(): string {
+    return this.grant.who;
+  }
+
+  private expireAt(at: number): void {
+    const left = at - Date.now();
+    if (left <= 0) {
+      this.context.log.info(`#${this.id} ${this.remote} (${this.grant.who}): the token expired; closing`);
+      this.close(CLOSE_CODES.tokenExpired, 'token expired');
+      return;
+    }
+    this.expiry = setTimeout(this.context.boundary.guard(`#${this.id} token expiry`, () => this.expireAt(at)), Math.min(left, MAX_TIMER_MS));
+    this.expiry.unref();
   }
 
   deliver(delivery: Delivery): void {
@@ -161,6 +190,7 @@ export class RelayConnection implements Subscriber {
 
   /** Removes every subscription; called once the socket has closed. */
   dispose(): void {
+    clearTimeout(this.expiry);
     for (const channel of this.channels.keys()) this.leave(channel);
     this.channels.clear();
   }
@@ -178,6 +208,10 @@ export class RelayConnection implements Subscriber {
   }
 
   private publish(channel: string, data: Buffer, payload: ChannelPayload): void {
+    if (!this.grant.publish.matches(channel)) {
+      this.refuseForbidden('publish', channel, echoedId(payload));
+      return;
+    }
     // The frame goes out as the very bytes that came in: serialized once, by its publisher,
     // framed once here, into the one buffer the history keeps.
     let published: Published | Promise<Published>;
@@ -232,6 +266,10 @@ export class RelayConnection implements Subscriber {
     const { engine, limits } = this.context;
     if (!this.channels.has(channel) && this.channels.size >= limits.maxSubscriptions) {
       this.replyError('too_many_subscriptions', `a connection may hold at most ${limits.maxSubscriptions} subscriptions`, channel);
+      return;
+    }
+    if (!this.grant.subscribe.matches(channel)) {
+      this.refuseForbidden('subscribe', channel);
       return;
     }
     this.leave(channel); // a subscribe starts the channel afresh, ending any replay of it
@@ -362,6 +400,19 @@ export class RelayConnection implements Subscriber {
     this.socket.close(code, reason);
     // A peer that is not reading will never read the close frame either.
     setTimeout(() => this.socket.terminate(), 1000).unref();
+  }
+
+  /** The credential does not allow this: counted every time, logged once per action and channel, and the connection stays. */
+  private refuseForbidden(action: RefusedAction, channel: string, id?: string): void {
+    const { metrics, log } = this.context;
+    metrics.countError('forbidden');
+    const what = action === 'subscribe' ? `subscribe to ${channel}` : `publish on ${channel}`;
+    const key = `${action}:${channel}`;
+    if (this.loggedRefusals.size < MAX_LOGGED_REFUSALS && !this.loggedRefusals.has(key)) {
+      this.loggedRefusals.add(key);
+      log.warn(`#${this.id} ${this.remote} (${this.grant.who}) is not allowed to ${what}`);
+    }
+    this.reply(errorReply('forbidden', `not allowed to ${what}: the access token does not grant it`, channel, id, action));
   }
 
   private replyError(code: ErrorCode, message: string, channel?: string): void {

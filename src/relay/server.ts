@@ -3,13 +3,18 @@
  * metrics over HTTP on the same port. Runs standalone (cli.ts) or embedded in the
  * extension host through `startRelay`.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsHttpServer } from 'node:https';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { WebSocket } from 'ws';
 import { CLOSE_CODES, EPOCH_HEADER, FEATURES_HEADER, parseFeatures, printable } from '../protocol';
-import { checkAccess, refuse, type Refusal } from './access';
+import { checkOrigin, checkTarget, credentialOf, refuse, type Refusal } from './access';
+import { Authorizer, type Authorized } from './auth/authorizer';
+import { JwtVerifier, type JwtKeySource } from './auth/jwt-verifier';
 import { createBoundary } from './boundary';
-import type { ChannelEngine } from './channel-engine';
+import type { Grant } from './auth/grant';
+import { isPending, type ChannelEngine } from './channel-engine';
 import { RelayConnection } from './connection';
 import { handleHttpRequest } from './http';
 import { silentLogger, type RelayLogger } from './log';
@@ -54,13 +59,23 @@ export interface RelayOptions {
   historyChannels?: number;
   /** Frame bytes of history kept across all channels (the oldest messages are forgotten first). */
   historyBytes?: number;
-  /** When set, the upgrade needs `Authorization: Bearer <token>` or `?token=<token>` (else HTTP 401). */
+  /** When set, the upgrade needs `Authorization: Bearer <token>` or `?token=<token>` (else HTTP 401); it grants everything. */
   token?: string;
+  /** When set, signed tokens (JWTs) are accepted too, and grant the channels their claims name. */
+  jwt?: JwtKeySource;
   /** When set, browsers' Origin header must be one of these (else HTTP 403); clients sending no Origin pass. */
   allowOrigins?: string[];
+  /** Serves `wss://` (and HTTPS health and metrics) on the same port with this certificate. */
+  tls?: TlsFiles;
   logger?: RelayLogger;
   /** Where channels live; in this process by default (then the history options apply). The relay closes it on close. */
   engine?: ChannelEngine;
+}
+
+/** A certificate (chain) and its private key, PEM. */
+export interface TlsFiles {
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 export const RELAY_DEFAULTS = {
@@ -92,7 +107,14 @@ export interface RunningRelay {
   readonly metrics: RelayMetrics;
   /** The epoch of the channel storage (in memory: new on every start); offsets are only meaningful within one epoch. */
   readonly epoch: string;
+  /** How connections are checked, in one line (for the relay's log). */
+  readonly access: string;
   gauges(): RelayGauges;
+  /**
+   * Serves new TLS connections with this certificate and key (open connections keep theirs).
+   * Throws an Error of one sentence when the relay has no TLS or the files are not a valid pair.
+   */
+  reloadTls(tls: TlsFiles): void;
   /** Closes every client with 1001, stops listening; resolves when all is closed. */
   close(): Promise<void>;
 }
@@ -103,6 +125,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const problem = socketLimitsProblem(socketLimits.maxSockets, settings.maxConnections);
   if (problem) throw new RangeError(problem);
   const log = options.logger ?? silentLogger;
+  const authorizer = new Authorizer({ sharedToken: settings.token, jwt: settings.jwt && JwtVerifier.fromKey(settings.jwt) });
   const engine = options.engine ?? new InMemoryChannelEngine({ perChannel: settings.historySize, channels: settings.historyChannels, bytes: settings.historyBytes });
   const metrics = new RelayMetrics();
   const boundary = createBoundary(metrics, log);
@@ -123,18 +146,23 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     return { connections: connections.size, channels, subscriptions };
   };
 
-  const httpServer = createServer(
-    requestTimeoutOptions(socketLimits),
-    boundary.guard(
-      'an HTTP request',
-      (request: IncomingMessage, response: ServerResponse) =>
-        handleHttpRequest(request, response, metrics, () => ({ connections: connections.size, ...engine.gauges(), sockets: tcp.open() }), () => engine.health()),
-      (_request, response) => {
-        if (response.headersSent) response.destroy();
-        else response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('internal error\n');
-      },
-    ),
+  const onRequest: RequestListener = boundary.guard(
+    'an HTTP request',
+    (request: IncomingMessage, response: ServerResponse) =>
+      handleHttpRequest(request, response, metrics, () => ({ connections: connections.size, ...engine.gauges(), sockets: tcp.open() }), () => engine.health()),
+    (_request, response) => {
+      if (response.headersSent) response.destroy();
+      else response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('internal error\n');
+    },
   );
+  let tlsServer: TlsHttpServer | undefined;
+  if (settings.tls) tlsServer = createTlsServer({ ...requestTimeoutOptions(socketLimits), ...tlsPair(settings.tls) }, onRequest);
+  const httpServer: Server = tlsServer ?? createServer(requestTimeoutOptions(socketLimits), onRequest);
+  // A failed TLS handshake (a plain-HTTP client, a bad certificate on the other side) costs only that socket.
+  tlsServer?.on('tlsClientError', (_error, socket) => {
+    metrics.countError('bad_request');
+    socket.destroy();
+  });
   const tcp = capSockets(httpServer, socketLimits, () => {
     metrics.countError('refused');
     log.warn(`closed a socket at once: the relay is at its limit of ${socketLimits.maxSockets} sockets`);
@@ -142,20 +170,35 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const wss = createWebSocketServer({ noServer: true, maxPayload: settings.maxPayloadBytes });
 
   // Every refusal happens here, before the WebSocket opens, as a plain HTTP answer.
-  const upgrade = (request: IncomingMessage, socket: Socket, head: Buffer): void => {
-    socket.on('error', () => socket.destroy());
-    const refusal = closing
+  const refuseUpgrade = (request: IncomingMessage, socket: Socket, refusal: Refusal): void => {
+    metrics.countError(refusalCode(refusal));
+    log.warn(`refused a connection from ${request.socket.remoteAddress}: ${refusal.status} ${refusal.reason}`);
+    endSocket(socket, refusal.response);
+  };
+  const atCapacity = (): Refusal | undefined =>
+    closing
       ? refuse(503, 'the relay is shutting down')
       : connections.size >= settings.maxConnections
         ? refuse(503, `the relay is at its limit of ${settings.maxConnections} connections; try again later`)
-        : checkAccess(request, settings.token, settings.allowOrigins);
-    if (refusal) {
-      metrics.countError(refusalCode(refusal));
-      log.warn(`refused a connection from ${request.socket.remoteAddress}: ${refusal.status} ${refusal.reason}`);
-      endSocket(socket, refusal.response);
-      return;
-    }
-    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request, socket));
+        : undefined;
+  const upgrade = (request: IncomingMessage, socket: Socket, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const refusal = atCapacity() ?? checkTarget(request);
+    if (refusal) return refuseUpgrade(request, socket, refusal);
+    const authorized = authorizer.authorize(credentialOf(request));
+    if (!isPending(authorized)) return admit(request, socket, head, authorized);
+    // A signed token is checked asynchronously: the socket may have gone, or the relay filled up, meanwhile.
+    authorized.then(
+      boundary.guard('an upgrade', (result: Authorized) => admit(request, socket, head, result), () => socket.destroy()),
+      boundary.guard('an upgrade', () => socket.destroy()),
+    );
+  };
+  const admit = (request: IncomingMessage, socket: Socket, head: Buffer, authorized: Authorized): void => {
+    if (socket.destroyed) return;
+    const refusal = 'refused' in authorized ? refuse(401, authorized.refused) : (atCapacity() ?? checkOrigin(request, settings.allowOrigins));
+    if (refusal) return refuseUpgrade(request, socket, refusal);
+    const { grant } = authorized as { grant: Grant };
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request, socket, grant));
   };
   // Whatever went wrong, the socket may be half way through a handshake: only dropping it is safe.
   httpServer.on('upgrade', boundary.guard('an upgrade', upgrade, (_request, socket) => socket.destroy()));
@@ -183,10 +226,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   // Past listen(), a failed accept (e.g. out of file descriptors) must not end the process.
   const serverError = (error: Error): void => log.error(`the listening socket failed: ${error.message}`);
 
-  const accept = (ws: WebSocket, request: IncomingMessage, transport: Socket): void => {
+  const accept = (ws: WebSocket, request: IncomingMessage, transport: Socket, grant: Grant): void => {
     const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
     const acks = parseFeatures(request.headers[FEATURES_HEADER]).has('ack');
-    const connection = new RelayConnection(nextId++, remote, ws, transport, { engine, metrics, log, limits, boundary }, { acks });
+    const connection = new RelayConnection(nextId++, remote, ws, transport, { engine, metrics, log, limits, boundary }, { acks }, grant);
     const dropSocket = () => ws.terminate();
     // A bug of ours must cost one reply, not the process.
     ws.on('message', boundary.guard(`#${connection.id} message`, (data: Buffer, isBinary: boolean) => connection.handleFrame(data, isBinary)));
@@ -213,7 +256,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     connections.add(connection);
     sockets.set(connection, ws);
     metrics.connectionsTotal++;
-    log.info(`#${connection.id} connected from ${remote} (${connections.size} open)`);
+    const holder = authorizer.open ? '' : ` as ${grant.who}`;
+    log.info(`#${connection.id} connected from ${remote}${holder} (${connections.size} open)`);
   };
 
   const heartbeat =
@@ -252,10 +296,15 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   return {
     host: address.address,
     port: address.port,
-    url: `ws://${urlHost}:${address.port}`,
+    url: `${tlsServer ? 'wss' : 'ws'}://${urlHost}:${address.port}`,
     metrics,
     get epoch() {
       return engine.epoch;
+    },
+    access: authorizer.describe(),
+    reloadTls(tls: TlsFiles) {
+      if (!tlsServer) throw new Error('this relay serves no TLS');
+      tlsServer.setSecureContext(tlsPair(tls));
     },
     gauges,
     close,
@@ -288,7 +337,17 @@ function closeSocket(ws: WebSocket, timeoutMs: number): Promise<void> {
   });
 }
 
-function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<void> {
+/** The certificate and key, checked to be a matching pair; an Error of one sentence otherwise. */
+function tlsPair({ cert, key }: TlsFiles): TlsFiles {
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new Error(`the TLS certificate and key cannot be used: ${(error as Error).message}`, { cause: error });
+  }
+  return { cert, key };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       server.off('listening', onListening);

@@ -6,8 +6,8 @@
  * total cap (WebSockets included) are closed at once; and a socket we answer and end is
  * destroyed shortly after, even if its peer never closes its side.
  */
-import type { Server, ServerOptions } from 'node:http';
-import type { Socket } from 'node:net';
+import type { ServerOptions } from 'node:http';
+import type { Server, Socket } from 'node:net';
 
 export interface SocketLimits {
   /** TCP sockets open at once, WebSockets included; more are closed at once. */

@@ -40,8 +40,12 @@ describe('two relay nodes on one Redis', () => {
   });
 
   test('each node says it runs on Redis, and both announce the same storage epoch', async () => {
-    // The first log line names the engine.
-    for (const node of nodes) assert.match(node.stderr().split('\n')[0], / info engine: Redis at redis:\/\/127\.0\.0\.1:\d+, shared/);
+    // The first log lines say how connections are checked, then name the engine.
+    for (const node of nodes) {
+      const [access, engine] = node.stderr().split('\n');
+      assert.match(access, / info open: anyone who can reach this relay may subscribe and publish$/);
+      assert.match(engine, / info engine: Redis at redis:\/\/127\.0\.0\.1:\d+, shared/);
+    }
     const upgradeEpochs = await Promise.all(nodes.map((node) => fetchUpgradeEpoch(node.port)));
     assert.equal(upgradeEpochs[0], upgradeEpochs[1]);
     assert.match(upgradeEpochs[0], /^[0-9a-f]{16}$/);

@@ -83,8 +83,9 @@ test('a relay started while Redis is down listens anyway: unavailable, /healthz 
   const relay = await spawnRelay(['--redis', url], 15_000);
   try {
     const lines = relay.stderr().split('\n');
-    assert.match(lines[0], /info engine: Redis at redis:\/\/127\.0\.0\.1:\d+/);
-    assert.match(lines[1], /warn Redis is not reachable yet \(.+\); relaying anyway/);
+    assert.match(lines[0], /info open: anyone who can reach this relay/);
+    assert.match(lines[1], /info engine: Redis at redis:\/\/127\.0\.0\.1:\d+/);
+    assert.match(lines[2], /warn Redis is not reachable yet \(.+\); relaying anyway/);
     const response = await fetch(`http://127.0.0.1:${relay.port}/healthz`);
     const body = await response.json();
     assert.deepEqual([response.status, body.status], [503, 'unavailable']);

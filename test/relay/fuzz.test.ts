@@ -86,7 +86,7 @@ test('10,000 hostile frames from 4 clients: errors, no crash, and the good pair 
     assert.deepEqual(subscriber.texts.slice(1), goodFrames, 'every good message, in order, nothing else');
 
     const health = await (await fetch(`${relay.url.replace('ws:', 'http:')}/healthz`)).json();
-    assert.equal(health.status, 'ok');
+    assert.equal(health.status, 'ok', JSON.stringify(health));
     const metrics = await (await fetch(`${relay.url.replace('ws:', 'http:')}/metrics`)).text();
     const errors = [...metrics.matchAll(/weather_relay_errors_total\{code="([^"]*)"\} (\d+)/g)].map(([, code, count]) => [code, Number(count)] as const);
     // Labels come from a closed set, whatever the peers sent or the socket layer reported.

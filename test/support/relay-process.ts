@@ -53,7 +53,7 @@ export async function spawnRelay(args: string[] = [], timeoutMs = 10_000): Promi
       reject(new Error(`relay exited (${code}) before listening; stderr: ${stderr}`));
     });
   });
-  const match = /^weather-relay listening on (ws:\/\/[^\s]+:(\d+))$/.exec(firstLine);
+  const match = /^weather-relay listening on (wss?:\/\/[^\s]+:(\d+))$/.exec(firstLine);
   if (!match) throw new Error(`unexpected first line from relay: ${JSON.stringify(firstLine)}`);
   return {
     child,

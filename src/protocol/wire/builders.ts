@@ -10,6 +10,7 @@ import type {
   ErrorMessage,
   EventStatus,
   PayloadType,
+  RefusedAction,
   SubscribeMessage,
   SubscribedMessage,
   UnsubscribeMessage,
@@ -112,8 +113,9 @@ export function unsubscribedReply(channel: string): UnsubscribedMessage {
 }
 
 /** `id` names the refused publish, for a publisher that resends it; absent when undefined. */
-export function errorReply(code: ErrorCode, message: string, channel?: string, id?: string): ErrorMessage {
+export function errorReply(code: ErrorCode, message: string, channel?: string, id?: string, action?: RefusedAction): ErrorMessage {
   const reply: ErrorMessage = { type: 'error', payload: channel === undefined ? { message, code } : { message, code, channel } };
   if (id !== undefined) reply.payload.id = id;
+  if (action !== undefined) reply.payload.action = action;
   return reply;
 }

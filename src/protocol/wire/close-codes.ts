@@ -16,11 +16,13 @@ export const CLOSE_CODES = {
   slowConsumer: 4001,
   /** Too many messages per second from this connection, for too long. */
   rateLimited: 4029,
+  /** The connection's token expired: retrying with the same token cannot help (a new one can). */
+  tokenExpired: 4501,
 } as const;
 
 /**
  * The retry convention: 4000–4499 try again later; 4500–4999 a relay says trying again the
- * same way cannot help. Ours sends none of the latter today; other relays may.
+ * same way cannot help (ours sends 4501 when a token expires).
  */
 export function isRetryableCloseCode(code: number): boolean {
   return !(code >= 4500 && code <= 4999);

@@ -97,9 +97,15 @@ export interface UnsubscribedMessage {
 
 export interface ErrorMessage {
   type: 'error';
-  /** `id`: extension, the refused publish's `payload.id` (seed clients ignore it). */
-  payload: { message: string; code: ErrorCode; channel?: string; id?: string };
+  /**
+   * Extensions (seed clients ignore them): `id`, the refused publish's `payload.id`; `action`,
+   * what a `forbidden` refused (a subscribe, or a publish on the channel).
+   */
+  payload: { message: string; code: ErrorCode; channel?: string; id?: string; action?: RefusedAction };
 }
+
+/** What a `forbidden` error refused. */
+export type RefusedAction = 'subscribe' | 'publish';
 
 /** Sent by clients to the relay. */
 export type ClientMessage = SubscribeMessage | UnsubscribeMessage | ChannelMessage;
@@ -122,6 +128,7 @@ export const ERROR_CODES = [
   'too_many_subscriptions',
   'internal_error',
   'unavailable',
+  'forbidden',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

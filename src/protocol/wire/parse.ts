@@ -126,6 +126,9 @@ function validateError(data: Json, payload: Json): ParseResult {
       return fail('invalid_message', `payload.${field} must be a string when present, got ${describe(payload[field])}`);
     }
   }
+  if (payload.action !== undefined && payload.action !== 'subscribe' && payload.action !== 'publish') {
+    return fail('invalid_message', `payload.action must be "subscribe" or "publish" when present, got ${describe(payload.action)}`);
+  }
   return ok('error', data);
 }
 

@@ -222,12 +222,16 @@ export class RedisChannelStore {
       this.#roundTripMs = performance.now() - started;
     } catch (error) {
       // Queued behind a burst of publishes that Redis is still answering: busy, not down.
-      const answering = this.#lastReplyAt > started && this.#commands.isReady;
-      if (!answering) return { ok: false, reason: (error as Error).message };
+      if (!this.answeredSince(started)) return { ok: false, reason: (error as Error).message };
       this.#roundTripMs = performance.now() - started;
     }
     if (!this.#pubsub.isReady) return { ok: false, reason: 'The pub/sub connection to Redis is down and reconnecting.' };
     return { ok: true, roundTripMs: this.#roundTripMs };
+  }
+
+  /** True when some command got its answer after `time` (performance.now()) on a working connection: Redis is answering. */
+  answeredSince(time: number): boolean {
+    return this.#lastReplyAt > time && this.#commands.isReady;
   }
 
   metrics(): StoreMetrics {
