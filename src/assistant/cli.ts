@@ -8,7 +8,8 @@
  * returns before the CLI exits.
  */
 import { parseArgs } from 'node:util';
-import { WebSocketManager } from '../client';
+import { readCaFile, WebSocketManager } from '../client';
+import { bearerTokenProblem } from '../protocol';
 import { WeatherAssistant } from './assistant';
 import { ChannelPublisher } from './channel-publisher';
 import type { ModelApi } from './config';
@@ -27,6 +28,9 @@ const USAGE = `Usage: weather-assistant ask "QUESTION" [options]
   --forecast-url URL        weather endpoint (for mirrors and tests)
   --geocoding-url URL       geocoding endpoint (open-meteo)
   --flush-timeout-ms MS     how long to wait for the relay to take queued events at the end (default 5000)
+  --token-env NAME          environment variable holding the relay's token, sent only to --server
+                            (default WEATHER_RELAY_TOKEN; unset = no token)
+  --ca-file FILE            PEM file of extra certificate authorities to trust for wss:// (a team's CA)
 `;
 
 class UsageError extends Error {}
@@ -51,6 +55,8 @@ function parseCli(argv: string[]) {
         'forecast-url': { type: 'string' },
         'geocoding-url': { type: 'string' },
         'flush-timeout-ms': { type: 'string', default: '5000' },
+        'token-env': { type: 'string', default: 'WEATHER_RELAY_TOKEN' },
+        'ca-file': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -99,7 +105,15 @@ async function main(): Promise<number> {
         apiKey: process.env.OPENWEATHERMAP_API_KEY,
       },
     });
-    manager = new WebSocketManager(values.server!, values.channel!, { reconnect: { initialDelayMs: 200, maxDelayMs: 2000 } });
+    const token = process.env[values['token-env']!] || undefined;
+    const problem = token === undefined ? undefined : bearerTokenProblem(token);
+    if (problem) throw new Error(`the token in ${values['token-env']} cannot be sent: ${problem}`);
+    const extraCa = values['ca-file'] ? await readCaFile(values['ca-file']).catch((error: Error) => Promise.reject(new Error(`--ca-file: ${error.message}`))) : undefined;
+    manager = new WebSocketManager(values.server!, values.channel!, {
+      reconnect: { initialDelayMs: 200, maxDelayMs: 2000 },
+      headers: token ? { authorization: `Bearer ${token}` } : undefined,
+      extraCa,
+    });
   } catch (error) {
     process.stderr.write(`weather-assistant: ${(error as Error).message}\n`);
     return 2;
@@ -111,8 +125,25 @@ async function main(): Promise<number> {
     warned = true;
     process.stderr.write(`weather-assistant: warning: ${error.message}; answering anyway, events will be sent if the relay comes back\n`);
   };
-  manager.on('state', (_state, error) => error && warnRelay(error));
-  manager.on('serverError', (error) => process.stderr.write(`weather-assistant: relay refused an event: ${error.message}\n`));
+  // A relay that refuses the token, or a token that may not publish here, ends in exit 1: the answer is not shared.
+  let accessRefused: string | undefined;
+  let forbidden = 0;
+  manager.on('state', (state, error) => {
+    if (!error) return;
+    if (state !== 'closed') return warnRelay(error);
+    // Closed with an error: refused for good (a token, a certificate); it will not come back.
+    if (accessRefused) return;
+    accessRefused = error.message;
+    warned = true;
+    process.stderr.write(`weather-assistant: ${error.message}; answering anyway, but nothing will be published\n`);
+  });
+  manager.on('serverError', (error) => {
+    if (error.code === 'forbidden' && error.action === 'publish') {
+      if (forbidden++ === 0) process.stderr.write(`weather-assistant: ${error.message}\n`);
+      return;
+    }
+    process.stderr.write(`weather-assistant: relay refused an event: ${error.message}\n`);
+  });
   manager.connect().catch(warnRelay);
 
   const publisher = new ChannelPublisher(manager);
@@ -131,7 +162,9 @@ async function main(): Promise<number> {
   const { unsent } = await manager.disconnect();
   if (unsent > 0) process.stderr.write(`weather-assistant: ${unsent} event(s) were not delivered: the relay stayed unreachable\n`);
 
-  if (result.status === 'completed') return 0;
+  if (accessRefused) process.stderr.write(`weather-assistant: nothing was published: ${accessRefused}\n`);
+  if (forbidden > 0) process.stderr.write(`weather-assistant: ${forbidden} event(s) were refused: the token may not publish on ${values.channel}\n`);
+  if (result.status === 'completed') return accessRefused || forbidden > 0 ? 1 : 0;
   process.stderr.write(`weather-assistant: ${result.error}\n`);
   return result.status === 'cancelled' ? 130 : 1;
 }

@@ -3,3 +3,4 @@ export { WebSocketManager } from './websocket-manager';
 export type { WebSocketManagerOptions } from './settings';
 export type { ConnectionState } from './transitions';
 export { RelayConnectionError } from './errors';
+export { readCaFile } from './ca-file';

@@ -49,6 +49,7 @@ export class RelaySession {
         perMessageDeflate: false,
         maxPayload: settings.maxPayloadBytes,
         headers: settings.headers,
+        ...(settings.ca ? { ca: settings.ca } : {}),
       });
     } catch (error) {
       // An invalid header value, say: retrying cannot help.

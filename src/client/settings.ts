@@ -4,6 +4,7 @@
  * a NaN backoff would retry in a busy loop, a timeout past 2^31-1 ms fires at once (Node
  * clamps it to 1 ms), and a NaN window would never forget anything.
  */
+import { rootCertificates } from 'node:tls';
 import { FEATURES_HEADER, type RelayFeature } from '../protocol';
 import type { BackoffOptions } from './backoff';
 
@@ -20,6 +21,8 @@ export interface WebSocketManagerOptions {
   heartbeatIntervalMs?: number;
   /** Extra HTTP headers for the upgrade request (e.g. Authorization). */
   headers?: Record<string, string>;
+  /** PEM certificates of extra authorities to trust for wss:// (a team's private CA), besides the system's. */
+  extraCa?: string;
   /** Largest frame accepted from the relay (default 16 MiB). */
   maxPayloadBytes?: number;
   /**
@@ -48,6 +51,8 @@ export interface ManagerSettings {
   /** False: do not reconnect. */
   backoff: BackoffOptions | false;
   headers: Record<string, string> | undefined;
+  /** The authorities trusted for wss:// when extra ones were given (Node's roots plus those); undefined: Node's. */
+  ca: string[] | undefined;
   catchUp: boolean;
   /** Undefined when `reliable` is off. */
   reliability: { resendWindow: number; dedupeWindow: number } | undefined;
@@ -73,6 +78,8 @@ export function resolveSettings(options: WebSocketManagerOptions): ManagerSettin
     maxPayloadBytes: whole('maxPayloadBytes', options.maxPayloadBytes, 16 * 1024 * 1024, 1, 2 ** 32),
     backoff: reconnect === false ? false : reconnect === true ? {} : checkedBackoff(reconnect),
     headers: reliable ? { ...options.headers, [FEATURES_HEADER]: 'ack' satisfies RelayFeature } : options.headers,
+    // Node's `ca` replaces its roots: extra authorities are trusted beside them, not instead.
+    ca: options.extraCa ? [...rootCertificates, options.extraCa] : undefined,
     catchUp: options.catchUp ?? false,
     reliability: reliable ? { resendWindow, dedupeWindow } : undefined,
   };

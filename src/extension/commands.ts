@@ -3,13 +3,14 @@
  * throws past its boundary (a failure is logged and shown as one sentence).
  */
 import * as vscode from 'vscode';
-import { channelNameProblem } from '../protocol';
+import { bearerTokenProblem, channelNameProblem, relayOrigin } from '../protocol';
 import { questionProblem, type AssistantSession } from './assistant-session';
 import type { ActivityStore } from '../activity';
 import type { ConnectionController } from './connection-controller';
 import { serverUriProblem, SETTINGS_SECTION } from './settings';
 import { VIEW_ID } from './activity-view';
 import type { SecretKeyStore } from './api-key';
+import type { RelayTokenStore } from './relay-tokens';
 
 export const COMMANDS = {
   ask: 'weatherAssistant.ask',
@@ -18,6 +19,7 @@ export const COMMANDS = {
   setChannel: 'weatherAssistant.setChannel',
   setApiKey: 'weatherAssistant.setApiKey',
   setOpenWeatherMapKey: 'weatherAssistant.setOpenWeatherMapKey',
+  setRelayToken: 'weatherAssistant.setRelayToken',
   reconnect: 'weatherAssistant.reconnect',
   showActivity: 'weatherAssistant.showActivity',
   clearActivity: 'weatherAssistant.clearActivity',
@@ -29,6 +31,9 @@ interface CommandContext {
   connection: ConnectionController;
   apiKeys: SecretKeyStore;
   weatherKeys: SecretKeyStore;
+  relayTokens: RelayTokenStore;
+  /** The configured relay's URI (the token is kept for its origin). */
+  serverUri: () => string;
   log: vscode.LogOutputChannel;
   /** Called when a turn starts or ends, so the panel header can show it. */
   onBusyChange: () => void;
@@ -137,6 +142,27 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     void vscode.window.showInformationMessage(`Weather Assistant: ${name} key ${value.trim() ? 'saved' : 'removed'}.`);
   };
 
+  /** Asks for (or takes) the token of the configured relay; kept for that relay's origin only. */
+  const setRelayToken = async (preset?: unknown) => {
+    const uri = context.serverUri();
+    const origin = relayOrigin(uri);
+    if (origin === undefined) throw new Error(`the relay URI "${uri.slice(0, 100)}" has no origin to keep a token for; fix weatherAssistant.server.uri first`);
+    const value =
+      typeof preset === 'string'
+        ? preset
+        : await vscode.window.showInputBox({
+            title: `Relay token for ${origin}`,
+            prompt: `Sent only to ${origin}, as "Authorization: Bearer …". Stored in VS Code Secret Storage. Leave empty to remove it.`,
+            password: true,
+            ignoreFocusOut: true,
+            validateInput: (text) => (text.trim() ? bearerTokenProblem(text.trim()) : undefined),
+          });
+    if (value === undefined) return;
+    await context.relayTokens.set(uri, value.trim());
+    log.info(`relay token ${value.trim() ? 'set' : 'removed'} for ${origin}`);
+    void vscode.window.showInformationMessage(`Weather Assistant: relay token ${value.trim() ? 'saved' : 'removed'} for ${origin}.`);
+  };
+
   /** Registers `handler` so that a failure is logged and shown, never thrown at the caller. */
   const command = (id: string, handler: (...args: any[]) => unknown) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -161,6 +187,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     command(COMMANDS.setChannel, setChannel),
     command(COMMANDS.setApiKey, (preset?: unknown) => setSecretKey(apiKeys, 'OpenAI API', preset)),
     command(COMMANDS.setOpenWeatherMapKey, (preset?: unknown) => setSecretKey(weatherKeys, 'OpenWeatherMap', preset)),
+    command(COMMANDS.setRelayToken, setRelayToken),
     command(COMMANDS.reconnect, () => {
       log.info('reconnect requested');
       connection.reconnect();

@@ -24,6 +24,17 @@ export interface ConnectionStatus {
   halted?: 'bad setting' | 'refused';
 }
 
+/** The credentials for the configured relay: its token (never sent to another relay) and extra CAs. */
+export interface RelayAccess {
+  /** Sent as `Authorization: Bearer …` to this relay only. */
+  token?: string;
+  /** PEM of authorities to trust for wss:// beside the system's. */
+  extraCa?: string;
+}
+
+/** What apply() connects to: the settings and the access that goes with them. */
+type Target = ServerSettings & RelayAccess;
+
 interface ConnectionControllerOptions {
   log: (level: 'info' | 'warn' | 'error', line: string) => void;
   /** Test hook: backoff of the managers it creates. */
@@ -36,9 +47,9 @@ const MAX_WAITING = 1000;
 export class ConnectionController extends EventEmitter<{ status: [ConnectionStatus]; message: [ChannelMessage] }> {
   private manager: WebSocketManager | undefined;
   /** The settings in force (being) applied. */
-  private settings: ServerSettings | undefined;
+  private settings: Target | undefined;
   /** The latest settings asked for and not yet taken up by the apply chain. */
-  private wanted: ServerSettings | undefined;
+  private wanted: Target | undefined;
   private applying: Promise<void> = Promise.resolve();
   /** Replaced managers still saying goodbye to their relay; dispose() waits for them. */
   private readonly closing = new Set<Promise<unknown>>();
@@ -78,8 +89,9 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
    * settings problem drops it. Calls are queued and only the latest pending one is
    * applied. Resolves once applied; never rejects.
    */
-  apply(settings: ServerSettings): Promise<void> {
+  apply(server: ServerSettings, access: RelayAccess = {}): Promise<void> {
     if (this.disposed) return Promise.resolve();
+    const settings: Target = { ...server, ...access };
     if (!sameTarget(this.settings, settings)) this.held = true;
     this.wanted = settings;
     this.applying = this.applying
@@ -180,8 +192,10 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
     void closing.then(() => this.closing.delete(closing));
   }
 
-  private connect(settings: ServerSettings): void {
+  private connect(settings: Target): void {
     const manager = new WebSocketManager(settings.uri, settings.channel, {
+      headers: settings.token ? { authorization: `Bearer ${settings.token}` } : undefined,
+      extraCa: settings.extraCa || undefined,
       reconnect: this.options.reconnect ?? { initialDelayMs: 500, maxDelayMs: 15_000 },
       // What our relay lets anyone publish; a bigger frame can only be hostile.
       maxPayloadBytes: RELAY_DEFAULTS.maxPayloadBytes,
@@ -271,8 +285,9 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
 }
 
 /** Same relay and channel, and both usable or both not: applying one after the other changes no connection. */
-function sameTarget(a: ServerSettings | undefined, b: ServerSettings): boolean {
-  return a !== undefined && a.uri === b.uri && a.channel === b.channel && a.problem === b.problem;
+/** Same relay, channel and credentials: the connection it has can stay. */
+function sameTarget(a: Target | undefined, b: Target): boolean {
+  return a !== undefined && a.uri === b.uri && a.channel === b.channel && a.problem === b.problem && a.token === b.token && a.extraCa === b.extraCa;
 }
 
 /** True when the connection was refused by the operating system: no process listens on the port. */

@@ -6,8 +6,10 @@
  */
 import * as vscode from 'vscode';
 import { ActivityStore } from '../activity';
-import { displayUri, isSafeLink, type HeaderView } from '../protocol';
+import { displayUri, isSafeLink, relayOrigin, type HeaderView } from '../protocol';
 import { OPENAI_KEY, OPENWEATHERMAP_KEY, SecretKeyStore } from './api-key';
+import { readCaFile } from '../client/ca-file';
+import { RelayTokenStore } from './relay-tokens';
 import { AssistantSession } from './assistant-session';
 import { COMMANDS, registerCommands } from './commands';
 import { ConnectionController } from './connection-controller';
@@ -35,6 +37,27 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   const connection = new ConnectionController({ log: write });
   const apiKeys = new SecretKeyStore(context.secrets, OPENAI_KEY);
   const weatherKeys = new SecretKeyStore(context.secrets, OPENWEATHERMAP_KEY);
+  const relayTokens = new RelayTokenStore(context.secrets);
+  /** Connects with the server settings and the configured relay's own token and CAs. */
+  const applyServer = async (): Promise<void> => {
+    const server = settings.server;
+    let token: string | undefined;
+    let extraCa: string | undefined;
+    try {
+      token = await relayTokens.get(server.uri);
+    } catch (error) {
+      log.error(`could not read the relay token from Secret Storage: ${(error as Error).message}`);
+    }
+    try {
+      extraCa = server.caFile ? await readCaFile(server.caFile) : undefined;
+    } catch (error) {
+      const problem = `weatherAssistant.server.caFile: ${(error as Error).message}; not connecting to any relay until it is fixed`;
+      log.warn(problem);
+      await connection.apply({ ...server, problem });
+      return;
+    }
+    await connection.apply(server, { token, extraCa });
+  };
   const session = new AssistantSession({ store, publish: (payload) => connection.send(payload), log: write });
   let hasApiKey = false;
 
@@ -91,6 +114,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     log,
     apiKeys,
     weatherKeys,
+    relayTokens,
     view,
     statusBar,
     vscode.window.registerWebviewViewProvider(VIEW_ID, view),
@@ -100,19 +124,25 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       connection,
       apiKeys,
       weatherKeys,
+      relayTokens,
+      serverUri: () => settings.server.uri,
       log,
       onBusyChange: () => view.refreshHeader(),
       reconfigure: configureSession,
     }),
     apiKeys.onDidChange(() => void configureSession()),
     weatherKeys.onDidChange(() => void configureSession()),
+    // A new token for the configured relay reconnects with it; tokens of other relays change nothing here.
+    relayTokens.onDidChange((origin) => {
+      if (origin === relayOrigin(settings.server.uri)) void applyServer();
+    }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration(SETTINGS_SECTION)) return;
       settings = settingsProblems.load();
       void configureSession();
       if (event.affectsConfiguration(`${SETTINGS_SECTION}.server`)) {
         log.info(`server settings changed: ${displayUri(settings.server.uri)} channel ${settings.server.channel}`);
-        void connection.apply(settings.server);
+        void applyServer();
       }
     }),
   );
@@ -122,7 +152,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   // Connecting (and perhaps starting the embedded relay) happens just after activation
   // returns: nothing in it is needed to register the commands and the view.
   statusBar.update({ view: 'connecting', uri: settings.server.uri, channel: settings.server.channel });
-  const connecting = setImmediate(() => void connection.apply(settings.server));
+  const connecting = setImmediate(() => void applyServer());
   context.subscriptions.push({ dispose: () => clearImmediate(connecting) });
   teardown = () => {
     session.cancel(); // a running turn must not go on publishing after the window closes

@@ -24,6 +24,8 @@ export interface ServerSettings {
   uri: string;
   channel: string;
   autoStart: boolean;
+  /** A PEM file of extra authorities to trust for wss:// (absolute, or from ~/); unset or '' for none. */
+  caFile?: string;
   /** Set when uri or channel is unusable: the window stays disconnected and shows this. */
   problem?: string;
 }
@@ -38,7 +40,7 @@ export interface ExtensionSettings {
 }
 
 export const DEFAULT_SETTINGS: ExtensionSettings = {
-  server: { uri: 'ws://localhost:4000', channel: 'weather-update', autoStart: true },
+  server: { uri: 'ws://localhost:4000', channel: 'weather-update', autoStart: true, caFile: '' },
   model: { api: 'responses', baseUrl: '', model: '' },
   weather: { provider: 'open-meteo', units: 'metric', forecastUrl: '', geocodingUrl: '' },
   panel: { maxThreads: DEFAULT_MAX_THREADS },
@@ -91,11 +93,13 @@ export function readSettings(get: (key: string) => unknown): SettingsResult {
 
   const uri = refused('server.uri', serverUriProblem, NOT_CONNECTING, serverRefusals);
   const channel = refused('server.channel', channelNameProblem, NOT_CONNECTING, serverRefusals);
+  const caFile = refused('server.caFile', caFileProblem, NOT_CONNECTING, serverRefusals);
   const server: ServerSettings = {
     // A refused value is still shown (escaped, bounded) in the status, so the user sees what is wrong.
     uri: uri === undefined ? shown(get('server.uri')) : uri || defaults.server.uri,
     channel: channel === undefined ? shown(get('server.channel')) : channel || defaults.server.channel,
     autoStart: readAutoStart(get('server.autoStart'), (why) => problems.push(`${name('server.autoStart')} ${why}`)),
+    caFile: caFile ?? '',
   };
   if (serverRefusals.length > 0) server.problem = serverRefusals.join(' ');
 
@@ -118,6 +122,18 @@ export function readSettings(get: (key: string) => unknown): SettingsResult {
   };
   if (assistantRefusals.length > 0) settings.assistantProblem = assistantRefusals.join(' ');
   return { settings, problems: sentences };
+}
+
+/** Paths longer than this are not paths anyone typed. */
+const MAX_PATH_LENGTH = 4096;
+
+function caFileProblem(value: string): string | undefined {
+  if (value.length > MAX_PATH_LENGTH) return `must be at most ${MAX_PATH_LENGTH} characters (got ${value.length})`;
+  if (value.includes('\0')) return 'must not contain a NUL character';
+  if (!value.startsWith('/') && !value.startsWith('~/') && !/^[A-Za-z]:[\\/]/.test(value)) {
+    return `must be an absolute path (or start with ~/), got "${printable(value)}"`;
+  }
+  return undefined;
 }
 
 function readAutoStart(raw: unknown, report: (why: string) => void): boolean {

@@ -11,6 +11,8 @@ import { startRelay, type RunningRelay } from '../../src/relay';
 import { validateWireMessage } from '../../src/protocol';
 import { rateLimited, refusalReply, startFakeOpenAI, splitIntoDeltas, textReply, toolCallReply, unauthorized, type FakeOpenAI } from '../fakes/openai-server';
 import { startFakeWeatherServer, type FakeWeatherServer } from '../fakes/weather-server';
+import { mintToken } from '../../src/relay/auth/mint-token';
+import { makeTestCa } from '../support/test-ca';
 import { waitUntil } from '../support/wait';
 import { WsPeer } from '../support/ws-peer';
 import { MAKATI, unusedPort, within } from './helpers';
@@ -209,6 +211,56 @@ describe('CLI end to end on loopback', SUITE_TIMEOUT, () => {
     const messages = peer.messages.slice(1);
     assert.ok(messages.every((m) => m.type === 'elsewhere'));
     assertSeedFlow(messages.map((m) => ({ ...m, type: CHANNEL })), ANSWER, 'thread_given');
+  });
+
+  test('relay token from WEATHER_RELAY_TOKEN over wss:// with --ca-file; a refused or watch-only token exits 1 saying so', async (t) => {
+    const ca = makeTestCa();
+    t.after(() => ca.dispose());
+    const issued = ca.issue('relay');
+    const secret = 'a-secret-for-the-command-line-tests-32b!';
+    const relay = await startRelay({ host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0, jwt: { secret }, tls: { cert: issued.cert, key: issued.key } });
+    t.after(() => relay.close());
+    const token = (publish: string[]) => mintToken({ secret, sub: 'cli', subscribe: [CHANNEL], publish, ttlSeconds: 600 });
+    const peer = await WsPeer.open(relay.url, { ca: ca.ca, headers: { authorization: `Bearer ${await token([])}` } });
+    t.after(() => peer.close());
+    await peer.subscribe(CHANNEL);
+    const ask = async (env: Record<string, string>, extra: string[] = []) => {
+      fake.reset();
+      fake.enqueue(toolCallReply('get_weather', { location: 'Makati' }), textReply(ANSWER));
+      const run = track(t, runCli(['ask', QUESTION, '--server', relay.url, '--ca-file', ca.caFile, '--flush-timeout-ms', '2000', ...extra, ...modelArgs()], { env: { OPENAI_API_KEY: 'test', ...env } }));
+      return { code: await run.exit, stdout: run.stdout(), stderr: run.stderr() };
+    };
+
+    const allowed = await ask({ WEATHER_RELAY_TOKEN: await token([CHANNEL]) });
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.equal(allowed.stderr, '');
+    await peer.waitForFrames(1 + 2 + splitIntoDeltas(ANSWER).length + 1);
+    assertSeedFlow(peer.messages.slice(1), ANSWER);
+
+    const other = await ask({ TEAM_TOKEN: await token([CHANNEL]) }, ['--token-env', 'TEAM_TOKEN']);
+    assert.equal(other.code, 0, other.stderr);
+
+    const refused = await ask({ WEATHER_RELAY_TOKEN: 'not-a-valid-token' });
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stdout, `${ANSWER}\n`, 'the answer still comes');
+    assert.match(refused.stderr, /refused the connection: HTTP 401.*answering anyway, but nothing will be published/);
+    assert.match(refused.stderr, /nothing was published/);
+    assert.ok(!refused.stderr.includes('not-a-valid-token'), 'the token is never printed');
+
+    const watchOnly = await ask({ WEATHER_RELAY_TOKEN: await token([]) });
+    assert.equal(watchOnly.code, 1);
+    const lines = watchOnly.stderr.trim().split('\n');
+    assert.deepEqual(lines.map((line) => line.replace(/\d+ event/, 'N event')), [
+      'weather-assistant: not allowed to publish on weather-update: the access token does not grant it',
+      'weather-assistant: N event(s) were refused: the token may not publish on weather-update',
+    ]);
+
+    const untrusted = await ask({}, ['--ca-file', '/nonexistent/ca.pem']);
+    assert.equal(untrusted.code, 2);
+    assert.equal(untrusted.stderr, 'weather-assistant: --ca-file: /nonexistent/ca.pem does not exist\n');
+    const badToken = await ask({ WEATHER_RELAY_TOKEN: 'two words' });
+    assert.equal(badToken.code, 2);
+    assert.equal(badToken.stderr, 'weather-assistant: the token in WEATHER_RELAY_TOKEN cannot be sent: a relay token is printable ASCII without spaces\n');
   });
 
   test('relay unreachable: still answers (exit 0), warns once on stderr', async (t) => {

@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { WebSocketServer } from 'ws';
+import { rootCertificates } from 'node:tls';
 import { WebSocketManager } from '../../src/client';
+import { resolveSettings } from '../../src/client/settings';
+import { startTestRelay } from '../support/relay-mode';
+import { makeTestCa } from '../support/test-ca';
 
 test('wss:// with a self-signed certificate: refused clearly, no retries', { timeout: 20_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'weather-tls-'));
@@ -40,5 +44,27 @@ test('wss:// with a self-signed certificate: refused clearly, no retries', { tim
     wss.close();
     await new Promise((resolve) => server.close(resolve));
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('wss:// to a relay whose certificate comes from a private CA: trusted once the CA is given as extraCa', { timeout: 20_000 }, async (t) => {
+  const ca = makeTestCa();
+  t.after(() => ca.dispose());
+  const issued = ca.issue('relay');
+  const relay = await startTestRelay({ host: '127.0.0.1', port: 0, tls: { cert: issued.cert, key: issued.key } });
+  t.after(() => relay.close());
+  assert.match(relay.url, /^wss:/);
+  const untrusting = new WebSocketManager(relay.url, 'weather-update', { reconnect: false });
+  await assert.rejects(untrusting.connect(), /certificate is self-signed or from an unknown authority/);
+  await untrusting.disconnect();
+  const manager = new WebSocketManager(relay.url, 'weather-update', { reconnect: false, extraCa: ca.ca });
+  try {
+    await manager.connect();
+    await manager.subscribe();
+    assert.equal(manager.state, 'subscribed');
+    // The system's authorities are still trusted beside the extra one.
+    assert.ok(resolveSettings({ extraCa: ca.ca }).ca!.length > rootCertificates.length);
+  } finally {
+    await manager.disconnect();
   }
 });

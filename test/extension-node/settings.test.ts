@@ -25,7 +25,7 @@ test('valid values are taken, trimmed', () => {
     }),
   );
   assert.deepEqual(problems, []);
-  assert.deepEqual(settings.server, { uri: 'wss://relay.example.org/ws', channel: 'team:weather', autoStart: false });
+  assert.deepEqual(settings.server, { uri: 'wss://relay.example.org/ws', channel: 'team:weather', autoStart: false, caFile: '' });
   assert.deepEqual(settings.model, { api: 'chat', baseUrl: 'http://localhost:11434/v1', model: 'llama3.2' });
   assert.equal(settings.weather.units, 'imperial');
   assert.equal(settings.panel.maxThreads, 5);
@@ -64,10 +64,10 @@ test('a bad relay URI or channel is never replaced by the default: the server se
     'weatherAssistant.server.channel: "subscribe" is a reserved message type and cannot be a channel; not connecting to any relay until it is fixed',
   ];
   assert.deepEqual(problems, expected);
-  assert.deepEqual(settings.server, { uri: 'http://localhost:4000', channel: 'subscribe', autoStart: true, problem: expected.join(' ') });
+  assert.deepEqual(settings.server, { uri: 'http://localhost:4000', channel: 'subscribe', autoStart: true, caFile: '', problem: expected.join(' ') });
   // a value that is not even a string is not shown, only named
   const typed = readSettings(reader({ 'server.uri': { host: 'x' } })).settings.server;
-  assert.deepEqual(typed, { uri: '', channel: 'weather-update', autoStart: true, problem: 'weatherAssistant.server.uri: must be a string, got an object; not connecting to any relay until it is fixed' });
+  assert.deepEqual(typed, { uri: '', channel: 'weather-update', autoStart: true, caFile: '', problem: 'weatherAssistant.server.uri: must be a string, got an object; not connecting to any relay until it is fixed' });
 });
 
 test('a bad model URL, weather provider or weather URL is never replaced by a public default: questions are refused', () => {

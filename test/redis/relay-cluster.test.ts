@@ -32,7 +32,9 @@ describe('two relay nodes on one Redis', () => {
   let nodes: RelayProcess[] = [];
   before(async () => {
     redis = await startRedisServer();
-    nodes = await Promise.all([spawnRelay(['--redis', redis.url]), spawnRelay(['--redis', redis.url])]);
+    // Room in the stream for every message of these tests: trimming is paged-replay.test.ts's subject, not theirs.
+    const args = ['--redis', redis.url, '--history', '5000'];
+    nodes = await Promise.all([spawnRelay(args), spawnRelay(args)]);
   });
   after(async () => {
     await Promise.all(nodes.map((node) => node.stop('SIGKILL')));

@@ -25,6 +25,29 @@ export function relayUriProblem(uri: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The origin a relay's token belongs to (`wss://relay.team:4000`): a token is only ever sent
+ * to the origin it was set for. Undefined for a URI that has none.
+ */
+export function relayOrigin(uri: string): string | undefined {
+  try {
+    const origin = new URL(uri).origin;
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Tokens longer than this are not tokens (a JWT is a few hundred bytes; our relay reads at most 8 KiB). */
+export const MAX_BEARER_TOKEN_LENGTH = 8 * 1024;
+
+/** Why `token` cannot travel as `Authorization: Bearer <token>`, or undefined when it can. */
+export function bearerTokenProblem(token: string): string | undefined {
+  if (token.length > MAX_BEARER_TOKEN_LENGTH) return `a relay token is at most ${MAX_BEARER_TOKEN_LENGTH} characters`;
+  if (!/^[\x21-\x7e]+$/.test(token)) return 'a relay token is printable ASCII without spaces';
+  return undefined;
+}
+
 /** True when `uri` points at this machine, where the extension may start its own relay. */
 export function isLoopbackUri(uri: string): boolean {
   try {
