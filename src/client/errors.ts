@@ -4,7 +4,7 @@
  * refused (is the relay running?)".
  */
 
-import { displayUri, isRetryableCloseCode, isRetryableUpgradeStatus } from '../protocol';
+import { CLOSE_CODES, displayUri, isRetryableCloseCode, isRetryableUpgradeStatus } from '../protocol';
 
 export class RelayConnectionError extends Error {
   /** False when trying again cannot help (bad credentials, refused by policy). */
@@ -60,18 +60,26 @@ export function describeConnectionError(error: unknown, uri: string): RelayConne
 }
 
 /** The relay answered the upgrade with a plain HTTP status instead of switching protocols. */
-export function describeHttpRefusal(status: number, statusText: string | undefined, uri: string): RelayConnectionError {
+export function describeHttpRefusal(status: number, statusText: string | undefined, uri: string, body?: string): RelayConnectionError {
   const what = `${status}${statusText ? ` ${clip(statusText)}` : ''}`;
   const retryable = isRetryableUpgradeStatus(status);
   const where = displayUri(uri);
-  if (status === 401 || status === 403) {
-    return new RelayConnectionError(`relay at ${where} refused the connection: HTTP ${what} (check the access token)`, { retryable });
+  // Our relay's refusals are one sentence of plain text; another server's body may be anything.
+  const reason = body && /^[^<{]/.test(body.trim()) ? clip(body.trim().split('\n')[0]) : undefined;
+  if (status === 401) {
+    return new RelayConnectionError(`relay at ${where} refused the token (HTTP ${what}): ${reason ?? 'check the access token'}`, { retryable });
   }
-  return new RelayConnectionError(`relay at ${where} answered HTTP ${what} instead of a WebSocket upgrade`, { retryable });
+  if (status === 403) {
+    return new RelayConnectionError(`relay at ${where} refused the connection (HTTP ${what}): ${reason ?? 'check the access token and origin'}`, { retryable });
+  }
+  return new RelayConnectionError(`relay at ${where} answered HTTP ${what} instead of a WebSocket upgrade${reason ? ` (${reason})` : ''}`, { retryable });
 }
 
 /** The relay closed the connection (or it dropped: 1006); `reason` is the relay's own text. */
 export function describeClose(code: number, reason: string, uri: string): RelayConnectionError {
+  if (code === CLOSE_CODES.tokenExpired) {
+    return new RelayConnectionError(`connection to ${displayUri(uri)} closed (code ${code}: ${clip(reason) || 'token expired'}); set a new relay token to reconnect`, { retryable: false });
+  }
   const why = reason ? `: ${clip(reason)}` : '';
   return new RelayConnectionError(`connection to ${displayUri(uri)} closed (code ${code}${why})`, { retryable: isRetryableCloseCode(code) });
 }

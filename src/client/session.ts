@@ -25,6 +25,10 @@ interface SessionHandlers {
 /** Ignored frames logged per connection; past this a relay could flood the log. */
 const LOGGED_IGNORES = 20;
 
+/** The part of a refusal's body read for its reason, and how long that may take. */
+const MAX_REFUSAL_BODY = 512;
+const REFUSAL_READ_MS = 1000;
+
 export class RelaySession {
   /** The epoch the relay announced in its upgrade; undefined for relays without receipts (seed relays). */
   epoch: string | undefined;
@@ -77,9 +81,24 @@ export class RelaySession {
       this.epoch = typeof epoch === 'string' && epoch !== '' ? epoch : undefined;
     });
     this.on('unexpected-response', (_request, response) => {
-      this.failure = describeHttpRefusal(response.statusCode ?? 0, response.statusMessage, uri);
-      response.resume();
-      socket.terminate();
+      const status = response.statusCode ?? 0;
+      this.failure = describeHttpRefusal(status, response.statusMessage, uri);
+      // Our relay says why in one short sentence: read a little of it (bounded in bytes and time), then drop the socket.
+      let body = '';
+      const done = () => {
+        clearTimeout(timer);
+        response.destroy();
+        socket.terminate();
+      };
+      const timer = setTimeout(done, REFUSAL_READ_MS);
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+        this.failure = describeHttpRefusal(status, response.statusMessage, uri, body.slice(0, MAX_REFUSAL_BODY));
+        if (body.length >= MAX_REFUSAL_BODY) done();
+      });
+      response.on('end', done);
+      response.on('error', done);
     });
     this.on('error', (error) => {
       this.failure ??= describeConnectionError(error, uri);

@@ -188,6 +188,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     const authorized = authorizer.authorize(credentialOf(request));
     if (!isPending(authorized)) return admit(request, socket, head, authorized);
     // A signed token is checked asynchronously: the socket may have gone, or the relay filled up, meanwhile.
+    // A peer that half-closes still gets its answer: the socket must not end itself while we wait.
+    socket.allowHalfOpen = true;
     authorized.then(
       boundary.guard('an upgrade', (result: Authorized) => admit(request, socket, head, result), () => socket.destroy()),
       boundary.guard('an upgrade', () => socket.destroy()),

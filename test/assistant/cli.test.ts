@@ -243,7 +243,7 @@ describe('CLI end to end on loopback', SUITE_TIMEOUT, () => {
     const refused = await ask({ WEATHER_RELAY_TOKEN: 'not-a-valid-token' });
     assert.equal(refused.code, 1);
     assert.equal(refused.stdout, `${ANSWER}\n`, 'the answer still comes');
-    assert.match(refused.stderr, /refused the connection: HTTP 401.*answering anyway, but nothing will be published/);
+    assert.match(refused.stderr, /refused the token \(HTTP 401 Unauthorized\): the token is not a well-formed JWT; answering anyway, but nothing will be published/);
     assert.match(refused.stderr, /nothing was published/);
     assert.ok(!refused.stderr.includes('not-a-valid-token'), 'the token is never printed');
 

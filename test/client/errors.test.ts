@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WebSocketManager } from '../../src/client';
-import { describeConnectionError, describeHttpRefusal, RelayConnectionError } from '../../src/client/errors';
+import { describeClose, describeConnectionError, describeHttpRefusal, RelayConnectionError } from '../../src/client/errors';
+import { CLOSE_CODES } from '../../src/protocol';
 import { CHANNEL, samplePayload } from './helpers';
 
 const URI = 'ws://127.0.0.1:4000';
@@ -82,9 +83,9 @@ test('describeConnectionError never throws on odd inputs', () => {
 
 test('describeHttpRefusal: 401/403 point at the token and are final; 5xx and 429 are retried', () => {
   const e401 = describeHttpRefusal(401, 'Unauthorized', URI);
-  assert.equal(e401.message, `relay at ${URI} refused the connection: HTTP 401 Unauthorized (check the access token)`);
+  assert.equal(e401.message, `relay at ${URI} refused the token (HTTP 401 Unauthorized): check the access token`);
   assert.equal(e401.retryable, false);
-  assert.equal(describeHttpRefusal(403, undefined, URI).message, `relay at ${URI} refused the connection: HTTP 403 (check the access token)`);
+  assert.equal(describeHttpRefusal(403, undefined, URI).message, `relay at ${URI} refused the connection (HTTP 403): check the access token and origin`);
   assert.equal(describeHttpRefusal(403, 'Forbidden', URI).retryable, false);
   const e404 = describeHttpRefusal(404, 'Not Found', URI);
   assert.equal(e404.message, `relay at ${URI} answered HTTP 404 Not Found instead of a WebSocket upgrade`);
@@ -169,4 +170,15 @@ test('send(): an invalid payload throws a TypeError naming the field, and nothin
   // A valid payload with extra fields from another publisher is fine (and queued, since we are offline).
   assert.equal(manager.send({ ...valid, source: 'other-tool' }), 'queued');
   assert.equal(manager.queuedCount, 1);
+});
+
+test('refusals say why in the relay\'s own words when it gives them; an expired token is final and named', () => {
+  assert.equal(describeHttpRefusal(401, 'Unauthorized', URI, 'the token expired\n').message, `relay at ${URI} refused the token (HTTP 401 Unauthorized): the token expired`);
+  assert.equal(describeHttpRefusal(403, 'Forbidden', URI, 'origin "https://evil.example" is not allowed\n').message, `relay at ${URI} refused the connection (HTTP 403 Forbidden): origin "https://evil.example" is not allowed`);
+  // Another server's HTML or JSON body is not a sentence: left out.
+  assert.equal(describeHttpRefusal(401, 'Unauthorized', URI, '<html><body>401</body></html>').message, `relay at ${URI} refused the token (HTTP 401 Unauthorized): check the access token`);
+  assert.equal(describeHttpRefusal(503, 'Service Unavailable', URI, 'the relay is shutting down').message, `relay at ${URI} answered HTTP 503 Service Unavailable instead of a WebSocket upgrade (the relay is shutting down)`);
+  const expired = describeClose(CLOSE_CODES.tokenExpired, 'token expired', URI);
+  assert.equal(expired.message, `connection to ${URI} closed (code 4501: token expired); set a new relay token to reconnect`);
+  assert.equal(expired.retryable, false);
 });

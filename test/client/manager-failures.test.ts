@@ -54,7 +54,7 @@ async function httpRefuser(t: TestContext, status: number, text: string): Promis
   });
   server.on('upgrade', (_request: IncomingMessage, socket: Socket) => {
     attempts++;
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nno\n`);
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: close\r\n\r\n<p>no</p>\n`);
   });
   const port = await listenLoopback(t, server);
   return { url: `ws://127.0.0.1:${port}`, attempts: () => attempts };
@@ -172,7 +172,7 @@ test('HTTP 401 on upgrade: final error, state closed, no further attempts', { ti
   );
   await assert.rejects(manager.connect(), (error: Error) => {
     assert.ok(error instanceof RelayConnectionError);
-    assert.equal(error.message, `relay at ${server.url} refused the connection: HTTP 401 Unauthorized (check the access token)`);
+    assert.equal(error.message, `relay at ${server.url} refused the token (HTTP 401 Unauthorized): check the access token`);
     assert.equal(error.retryable, false);
     return true;
   });
@@ -189,7 +189,7 @@ test('HTTP 403 on upgrade is final too', { timeout: 10_000 }, async (t) => {
   const server = await httpRefuser(t, 403, 'Forbidden');
   const manager = new WebSocketManager(server.url, CHANNEL, fastOptions());
   disconnectAfter(t, manager);
-  await assert.rejects(manager.connect(), /HTTP 403 Forbidden \(check the access token\)/);
+  await assert.rejects(manager.connect(), /refused the connection \(HTTP 403 Forbidden\): check the access token and origin/);
   await delay(300);
   assert.equal(server.attempts(), 1);
   assert.equal(manager.state, 'closed');

@@ -332,7 +332,8 @@ for (const code of [4500, 4501, 4999]) {
     await manager.connect();
     await assert.rejects(manager.subscribe(), {
       name: 'RelayConnectionError',
-      message: `connection to ${server.url} closed (code ${code}: token revoked)`,
+      // 4501 is ours for a token the relay no longer accepts: the sentence says what to do.
+      message: `connection to ${server.url} closed (code ${code}: token revoked)${code === 4501 ? '; set a new relay token to reconnect' : ''}`,
     });
     assert.equal(manager.state, 'closed');
     const last = states.at(-1)!;

@@ -34,7 +34,7 @@ test('a relay refusing the token (HTTP 401) is tried once: no retry loop, no emb
     assert.equal(lines.length, 1, `one log line in 2 s, not ${lines.length}:\n${lines.slice(0, 10).join('\n')}`);
     const status = connection.status;
     assert.equal(status.view, 'offline');
-    assert.match(status.problem ?? '', /^relay at ws:\/\/127\.0\.0\.1:\d+ refused the connection: HTTP 401 Unauthorized \(check the access token\)$/);
+    assert.match(status.problem ?? '', /^relay at ws:\/\/127\.0\.0\.1:\d+ refused the token \(HTTP 401 Unauthorized\): an access token is required \(Authorization: Bearer <token>\)$/);
     assert.equal(connection.embeddedRelayUrl, undefined);
     assert.ok(!lines.some((line) => /embedded relay/.test(line)), lines.join('\n'));
   } finally {

@@ -10,6 +10,7 @@ import { spawnRelay, type RelayProcess } from '../support/relay-process';
 import WebSocket from 'ws';
 import { delay } from '../support/wait';
 import { WsPeer } from '../support/ws-peer';
+import { mintToken } from '../../src/relay/auth/mint-token';
 
 const ACKS = { headers: { 'x-weather-relay-features': 'ack' } };
 const publish = (channel: string, text: string, id?: string) =>
@@ -220,6 +221,35 @@ test('a plain (seed) subscribe is answered only once Redis confirmed it, so noth
     await Promise.all([seed.close(), publisher.close()]);
   } finally {
     redis.resume();
+    await Promise.all([a.stop('SIGKILL'), b.stop('SIGKILL')]);
+    await redis.stop();
+  }
+});
+
+test('signed tokens hold on every node: each node checks them, and what one allows reaches subscribers on the other', async () => {
+  const secret = 'a-cluster-wide-secret-of-32-bytes-at-least';
+  const redis = await startRedisServer();
+  const args = ['--redis', redis.url, '--jwt-secret', secret, '--heartbeat-ms', '0'];
+  const [a, b] = await Promise.all([spawnRelay(args), spawnRelay(args)]);
+  try {
+    const token = (subscribe: string[], publish: string[]) => mintToken({ secret, sub: 'member', subscribe, publish, ttlSeconds: 600 });
+    const auth = async (subscribe: string[], publish: string[]) => ({ headers: { authorization: `Bearer ${await token(subscribe, publish)}` } });
+    const watcher = await WsPeer.open(b.url, await auth(['weather-*'], []));
+    assert.equal((await watcher.subscribe('weather-team')).type, 'subscribed');
+    assert.equal((await watcher.subscribe('ops')).payload.code, 'forbidden');
+    const writer = await WsPeer.open(a.url, { headers: { ...(await auth([], ['weather-team'])).headers, ...ACKS.headers } });
+    writer.send(publish('weather-team', 'allowed', 'w-1'));
+    writer.send(publish('ops', 'not allowed', 'w-2'));
+    // The refusal is answered at once, the receipt once Redis has stored the message: in either order.
+    await writer.waitForFrames(2);
+    const replies = writer.messages.sort((x, y) => String(x.payload.id).localeCompare(String(y.payload.id)));
+    assert.deepEqual(replies.map((reply) => [reply.type, reply.payload.code ?? null, reply.payload.id]), [['@ack', null, 'w-1'], ['error', 'forbidden', 'w-2']]);
+    await watcher.waitForFrames(3);
+    assert.equal(watcher.messages[2].payload.message, 'allowed');
+    await assert.rejects(WsPeer.open(a.url, { headers: { authorization: 'Bearer forged' } }), /401/);
+    await assert.rejects(WsPeer.open(b.url), /401/);
+    await Promise.all([watcher.close(), writer.close()]);
+  } finally {
     await Promise.all([a.stop('SIGKILL'), b.stop('SIGKILL')]);
     await redis.stop();
   }

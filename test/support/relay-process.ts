@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { get as httpGet } from 'node:http';
 import { resolve } from 'node:path';
 import { nextRedisUrl } from './relay-mode';
@@ -82,10 +83,13 @@ export interface RawExchange {
  * collects whatever comes back until the relay closes the connection (bounded by
  * `timeoutMs`). For requests no HTTP client would send.
  */
-export function rawExchange(port: number, request: string | Buffer, timeoutMs = 3000): Promise<RawExchange> {
+export function rawExchange(port: number, request: string | Buffer, timeoutMs = 3000, tls?: { ca: string }): Promise<RawExchange> {
   return new Promise((resolvePromise) => {
     const chunks: Buffer[] = [];
-    const socket = connect(port, '127.0.0.1', () => socket.end(request));
+    // Over TLS (a relay with --tls-cert) the same bytes travel inside the encrypted stream.
+    const socket = tls
+      ? tlsConnect({ host: '127.0.0.1', port, ca: tls.ca, servername: 'localhost' }, () => socket.end(request))
+      : connect(port, '127.0.0.1', () => socket.end(request));
     const finish = (settled: boolean) => {
       clearTimeout(timer);
       socket.destroy();

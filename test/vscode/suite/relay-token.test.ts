@@ -73,7 +73,7 @@ suite('relay token and private CA (Set Relay Token, server.caFile)', () => {
     const refusedBefore = relay.metrics.errors.get('unauthorized') ?? 0;
     await vscode.commands.executeCommand('weatherAssistant.setRelayToken', 'not-a-token-of-this-relay');
     await waitFor('the refusal', () => ext.connection.status.halted === 'refused');
-    assert.match(ext.connection.status.problem ?? '', /refused the connection: HTTP 401/);
+    assert.match(ext.connection.status.problem ?? '', /refused the token \(HTTP 401 Unauthorized\): the token is not a well-formed JWT/);
     await delay(1500);
     assert.equal((relay.metrics.errors.get('unauthorized') ?? 0) - refusedBefore, 1, 'one attempt, no retries');
   });
