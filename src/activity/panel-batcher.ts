@@ -87,7 +87,7 @@ export class PanelBatcher {
     const earlier = key === undefined ? undefined : this.queued.get(key);
     if (earlier?.kind === 'turn' && message.kind === 'turn' && message.answer === undefined) earlier.turn = message.turn;
     else if (earlier?.kind === 'tool' && message.kind === 'tool') earlier.tool = message.tool;
-    else if (earlier?.kind === 'thread' && message.kind === 'thread') earlier.undelivered = message.undelivered;
+    else if (earlier?.kind === 'thread' && message.kind === 'thread') Object.assign(earlier, { undelivered: message.undelivered, notShared: message.notShared });
     else if (earlier?.kind === 'answer' && message.kind === 'answer') earlier.append += message.append;
     else return false;
     return true;

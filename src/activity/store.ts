@@ -54,6 +54,7 @@ interface ThreadState {
   origin: 'local' | 'remote';
   turns: TurnState[];
   undelivered: number;
+  notShared: number;
   nextTurnIndex: number;
   /** Characters kept by its turns and its id. */
   chars: number;
@@ -130,6 +131,7 @@ export class ActivityStore extends EventEmitter<{ change: [HostToPanel] }> {
       threadId: thread.threadId,
       origin: thread.origin,
       undelivered: thread.undelivered,
+      notShared: thread.notShared,
       turns: thread.turns.map((turn) => publicTurn(turn)),
     }));
   }
@@ -144,6 +146,21 @@ export class ActivityStore extends EventEmitter<{ change: [HostToPanel] }> {
       this.awaitingEcho.delete(oldest);
       owner.awaiting.delete(oldest);
     }
+    this.emitThread(thread);
+  }
+
+  /**
+   * The relay refused our event `id` for good (the token may not publish on the channel): it
+   * stays shown here and counts as not shared instead of waiting for an echo that cannot come.
+   */
+  refuseDelivery(id: string): void {
+    const thread = this.awaitingEcho.get(id);
+    if (!thread) return;
+    this.awaitingEcho.delete(id);
+    thread.awaiting.delete(id);
+    if (this.threads.get(thread.threadId) !== thread) return;
+    if (thread.undelivered > 0) thread.undelivered--;
+    thread.notShared++;
     this.emitThread(thread);
   }
 
@@ -271,7 +288,7 @@ export class ActivityStore extends EventEmitter<{ change: [HostToPanel] }> {
       this.threads.set(threadId, thread);
       return thread;
     }
-    thread = { threadId, origin, turns: [], undelivered: 0, nextTurnIndex: 0, chars: threadId.length, awaiting: new Set() };
+    thread = { threadId, origin, turns: [], undelivered: 0, notShared: 0, nextTurnIndex: 0, chars: threadId.length, awaiting: new Set() };
     this.threads.set(threadId, thread);
     this.retained += thread.chars;
     this.evictThreads(thread, () => this.threads.size > this.maxThreads);
@@ -341,7 +358,7 @@ export class ActivityStore extends EventEmitter<{ change: [HostToPanel] }> {
   }
 
   private emitThread(thread: ThreadState): void {
-    this.emit('change', { kind: 'thread', threadId: thread.threadId, origin: thread.origin, undelivered: thread.undelivered });
+    this.emit('change', { kind: 'thread', threadId: thread.threadId, origin: thread.origin, undelivered: thread.undelivered, notShared: thread.notShared });
   }
 
   private emitTurn(thread: ThreadState, turn: TurnState, answer?: string): void {

@@ -75,6 +75,8 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
   /** Whether a subscribe was ever confirmed: later ones are resumes, which may report a gap. */
   private everSubscribed = false;
   private attempt = 0;
+  /** Publishes refused for good (`forbidden`) so far: only the first is logged. */
+  private publishRefusals = 0;
   private droppedTotal = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   /** Messages the relay could not store go out again on the same connection, after a pause. */
@@ -351,7 +353,8 @@ export class WebSocketManager extends EventEmitter<WebSocketManagerEvents> {
     const publishRefused = error.code === 'forbidden' && error.action === 'publish';
     // A publish the token may not make is refused for good: resending it could never help.
     if (publishRefused && typeof error.id === 'string') this.outbox.forget(error.id);
-    this.log('warn', `relay error (${clip(error.code, 40)}): ${clip(error.message)}`);
+    // A watch-only token has every publish refused: logged once, each one still reported as an event.
+    if (!publishRefused || this.publishRefusals++ === 0) this.log('warn', `relay error (${clip(error.code, 40)}): ${clip(error.message)}`);
     // Replies come in order, but a publish sent just before the subscribe may still be
     // answered while the subscribe is in flight: only errors a publish cannot cause
     // are taken as the relay refusing the subscription.

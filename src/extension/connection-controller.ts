@@ -22,6 +22,8 @@ export interface ConnectionStatus {
   problem?: string;
   /** Set when it will not try again by itself: only a settings change or Reconnect helps. */
   halted?: 'bad setting' | 'refused';
+  /** Connected, but with a limit the user should know of (a watch-only token), in words. */
+  warning?: string;
 }
 
 /** The credentials for the configured relay: its token (never sent to another relay) and extra CAs. */
@@ -44,7 +46,7 @@ interface ConnectionControllerOptions {
 /** Events kept while there is no connection to hand them to (as many as a manager queues offline). */
 const MAX_WAITING = 1000;
 
-export class ConnectionController extends EventEmitter<{ status: [ConnectionStatus]; message: [ChannelMessage] }> {
+export class ConnectionController extends EventEmitter<{ status: [ConnectionStatus]; message: [ChannelMessage]; refused: [id: string] }> {
   private manager: WebSocketManager | undefined;
   /** The settings in force (being) applied. */
   private settings: Target | undefined;
@@ -62,6 +64,8 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
   private embedding: Promise<void> | undefined;
   private embedFailure: string | undefined;
   private problem: string | undefined;
+  /** Set once the relay refused a publish for good on this connection (the token may not publish). */
+  private publishRefused: string | undefined;
   private disposed = false;
 
   constructor(private readonly options: ConnectionControllerOptions) {
@@ -76,6 +80,7 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
     if (view !== 'connected' && view !== 'embedded' && this.problem) status.problem = this.problem;
     if (settings.problem) status.halted = 'bad setting';
     else if (manager?.state === 'closed' && manager.lastError) status.halted = 'refused';
+    if (this.publishRefused && (view === 'connected' || view === 'embedded')) status.warning = this.publishRefused;
     return status;
   }
 
@@ -193,6 +198,7 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
   }
 
   private connect(settings: Target): void {
+    this.publishRefused = undefined; // a new connection (a new token, perhaps) is judged afresh
     const manager = new WebSocketManager(settings.uri, settings.channel, {
       headers: settings.token ? { authorization: `Bearer ${settings.token}` } : undefined,
       extraCa: settings.extraCa || undefined,
@@ -218,7 +224,18 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
       if (error && (state === 'reconnecting' || state === 'closed')) this.onTrouble(manager);
     });
     manager.on('dropped', (count, total) => this.options.log('warn', `offline queue full: dropped ${count} event(s) (${total} in all)`));
-    manager.on('serverError', (error) => this.options.log('warn', `relay refused a message (${error.code}): ${error.message}`));
+    manager.on('serverError', (error) => {
+      if (error.code === 'forbidden' && error.action === 'publish') {
+        // Refused for good: the events stay shown here, marked as not shared; said once, not per event.
+        if (typeof error.id === 'string') this.emit('refused', error.id);
+        if (manager !== this.manager || this.publishRefused) return;
+        this.publishRefused = `not allowed to publish on ${settings.channel}: your turns are shown here but not shared`;
+        this.options.log('warn', `${displayUri(settings.uri)}: ${this.publishRefused} (the relay token may only watch this channel)`);
+        this.publishStatus();
+        return;
+      }
+      this.options.log('warn', `relay refused a message (${error.code}): ${error.message}`);
+    });
     this.publishStatus();
     manager.connect().catch(() => {
       // Reported through the state event; the manager keeps retrying.

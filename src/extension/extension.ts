@@ -67,7 +67,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       connection: status.view,
       uri: status.uri,
       channel: status.channel,
-      ...(status.problem ? { problem: status.problem } : {}),
+      ...(status.problem || status.warning ? { problem: status.problem ?? status.warning } : {}),
       hasApiKey: hasApiKey || Boolean(settings.model.baseUrl),
       busy: session.busy,
     };
@@ -101,6 +101,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     statusBar.update(status);
     view.refreshHeader();
   });
+  // Our events the relay refused for good: shown here, marked as not shared.
+  connection.on('refused', (id) => store.refuseDelivery(id));
   connection.on('message', (message) => {
     // Called from the socket's handler: whatever the relay sent must not throw through it.
     try {

@@ -25,14 +25,15 @@ export class ConnectionStatusBar implements vscode.Disposable {
 
   update(status: ConnectionStatus): void {
     const look = LOOK[status.view];
-    const halted = status.halted ? ` (${status.halted})` : '';
+    const halted = status.halted ? ` (${status.halted})` : status.warning ? ' (watch only)' : '';
     this.item.text = `${look.icon} ${status.channel || 'Weather Assistant'} · ${look.text}${halted}`;
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendText(`Weather Assistant — ${look.text}\nRelay: ${status.uri}\nChannel: ${status.channel}`);
     if (status.problem) tooltip.appendText(`\n\n${status.problem}`);
+    if (status.warning) tooltip.appendText(`\n\n${status.warning}`);
     tooltip.appendMarkdown('\n\nClick to show the Live Activity panel.');
     this.item.tooltip = tooltip;
-    const problem = status.problem ? `: ${status.problem}` : '';
+    const problem = status.problem ? `: ${status.problem}` : status.warning ? `: ${status.warning}` : '';
     this.item.accessibilityInformation = { label: `Weather Assistant relay ${look.text}, channel ${status.channel}${problem}` };
     this.item.backgroundColor =
       status.view === 'offline' ? new vscode.ThemeColor('statusBarItem.errorBackground') : status.view === 'reconnecting' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;

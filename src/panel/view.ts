@@ -101,7 +101,7 @@ export class PanelView {
         this.setHeader(message.header);
         return;
       case 'thread':
-        this.setUndelivered(this.thread(message.threadId, message.origin), message.undelivered);
+        this.setUndelivered(this.thread(message.threadId, message.origin), message.undelivered, message.notShared);
         return;
       case 'turn':
         this.updateTurn(message.threadId, message.turn, message.answer);
@@ -153,7 +153,7 @@ export class PanelView {
 
   private addSnapshotThread(thread: ThreadView): void {
     const elements = this.thread(thread.threadId, thread.origin);
-    this.setUndelivered(elements, thread.undelivered);
+    this.setUndelivered(elements, thread.undelivered, thread.notShared);
     for (const { tools, answer, ...header } of thread.turns) {
       this.updateTurn(thread.threadId, header, answer);
       const turn = elements.turns.get(header.index)!;
@@ -181,10 +181,16 @@ export class PanelView {
     return thread;
   }
 
-  private setUndelivered(thread: ThreadElements, count: number): void {
-    thread.badge.hidden = count === 0;
-    thread.badge.textContent = count === 0 ? '' : `${count} event${count === 1 ? '' : 's'} not yet delivered`;
-    thread.badge.title = 'Shown here, not yet confirmed by the relay';
+  /** The thread's delivery badge: events the relay refused for good say so first; words, not colour, carry it. */
+  private setUndelivered(thread: ThreadElements, count: number, notShared: number): void {
+    const events = (n: number) => `${n} event${n === 1 ? '' : 's'}`;
+    thread.badge.hidden = count === 0 && notShared === 0;
+    const parts = [notShared > 0 ? `${events(notShared)} not shared` : '', count > 0 ? `${events(count)} not yet delivered` : ''];
+    thread.badge.textContent = parts.filter(Boolean).join(', ');
+    thread.badge.title =
+      notShared > 0
+        ? 'Shown here only: the relay token may not publish on this channel'
+        : 'Shown here, not yet confirmed by the relay';
   }
 
   private updateTurn(threadId: string, header: TurnHeader, answer: string | undefined): void {

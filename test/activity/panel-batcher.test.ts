@@ -119,18 +119,18 @@ describe('PanelBatcher', () => {
   test('a newer thread marker, turn header or tool card overwrites the queued one in its place', () => {
     const { batches, batcher } = collector(1000);
     const card = (status: 'running' | 'executed'): HostToPanel => ({ kind: 'tool', threadId: 't', turnIndex: 0, position: 0, tool: { key: 'k', message: 'm', status } });
-    batcher.push({ kind: 'thread', threadId: 't', origin: 'remote', undelivered: 0 });
+    batcher.push({ kind: 'thread', threadId: 't', origin: 'remote', undelivered: 0, notShared: 0 });
     batcher.push({ kind: 'turn', threadId: 't', turn });
     batcher.push(card('running'));
     batcher.push(answer('a'));
     for (let i = 1; i <= 1_000; i++) batcher.push({ kind: 'turn', threadId: 't', turn: { ...turn, omittedTools: i } });
     batcher.push(card('executed'));
     batcher.push(answer('b'));
-    batcher.push({ kind: 'thread', threadId: 't', origin: 'remote', undelivered: 3 });
+    batcher.push({ kind: 'thread', threadId: 't', origin: 'remote', undelivered: 3, notShared: 0 });
     batcher.flush();
     assert.deepEqual(batches, [
       [
-        { kind: 'thread', threadId: 't', origin: 'remote', undelivered: 3 },
+        { kind: 'thread', threadId: 't', origin: 'remote', undelivered: 3, notShared: 0 },
         { kind: 'turn', threadId: 't', turn: { ...turn, omittedTools: 1_000 } },
         card('executed'),
         answer('ab'),
@@ -155,21 +155,21 @@ describe('PanelBatcher', () => {
 
   test('what is queued for removed threads and turns is dropped; removals go only for threads the panel has', () => {
     const { batches, batcher } = collector(1000);
-    batcher.push({ kind: 'thread', threadId: 'shown', origin: 'remote', undelivered: 0 });
+    batcher.push({ kind: 'thread', threadId: 'shown', origin: 'remote', undelivered: 0, notShared: 0 });
     batcher.flush();
     for (let i = 0; i < 1_000; i++) {
-      batcher.push({ kind: 'thread', threadId: `flood${i}`, origin: 'remote', undelivered: 0 });
+      batcher.push({ kind: 'thread', threadId: `flood${i}`, origin: 'remote', undelivered: 0, notShared: 0 });
       batcher.push({ kind: 'turn', threadId: `flood${i}`, turn });
       batcher.push(answer('x', `flood${i}`));
       batcher.push({ kind: 'removed', threadIds: [`flood${i}`] });
     }
     batcher.push(answer('kept', 'shown'));
     batcher.push({ kind: 'removed', threadIds: ['shown'] });
-    batcher.push({ kind: 'thread', threadId: 'shown', origin: 'local', undelivered: 1 });
+    batcher.push({ kind: 'thread', threadId: 'shown', origin: 'local', undelivered: 1, notShared: 0 });
     batcher.flush();
     assert.deepEqual(batches[1], [
       { kind: 'removed', threadIds: ['shown'] },
-      { kind: 'thread', threadId: 'shown', origin: 'local', undelivered: 1 },
+      { kind: 'thread', threadId: 'shown', origin: 'local', undelivered: 1, notShared: 0 },
     ]);
 
     batcher.push({ kind: 'turn', threadId: 'shown', turn: { ...turn, index: 4 } });

@@ -63,6 +63,27 @@ function undeliveredSeries(changes: HostToPanel[], threadId: string): number[] {
 }
 
 describe('local turns and their echoes', () => {
+  test('an event the relay refused for good is counted not shared instead of waiting for its echo', () => {
+    const { store, changes } = storeWithLog();
+    const t = 'thread_watch';
+    store.startLocalTurn(t, 'Rain in Oslo?');
+    store.ingest(responseDeltaPayload(t, 'Light', { id: 'r1', seq: 0 }), 'local');
+    store.ingest(responseDeltaPayload(t, ' rain.', { id: 'r2', seq: 1 }), 'local');
+    store.refuseDelivery('r1');
+    store.refuseDelivery('r1'); // twice: counted once
+    store.refuseDelivery('never-ours');
+    assert.deepEqual(
+      store.snapshot().map(({ undelivered, notShared }) => ({ undelivered, notShared })),
+      [{ undelivered: 1, notShared: 1 }],
+    );
+    // An echo of a refused event cannot come; one of the other still clears its mark.
+    store.ingest({ ...responseDeltaPayload(t, ' rain.', { id: 'r2', seq: 1 }), offset: 1 }, 'channel');
+    assert.deepEqual(store.snapshot().map(({ undelivered, notShared }) => ({ undelivered, notShared })), [{ undelivered: 0, notShared: 1 }]);
+    const last = changes.filter((change) => change.kind === 'thread').at(-1);
+    assert.deepEqual(last, { kind: 'thread', threadId: t, origin: 'local', undelivered: 0, notShared: 1 });
+  });
+
+
   test('a local turn shows at once, is counted undelivered, and its echo neither duplicates nor lingers', () => {
     const time = clock();
     const { store, changes } = storeWithLog({ now: time.now });
@@ -392,12 +413,14 @@ describe('dedupe, bounds, clear, snapshot', () => {
         threadId: 'remote',
         origin: 'remote',
         undelivered: 0,
+        notShared: 0,
         turns: [{ index: 0, startedAt: 1_000, tools: [], answer: 'Hi', status: 'completed' }],
       },
       {
         threadId: 'local',
         origin: 'local',
         undelivered: 4,
+        notShared: 0,
         turns: [
           {
             index: 0,

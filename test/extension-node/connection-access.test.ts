@@ -81,3 +81,24 @@ test('server.caFile: checked as a setting, then read as PEM with each problem in
   writeFileSync(broken, '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
   await assert.rejects(readCaFile(broken), /holds a certificate that cannot be read/);
 });
+
+test('a watch-only token: the window stays connected and says its turns are not shared; each refused event is reported by id', async (t) => {
+  const relay = await startTestRelay({ host: '127.0.0.1', port: 0, jwt: { secret: SECRET } });
+  t.after(() => relay.close());
+  const { connection, lines } = controller();
+  t.after(() => connection.dispose());
+  const refused: string[] = [];
+  connection.on('refused', (id) => refused.push(id));
+  const watchOnly = await mintToken({ secret: SECRET, sub: 'dashboard', subscribe: ['weather-update'], publish: [], ttlSeconds: 600 });
+  await connection.apply({ uri: relay.url, channel: 'weather-update', autoStart: false }, { token: watchOnly });
+  await waitUntil(() => connection.status.view === 'connected' && relay.gauges().subscriptions === 1, 5000, 'subscribed');
+  connection.send(responseDeltaPayload('thread_w', 'one', { id: 'w-1' }));
+  connection.send(responseDeltaPayload('thread_w', 'two', { id: 'w-2' }));
+  await waitUntil(() => refused.length === 2, 5000, 'both refusals');
+  assert.deepEqual(refused, ['w-1', 'w-2']);
+  assert.equal(connection.status.view, 'connected');
+  assert.equal(connection.status.warning, 'not allowed to publish on weather-update: your turns are shown here but not shared');
+  // Said once, not per event: the relay's own words (from the client) and what they mean here.
+  assert.equal(lines.filter((line) => line.includes('relay error (forbidden)')).length, 1, lines.join('\n'));
+  assert.equal(lines.filter((line) => line.includes('your turns are shown here but not shared')).length, 1, lines.join('\n'));
+});

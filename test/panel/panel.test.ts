@@ -612,6 +612,34 @@ describe('Live Activity panel in Chromium', () => {
     assertHealthy(panel);
   });
 
+  test('events the relay refused for good (a watch-only token) are marked "not shared" in words, also after a reload', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    host.store.startLocalTurn('thread_watch', 'Rain in Oslo?');
+    const local: ChannelPayload[] = [
+      toolStartedPayload('thread_watch', 'Oslo', { id: 'w1', callId: 'c1' }),
+      responseDeltaPayload('thread_watch', 'Light rain.', { id: 'w2' }),
+      responseCompletedPayload('thread_watch', 'Light rain.', { id: 'w3' }),
+    ];
+    for (const payload of local) host.store.ingest(payload, 'local');
+    host.store.refuseDelivery('w1');
+    host.store.refuseDelivery('w2');
+    host.store.refuseDelivery('unknown-id'); // not ours: nothing changes
+    await host.settle();
+    const badge = page.getByRole('article', { name: 'Thread thread_watch' }).locator('.badge');
+    assert.equal(await badge.textContent(), '2 events not shared, 1 event not yet delivered');
+    assert.equal(await badge.getAttribute('title'), 'Shown here only: the relay token may not publish on this channel');
+    host.store.refuseDelivery('w3');
+    await host.settle();
+    assert.equal(await badge.textContent(), '3 events not shared');
+    assert.equal((await page.getByRole('article', { name: 'Thread thread_watch' }).locator('.answer').textContent())?.trim(), 'Light rain.', 'still shown');
+    await host.reload();
+    assert.equal(await page.getByRole('article', { name: 'Thread thread_watch' }).locator('.badge').textContent(), '3 events not shared');
+    assertHealthy(panel);
+  });
+
   test('bounded history: maxThreads 3 fed 10 threads keeps 3 sections, also after a reload', { timeout: TIMEOUT }, async () => {
     const panel = await newPanel();
     const { page } = panel;

@@ -46,6 +46,8 @@ export interface ThreadView {
   turns: TurnView[];
   /** Local events not yet echoed back by the relay. */
   undelivered: number;
+  /** Local events the relay refused for good (the token may not publish here): shown, never shared. */
+  notShared: number;
 }
 
 export type ConnectionView =
@@ -74,7 +76,7 @@ export type HostToPanel =
   | { kind: 'snapshot'; header: HeaderView; threads: ThreadView[] }
   | { kind: 'header'; header: HeaderView }
   /** A thread's delivery marker changed. */
-  | { kind: 'thread'; threadId: string; origin: ThreadView['origin']; undelivered: number }
+  | { kind: 'thread'; threadId: string; origin: ThreadView['origin']; undelivered: number; notShared: number }
   /** A turn was added or changed; `answer` is present only when the whole text is replaced. */
   | { kind: 'turn'; threadId: string; turn: TurnHeader; answer?: string }
   /** One tool card was added (`position` = the turn's card count) or changed; it travels alone. */

@@ -10,7 +10,8 @@ import * as vscode from 'vscode';
 import { startRelay, type RunningRelay } from '../../../src/relay';
 import { mintToken } from '../../../src/relay/auth/mint-token';
 import { makeTestCa, type TestCa } from '../../support/test-ca';
-import { api, connectedTo, delay, rememberSettings, requireFixture, setSetting, waitFor, type ExtensionApi, type Fixture } from './fixture';
+import { textReply } from '../../fakes/openai-scenarios';
+import { api, connectedTo, delay, fakes, rememberSettings, requireFixture, setSetting, statusBarMatching, waitFor, type ExtensionApi, type Fixture } from './fixture';
 
 const SECRET = 'the-vscode-suite-relay-secret-32-bytes!!';
 const CHANNEL = 'weather-update';
@@ -76,6 +77,24 @@ suite('relay token and private CA (Set Relay Token, server.caFile)', () => {
     assert.match(ext.connection.status.problem ?? '', /refused the token \(HTTP 401 Unauthorized\): the token is not a well-formed JWT/);
     await delay(1500);
     assert.equal((relay.metrics.errors.get('unauthorized') ?? 0) - refusedBefore, 1, 'one attempt, no retries');
+  });
+
+  test('a watch-only token: the turn is shown here, marked not shared, and the status says why', async () => {
+    const watchOnly = await mintToken({ secret: SECRET, sub: 'dashboard', subscribe: [CHANNEL], publish: [], ttlSeconds: 600 });
+    await vscode.commands.executeCommand('weatherAssistant.setRelayToken', watchOnly);
+    await connectedTo(ext, uri, CHANNEL);
+    await fakes.resetOpenAI();
+    await fakes.enqueue(textReply('Dry all week.'));
+    const result = await vscode.commands.executeCommand<{ status: string; threadId: string }>('weatherAssistant.ask', 'Rain in Oslo this week?');
+    assert.equal(result?.status, 'completed', JSON.stringify(result));
+    const thread = await waitFor('the turn marked not shared', () => {
+      const found = ext.store.snapshot().find((candidate) => candidate.threadId === result.threadId);
+      return found && found.notShared > 0 && found.undelivered === 0 ? found : undefined;
+    });
+    assert.equal(thread.turns.at(-1)?.answer, 'Dry all week.', 'shown here');
+    assert.equal(ext.connection.status.view, 'connected');
+    assert.equal(ext.connection.status.warning, `not allowed to publish on ${CHANNEL}: your turns are shown here but not shared`);
+    await statusBarMatching(/weather-update · connected \(watch only\)/);
   });
 
   test('pointing server.uri at another relay sends it no token', async () => {
