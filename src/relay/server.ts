@@ -170,9 +170,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const wss = createWebSocketServer({ noServer: true, maxPayload: settings.maxPayloadBytes });
 
   // Every refusal happens here, before the WebSocket opens, as a plain HTTP answer.
-  const refuseUpgrade = (request: IncomingMessage, socket: Socket, refusal: Refusal): void => {
+  const refuseUpgrade = (request: IncomingMessage, socket: Socket, refusal: Refusal, who?: string): void => {
     metrics.countError(refusalCode(refusal));
-    log.warn(`refused a connection from ${request.socket.remoteAddress}: ${refusal.status} ${refusal.reason}`);
+    log.warn(`refused a connection from ${request.socket.remoteAddress}${who ? ` (${who})` : ''}: ${refusal.status} ${refusal.reason}`);
     endSocket(socket, refusal.response);
   };
   const atCapacity = (): Refusal | undefined =>
@@ -197,9 +197,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   };
   const admit = (request: IncomingMessage, socket: Socket, head: Buffer, authorized: Authorized): void => {
     if (socket.destroyed) return;
-    const refusal = 'refused' in authorized ? refuse(401, authorized.refused) : (atCapacity() ?? checkOrigin(request, settings.allowOrigins));
-    if (refusal) return refuseUpgrade(request, socket, refusal);
-    const { grant } = authorized as { grant: Grant };
+    if ('refused' in authorized) return refuseUpgrade(request, socket, refuse(401, authorized.refused), authorized.who);
+    const refusal = atCapacity() ?? checkOrigin(request, settings.allowOrigins);
+    if (refusal) return refuseUpgrade(request, socket, refusal, authorized.grant.who);
+    const { grant } = authorized;
     wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request, socket, grant));
   };
   // Whatever went wrong, the socket may be half way through a handshake: only dropping it is safe.

@@ -162,6 +162,33 @@ describe('a relay with --jwt-secret (and the shared --token too)', () => {
   });
 });
 
+test('each refusal is logged with who and why, never the token', async () => {
+  const lines: string[] = [];
+  const logger = { info: (line: string) => lines.push(line), warn: (line: string) => lines.push(line), error: (line: string) => lines.push(line) };
+  const relay = await startTestRelay({ host: '127.0.0.1', port: 0, jwt: { secret: SECRET }, logger });
+  try {
+    const expired = await sign({ sub: 'carol', exp: now() - 60 });
+    assert.equal((await answerTo(relay.port, expired)).status, 401);
+    const forged = await sign({ sub: 'mallory' }, new TextEncoder().encode('not-the-relay-secret-but-32-bytes-long'));
+    assert.equal((await answerTo(relay.port, forged)).status, 401);
+    const dashboard = await WsPeer.open(relay.url, bearer(await sign({ sub: 'dashboard', subscribe: ['weather-*'], publish: [] })));
+    dashboard.send(publish('weather-update', 'x'));
+    dashboard.send(publish('weather-update', 'y'));
+    await dashboard.next();
+    await dashboard.settle(100);
+    await dashboard.close();
+    const refusals = lines.filter((line) => /refused|not allowed/.test(line));
+    assert.match(refusals[0], /^refused a connection from 127\.0\.0\.1 \(carol\): 401 the token expired$/);
+    // A forged token's claims are nobody's word: no name.
+    assert.match(refusals[1], /^refused a connection from 127\.0\.0\.1: 401 the token's signature does not match this relay's key$/);
+    assert.match(refusals[2], /\(dashboard\) is not allowed to publish on weather-update$/);
+    assert.equal(refusals.length, 3, 'the second refused publish is counted, not logged again');
+    for (const token of [expired, forged]) assert.ok(!lines.some((line) => line.includes(token.split('.')[2])), 'no token in the log');
+  } finally {
+    await relay.close();
+  }
+});
+
 describe('a relay with --jwt-public-key', () => {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const publicKeyPem = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string;

@@ -8,7 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { grantAll, type Grant } from './grant';
 import type { JwtVerifier } from './jwt-verifier';
 
-export type Authorized = { grant: Grant } | { refused: string };
+export type Authorized = { grant: Grant } | { refused: string; who?: string };
 
 export interface AuthorizerOptions {
   /** The shared token of `--token`; whoever presents it may do everything. */
@@ -44,7 +44,7 @@ export class Authorizer {
     if (!credential) return { refused: 'an access token is required (Authorization: Bearer <token>)' };
     if (this.sharedToken && safeEqual(credential, this.sharedToken)) return SHARED;
     if (!this.jwt) return { refused: 'the access token is wrong' };
-    return this.jwt.verify(credential).then((verified) => ('grant' in verified ? verified : { refused: verified.refused }));
+    return this.jwt.verify(credential);
   }
 }
 

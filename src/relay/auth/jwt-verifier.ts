@@ -6,6 +6,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify } from 'jose';
+import { printable } from '../../protocol';
 import { grantFromClaims } from './claims';
 import type { Grant } from './grant';
 
@@ -18,7 +19,8 @@ const CLOCK_TOLERANCE_S = 5;
 
 export type JwtKeySource = { secret: string } | { publicKeyPem: string };
 
-export type Verified = { grant: Grant } | { refused: string };
+/** A refusal names the holder when the token's own (signed) claims do: an expired token, say. */
+export type Verified = { grant: Grant } | { refused: string; who?: string };
 
 export class JwtVerifier {
   private constructor(
@@ -60,7 +62,10 @@ export class JwtVerifier {
       const grant = grantFromClaims(payload);
       return 'problem' in grant ? { refused: grant.problem } : { grant };
     } catch (error) {
-      return { refused: refusalOf(error, this.algorithm) };
+      // Only claims jose checked the signature of are trusted to name anyone.
+      const sub = error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired ? error.payload.sub : undefined;
+      const who = typeof sub === 'string' && sub.length > 0 ? printable(sub, 200) : undefined;
+      return who === undefined ? { refused: refusalOf(error, this.algorithm) } : { refused: refusalOf(error, this.algorithm), who };
     }
   }
 }
