@@ -27,7 +27,12 @@ interface ThreadElements {
   root: HTMLElement;
   badge: HTMLElement;
   turns: Map<number, TurnElements>;
+  /** How announcements name the thread: its first question, else where it comes from. */
+  name: string;
 }
+
+/** Announcements kept per batch: a flood of turns must not queue minutes of speech. */
+const MAX_ANNOUNCEMENTS = 4;
 
 const CONNECTION_TEXT: Record<HeaderView['connection'], string> = {
   connecting: 'Connecting…',
@@ -49,6 +54,9 @@ export class PanelView {
   private readonly list: HTMLElement;
   private readonly empty: HTMLElement;
   private readonly announcer: HTMLElement;
+  /** False while a snapshot is drawn: what happened before the panel (re)opened is not news. */
+  private live = true;
+  private announcements: string[] = [];
 
   constructor(private readonly root: HTMLElement, private readonly post: (message: PanelToHost) => void) {
     this.headerStatus = el('span', { class: 'connection', role: 'status' });
@@ -88,6 +96,7 @@ export class PanelView {
   apply(batch: HostToPanel[]): void {
     for (const message of batch) this.applyOne(message);
     this.renderEmptyState();
+    this.flushAnnouncements();
   }
 
   private applyOne(message: HostToPanel): void {
@@ -95,7 +104,12 @@ export class PanelView {
       case 'snapshot':
         this.clear();
         this.setHeader(message.header);
-        for (const thread of message.threads) this.addSnapshotThread(thread);
+        this.live = false;
+        try {
+          for (const thread of message.threads) this.addSnapshotThread(thread);
+        } finally {
+          this.live = true;
+        }
         return;
       case 'header':
         this.setHeader(message.header);
@@ -107,8 +121,9 @@ export class PanelView {
         this.updateTurn(message.threadId, message.turn, message.answer);
         return;
       case 'tool': {
-        const turn = this.threads.get(message.threadId)?.turns.get(message.turnIndex);
-        if (turn) this.setToolCard(turn, message.position, message.tool);
+        const owner = this.threads.get(message.threadId);
+        const turn = owner?.turns.get(message.turnIndex);
+        if (owner && turn) this.setToolCard(owner, turn, message.position, message.tool);
         return;
       }
       case 'turnsRemoved': {
@@ -157,7 +172,7 @@ export class PanelView {
     for (const { tools, answer, ...header } of thread.turns) {
       this.updateTurn(thread.threadId, header, answer);
       const turn = elements.turns.get(header.index)!;
-      tools.forEach((tool, position) => this.setToolCard(turn, position, tool));
+      tools.forEach((tool, position) => this.setToolCard(elements, turn, position, tool));
     }
   }
 
@@ -174,7 +189,7 @@ export class PanelView {
       badge,
     );
     const root = el('article', { class: 'thread', 'aria-label': `Thread ${threadId}` }, title);
-    thread = { root, badge, turns: new Map() };
+    thread = { root, badge, turns: new Map(), name: origin === 'local' ? 'This window' : `Channel thread ${clip(threadId, 24)}` };
     this.threads.set(threadId, thread);
     // Newest activity first, where the eye lands.
     this.list.prepend(root);
@@ -209,6 +224,8 @@ export class PanelView {
       turn = { root, question, tools, omitted, answer: new IncrementalMarkdown(answerBox), notice, outcome, status: 'running' };
       thread.turns.set(header.index, turn);
       thread.root.append(root);
+      if (header.question !== undefined && thread.turns.size === 1) thread.name = `“${clip(header.question, 60)}”`;
+      if (header.status === 'running') this.announce(thread, 'started');
     }
     this.bringToTop(thread);
     if (header.question !== undefined) {
@@ -229,7 +246,7 @@ export class PanelView {
       turn.answer.finish();
       this.markDirty(turn);
     }
-    this.renderOutcome(turn, header);
+    this.renderOutcome(thread, turn, header);
   }
 
   /** The most recently active thread goes first, as in the store's snapshot order. */
@@ -237,7 +254,7 @@ export class PanelView {
     if (thread.root !== this.list.firstElementChild) this.list.prepend(thread.root);
   }
 
-  private renderOutcome(turn: TurnElements, header: TurnHeader): void {
+  private renderOutcome(thread: ThreadElements, turn: TurnElements, header: TurnHeader): void {
     const changed = turn.status !== header.status;
     turn.status = header.status;
     turn.root.dataset.status = header.status;
@@ -245,9 +262,12 @@ export class PanelView {
       turn.outcome.replaceChildren(el('span', { class: 'running' }, icon('loading codicon-modifier-spin'), ' Working…'));
     } else if (header.status === 'completed') {
       turn.outcome.replaceChildren(el('span', { class: 'done' }, icon('check'), ' Completed'));
-      if (changed) this.announce('Answer completed');
+      if (changed) this.announce(thread, 'answer completed');
     } else {
-      turn.outcome.replaceChildren(el('span', { class: 'error', role: 'alert' }, icon('error'), ` ${clip(header.error ?? 'Failed', TEXT_LIMITS.error)}`));
+      const error = clip(header.error ?? 'Failed', TEXT_LIMITS.error);
+      // Announced once through the live region, like every other outcome (an alert role would say it twice).
+      turn.outcome.replaceChildren(el('span', { class: 'error' }, icon('error'), ` ${error}`));
+      if (changed) this.announce(thread, `failed: ${clip(error, 120)}`);
     }
   }
 
@@ -256,7 +276,7 @@ export class PanelView {
    * collapsed, and keyboard focus, survive later updates of the turn. Cards only ever
    * come in order, and never more than the host keeps.
    */
-  private setToolCard(turn: TurnElements, position: number, tool: ToolCard): void {
+  private setToolCard(thread: ThreadElements, turn: TurnElements, position: number, tool: ToolCard): void {
     const current = turn.tools.children[position] as HTMLElement | undefined;
     if (!current && (position !== turn.tools.children.length || position >= MAX_TOOLS_PER_TURN)) return;
     const version = toolVersion(tool);
@@ -265,6 +285,10 @@ export class PanelView {
     this.cardVersions.set(card, version);
     if (current) current.replaceWith(card);
     else turn.tools.append(card);
+    // A card ends once (running → done or failed): said then, in words, with the tool's own message.
+    if (tool.status !== 'running' && !current?.classList.contains('executed') && !current?.classList.contains('failed')) {
+      this.announce(thread, `${clip(tool.message, 80)}: ${tool.status === 'executed' ? 'done' : 'failed'}`);
+    }
   }
 
   private toolCard(tool: ToolCard): HTMLElement {
@@ -328,8 +352,18 @@ export class PanelView {
     return button;
   }
 
-  private announce(text: string): void {
-    this.announcer.textContent = text;
+  /** Queues one announcement for this batch, naming the thread; never while a snapshot is drawn. */
+  private announce(thread: ThreadElements, what: string): void {
+    if (!this.live) return;
+    this.announcements.push(`${thread.name}: ${what}`);
+  }
+
+  /** Says what this batch brought in one polite update (the latest few, if a flood brought many). */
+  private flushAnnouncements(): void {
+    if (this.announcements.length === 0) return;
+    const said = this.announcements.slice(-MAX_ANNOUNCEMENTS);
+    this.announcements = [];
+    this.announcer.textContent = said.join('. ');
   }
 }
 

@@ -457,8 +457,10 @@ describe('Live Activity panel in Chromium', () => {
     assert.equal(await turns.count(), 2, 'the error opened a new turn after the completed one');
     const failed = turns.nth(1);
     assert.equal(await failed.getAttribute('data-status'), 'error');
-    const alert = failed.getByRole('alert');
-    assert.equal((await alert.textContent())?.trim(), 'model request failed: 401 invalid API key');
+    assert.equal((await failed.locator('.outcome .error').textContent())?.trim(), 'model request failed: 401 invalid API key');
+    // Said once, through the one live region, naming the thread (an alert role would say it twice).
+    assert.equal(await failed.getByRole('alert').count(), 0);
+    assert.equal(await page.locator('.visually-hidden[aria-live="polite"]').textContent(), 'Channel thread R: failed: model request failed: 401 invalid API key');
     assertHealthy(panel);
   });
 
@@ -637,6 +639,75 @@ describe('Live Activity panel in Chromium', () => {
     assert.equal((await page.getByRole('article', { name: 'Thread thread_watch' }).locator('.answer').textContent())?.trim(), 'Light rain.', 'still shown');
     await host.reload();
     assert.equal(await page.getByRole('article', { name: 'Thread thread_watch' }).locator('.badge').textContent(), '3 events not shared');
+    assertHealthy(panel);
+  });
+
+  test('one polite live region announces each turn: started, each tool done or failed, answer completed, naming the thread; never a delta, nothing again on reload', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    const region = page.locator('.visually-hidden[aria-live="polite"]');
+    const said: string[] = [];
+    const listen = async () => {
+      await host.settle();
+      const text = (await region.textContent()) ?? '';
+      if (text && text !== said.at(-1)) said.push(text);
+    };
+    host.store.startLocalTurn('thread_a', 'Rain in Oslo?');
+    await listen();
+    host.store.ingest(toolStartedPayload('thread_a', 'Oslo', { id: 'a1', callId: 'c1' }), 'local');
+    await listen();
+    host.store.ingest(toolExecutedPayload('thread_a', realisticWeather('Oslo, Norway'), { id: 'a2', callId: 'c1' }), 'local');
+    await listen();
+    for (const piece of ['Light ', 'rain ', 'all day.']) {
+      host.store.ingest(responseDeltaPayload('thread_a', piece, {}), 'local');
+      await listen();
+    }
+    host.store.ingest(responseCompletedPayload('thread_a', 'Light rain all day.', {}), 'local');
+    await listen();
+    host.store.ingest(seed('thread_b', 'tool', 'Executing weather check for Atlantis', 'started'), 'channel');
+    host.store.ingest(seed('thread_b', 'tool', '{"error":"no such place"}', 'error'), 'channel');
+    await listen();
+    assert.deepEqual(said, [
+      '“Rain in Oslo?”: started',
+      '“Rain in Oslo?”: Executing weather check for Oslo: done',
+      '“Rain in Oslo?”: answer completed',
+      'Channel thread thread_b: started. Channel thread thread_b: Executing weather check for Atlantis: failed',
+    ]);
+    await host.reload();
+    await host.settle();
+    assert.equal(await region.textContent(), '', 'a reload announces nothing');
+    assertHealthy(panel);
+  });
+
+  test('themes: links in answers underlined, high contrast draws borders on code and badges, the spinner rests for reduced motion', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    host.store.startLocalTurn('thread_t', 'Forecast?');
+    host.store.ingest(toolStartedPayload('thread_t', 'Oslo', { id: 't1', callId: 'c1' }), 'local');
+    host.store.ingest(responseDeltaPayload('thread_t', 'See [the met office](https://www.met.no/) and:\n\n```\nrain 3 mm\n```\n', {}), 'local');
+    await host.settle();
+    const style = (selector: string, property: string) =>
+      page.locator(selector).first().evaluate((node, name) => getComputedStyle(node).getPropertyValue(name), property);
+    // VS Code's default webview stylesheet takes the underline off links: ours must put it back.
+    await page.evaluate(() => {
+      const vscodeDefaults = new CSSStyleSheet();
+      vscodeDefaults.replaceSync('a { text-decoration: none; }');
+      document.adoptedStyleSheets = [vscodeDefaults];
+    });
+    assert.match(await style('.answer a', 'text-decoration-line'), /underline/);
+    // High contrast themes define --vscode-contrastBorder; the others leave it unset.
+    assert.equal(await style('.answer pre', 'border-top-style'), 'solid');
+    assert.equal(await style('.answer pre', 'border-top-color'), 'rgba(0, 0, 0, 0)');
+    await page.evaluate(() => document.documentElement.style.setProperty('--vscode-contrastBorder', '#6fc3df'));
+    assert.equal(await style('.answer pre', 'border-top-color'), 'rgb(111, 195, 223)');
+    assert.equal(await style('.badge', 'border-top-color'), 'rgb(111, 195, 223)');
+    assert.notEqual(await style('.codicon-modifier-spin', 'animation-name'), 'none', 'it spins by default');
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    assert.equal(await style('.codicon-modifier-spin', 'animation-name'), 'none');
     assertHealthy(panel);
   });
 

@@ -299,7 +299,7 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
           firstOutcome: turns[0]?.querySelector('.outcome')?.textContent ?? '',
           secondMessage: turns[1]?.querySelector('.tool-message')?.textContent ?? null,
           secondRaw: turns[1]?.querySelector('.raw pre')?.textContent ?? null,
-          secondError: turns[1]?.querySelector('[role=alert]')?.textContent ?? null,
+          secondError: turns[1]?.querySelector('.outcome .error')?.textContent ?? null,
         };
       }),
     );
