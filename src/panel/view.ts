@@ -249,9 +249,13 @@ export class PanelView {
     this.renderOutcome(thread, turn, header);
   }
 
-  /** The most recently active thread goes first, as in the store's snapshot order. */
+  /**
+   * The most recently active thread goes first, as in the store's snapshot order; except the
+   * one the reader is in (keyboard focus inside it): it stays where it is, and focus with it.
+   */
   private bringToTop(thread: ThreadElements): void {
-    if (thread.root !== this.list.firstElementChild) this.list.prepend(thread.root);
+    if (thread.root === this.list.firstElementChild || thread.root.contains(document.activeElement)) return;
+    this.list.prepend(thread.root);
   }
 
   private renderOutcome(thread: ThreadElements, turn: TurnElements, header: TurnHeader): void {
@@ -283,8 +287,11 @@ export class PanelView {
     if (current && this.cardVersions.get(current) === version) return;
     const card = this.toolCard(tool);
     this.cardVersions.set(card, version);
+    // A reader on the card stays on it: replacing the element would otherwise drop focus to <body>.
+    const focused = current !== undefined && current.contains(document.activeElement);
     if (current) current.replaceWith(card);
     else turn.tools.append(card);
+    if (focused) card.querySelector('summary')?.focus();
     // A card ends once (running → done or failed): said then, in words, with the tool's own message.
     if (tool.status !== 'running' && !current?.classList.contains('executed') && !current?.classList.contains('failed')) {
       this.announce(thread, `${clip(tool.message, 80)}: ${tool.status === 'executed' ? 'done' : 'failed'}`);

@@ -711,6 +711,36 @@ describe('Live Activity panel in Chromium', () => {
     assertHealthy(panel);
   });
 
+  test('focus never drops to <body>: a focused tool card that gets its result keeps focus, and the thread the reader is in does not move', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    host.store.ingest(seed('thread_old', 'tool', 'Executing weather check for Lima', 'started'), 'channel');
+    await host.settle();
+    host.store.ingest(seed('thread_new', 'response', 'Elsewhere.'), 'channel');
+    await host.settle();
+    const threads = page.locator('article.thread');
+    assert.equal(await threads.nth(1).locator('.thread-title code').textContent(), 'thread_old');
+    // The keyboard user moves onto the running card of the older thread.
+    await page.locator('article.thread:has(code:text("thread_old")) .tool > summary').focus();
+    const focusedText = () => page.evaluate(() => document.activeElement?.closest('.tool')?.querySelector('.tool-message')?.textContent ?? document.activeElement?.tagName);
+    assert.equal(await focusedText(), 'Executing weather check for Lima');
+    // Its result arrives (the card is rebuilt) and the thread has new activity (it would move to the top).
+    host.store.ingest(seed('thread_old', 'tool', realisticWeather('Lima, Peru'), 'tool_executed'), 'channel');
+    host.store.ingest(seed('thread_old', 'response', 'Mild in Lima.'), 'channel');
+    await host.settle();
+    assert.equal(await focusedText(), 'Executing weather check for Lima', 'focus stayed on the card');
+    assert.equal(await page.evaluate(() => document.activeElement?.closest('.tool')?.classList.contains('executed')), true, 'on the card with its result');
+    assert.equal(await threads.nth(1).locator('.thread-title code').textContent(), 'thread_old', 'the thread the reader is in did not move');
+    // Once the reader leaves it, the usual order returns with the next activity.
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    host.store.ingest(seed('thread_old', 'response', ' Still mild.'), 'channel');
+    await host.settle();
+    assert.equal(await threads.nth(0).locator('.thread-title code').textContent(), 'thread_old');
+    assertHealthy(panel);
+  });
+
   test('bounded history: maxThreads 3 fed 10 threads keeps 3 sections, also after a reload', { timeout: TIMEOUT }, async () => {
     const panel = await newPanel();
     const { page } = panel;
