@@ -2,3 +2,5 @@
 export { ActivityStore, type ActivityStoreOptions, type PayloadSource } from './store';
 
 export { PanelBatcher } from './panel-batcher';
+
+export { answerToMarkdown, threadToMarkdown } from './export-markdown';

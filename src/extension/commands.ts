@@ -5,7 +5,8 @@
 import * as vscode from 'vscode';
 import { bearerTokenProblem, channelNameProblem, relayOrigin } from '../protocol';
 import { questionProblem, type AssistantSession } from './assistant-session';
-import type { ActivityStore } from '../activity';
+import { answerToMarkdown, threadToMarkdown, type ActivityStore } from '../activity';
+import type { ThreadView } from '../protocol';
 import type { ConnectionController } from './connection-controller';
 import { serverUriProblem, SETTINGS_SECTION } from './settings';
 import { VIEW_ID } from './activity-view';
@@ -23,6 +24,8 @@ export const COMMANDS = {
   reconnect: 'weatherAssistant.reconnect',
   showActivity: 'weatherAssistant.showActivity',
   clearActivity: 'weatherAssistant.clearActivity',
+  exportThread: 'weatherAssistant.exportThread',
+  openAnswer: 'weatherAssistant.openAnswer',
 } as const;
 
 interface CommandContext {
@@ -163,6 +166,49 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     void vscode.window.showInformationMessage(`Weather Assistant: relay token ${value.trim() ? 'saved' : 'removed'} for ${origin}.`);
   };
 
+  /** The thread a command acts on: the one named, else this window's current one if it has turns, else the latest. */
+  const threadFor = (threadId?: unknown): ThreadView | undefined => {
+    const threads = store.snapshot();
+    const wanted = typeof threadId === 'string' ? threadId : session.threadId;
+    return threads.find((thread) => thread.threadId === wanted && thread.turns.length > 0) ?? (typeof threadId === 'string' ? undefined : threads.at(-1));
+  };
+
+  /** Writes a thread as Markdown where the user chooses (or to `target`, for scripts and tests). */
+  const exportThread = async (threadId?: unknown, target?: unknown) => {
+    const thread = threadFor(threadId);
+    if (!thread) {
+      void vscode.window.showInformationMessage('Weather Assistant: there is no thread to export yet.');
+      return undefined;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const name = `weather-${thread.threadId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60)}.md`;
+    const uri =
+      target instanceof vscode.Uri
+        ? target
+        : await vscode.window.showSaveDialog({
+            title: 'Export the thread as Markdown',
+            defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
+            filters: { Markdown: ['md'] },
+          });
+    if (!uri) return undefined;
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(threadToMarkdown(thread, new Date())));
+    log.info(`exported thread ${thread.threadId} to ${uri.toString(true)}`);
+    if (!(target instanceof vscode.Uri)) void vscode.window.showInformationMessage(`Weather Assistant: thread exported to ${uri.fsPath || uri.toString(true)}.`);
+    return uri;
+  };
+
+  /** The latest answer of a thread as plain Markdown in an editor, where a screen reader reads it like any text. */
+  const openAnswer = async (threadId?: unknown) => {
+    const turn = threadFor(threadId)?.turns.at(-1);
+    if (!turn) {
+      void vscode.window.showInformationMessage('Weather Assistant: there is no answer to open yet.');
+      return undefined;
+    }
+    const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: answerToMarkdown(turn) });
+    await vscode.window.showTextDocument(document, { preview: true });
+    return document.uri;
+  };
+
   /** Registers `handler` so that a failure is logged and shown, never thrown at the caller. */
   const command = (id: string, handler: (...args: any[]) => unknown) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -194,6 +240,8 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     }),
     command(COMMANDS.showActivity, showActivity),
     command(COMMANDS.clearActivity, () => store.clear()),
+    command(COMMANDS.exportThread, exportThread),
+    command(COMMANDS.openAnswer, openAnswer),
   ];
 }
 

@@ -15,6 +15,8 @@ const PALETTE_TITLES: Record<string, string> = {
   'weatherAssistant.setApiKey': 'Weather Assistant: Set API Key',
   'weatherAssistant.setOpenWeatherMapKey': 'Weather Assistant: Set OpenWeatherMap Key',
   'weatherAssistant.setRelayToken': 'Weather Assistant: Set Relay Token',
+  'weatherAssistant.exportThread': 'Weather Assistant: Export Thread as Markdown',
+  'weatherAssistant.openAnswer': 'Weather Assistant: Open Answer in Editor',
   'weatherAssistant.reconnect': 'Weather Assistant: Reconnect',
   'weatherAssistant.showActivity': 'Weather Assistant: Show Live Activity',
   'weatherAssistant.clearActivity': 'Weather Assistant: Clear Activity',
@@ -46,7 +48,7 @@ suite('activation & contributions', () => {
     assert.equal(extension.packageJSON.main, './dist/extension.js');
   });
 
-  test('contributes the 10 commands with their exact palette titles', () => {
+  test('contributes the 12 commands with their exact palette titles', () => {
     const commands: Array<{ command: string; title: string; category?: string }> = extension.packageJSON.contributes.commands;
     const titles = Object.fromEntries(commands.map((c) => [c.command, c.category ? `${c.category}: ${c.title}` : c.title]));
     assert.deepEqual(titles, PALETTE_TITLES);
