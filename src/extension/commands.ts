@@ -26,6 +26,10 @@ export const COMMANDS = {
   clearActivity: 'weatherAssistant.clearActivity',
   exportThread: 'weatherAssistant.exportThread',
   openAnswer: 'weatherAssistant.openAnswer',
+  stop: 'weatherAssistant.stop',
+  /** Not in the palette: the panel's Copy and Retry buttons, by thread and turn. */
+  copyAnswer: 'weatherAssistant.copyAnswer',
+  retry: 'weatherAssistant.retry',
 } as const;
 
 interface CommandContext {
@@ -209,6 +213,40 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     return document.uri;
   };
 
+  /** A turn named by the panel, if the store still has it. */
+  const turnAt = (threadId: unknown, turnIndex: unknown) =>
+    store.snapshot().find((thread) => thread.threadId === threadId)?.turns.find((turn) => turn.index === turnIndex);
+
+  /** Copies a turn's answer (the Markdown as written) to the clipboard. */
+  const copyAnswer = async (threadId?: unknown, turnIndex?: unknown) => {
+    const turn = turnAt(threadId, turnIndex);
+    if (!turn?.answer) {
+      void vscode.window.showInformationMessage('Weather Assistant: that answer is no longer here to copy.');
+      return false;
+    }
+    await vscode.env.clipboard.writeText(turn.answer);
+    void vscode.window.setStatusBarMessage('Weather Assistant: answer copied', 3000);
+    return true;
+  };
+
+  /** Asks a failed turn's question again, in this window's current thread. */
+  const retry = async (threadId?: unknown, turnIndex?: unknown) => {
+    const question = turnAt(threadId, turnIndex)?.question;
+    if (question === undefined) {
+      void vscode.window.showInformationMessage('Weather Assistant: only a question asked in this window can be asked again.');
+      return undefined;
+    }
+    return ask(question);
+  };
+
+  /** Stops this window's running turn: the model stream and the tool are cancelled, and watchers see the turn end. */
+  const stop = () => {
+    if (!session.busy) return false;
+    log.info('stop requested');
+    session.cancel();
+    return true;
+  };
+
   /** Registers `handler` so that a failure is logged and shown, never thrown at the caller. */
   const command = (id: string, handler: (...args: any[]) => unknown) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -242,6 +280,9 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     command(COMMANDS.clearActivity, () => store.clear()),
     command(COMMANDS.exportThread, exportThread),
     command(COMMANDS.openAnswer, openAnswer),
+    command(COMMANDS.stop, stop),
+    command(COMMANDS.copyAnswer, copyAnswer),
+    command(COMMANDS.retry, retry),
   ];
 }
 

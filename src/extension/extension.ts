@@ -79,9 +79,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       clear: COMMANDS.clearActivity,
       reconnect: COMMANDS.reconnect,
       setApiKey: COMMANDS.setApiKey,
+      stop: COMMANDS.stop,
     }[intent.kind as 'ask'];
     // The commands catch their own failures; openLink is the one other way out of the webview.
     if (command) void vscode.commands.executeCommand(command);
+    else if (intent.kind === 'copyAnswer') void vscode.commands.executeCommand(COMMANDS.copyAnswer, intent.threadId, intent.turnIndex);
+    else if (intent.kind === 'retry') void vscode.commands.executeCommand(COMMANDS.retry, intent.threadId, intent.turnIndex);
+    else if (intent.kind === 'exportThread') void vscode.commands.executeCommand(COMMANDS.exportThread, intent.threadId);
     else if (intent.kind === 'openLink') openLink(intent.href, log).catch((error: Error) => log.warn(`could not open the link: ${error.message}`));
   });
   const statusBar = new ConnectionStatusBar(COMMANDS.showActivity);

@@ -24,6 +24,8 @@ interface TurnElements {
 }
 
 interface ThreadElements {
+  threadId: string;
+  origin: ThreadView['origin'];
   root: HTMLElement;
   badge: HTMLElement;
   turns: Map<number, TurnElements>;
@@ -188,8 +190,10 @@ export class PanelView {
       el('code', { title: threadId }, threadId),
       badge,
     );
-    const root = el('article', { class: 'thread', 'aria-label': `Thread ${threadId}` }, title);
-    thread = { root, badge, turns: new Map(), name: origin === 'local' ? 'This window' : `Channel thread ${clip(threadId, 24)}` };
+    // The button sits beside the heading, not in it: the heading's name stays the thread's.
+    const head = el('div', { class: 'thread-head' }, title, this.button('Export', 'export', { kind: 'exportThread', threadId }, `Export thread ${clip(threadId, 40)} as Markdown`));
+    const root = el('article', { class: 'thread', 'aria-label': `Thread ${threadId}` }, head);
+    thread = { threadId, origin, root, badge, turns: new Map(), name: origin === 'local' ? 'This window' : `Channel thread ${clip(threadId, 24)}` };
     this.threads.set(threadId, thread);
     // Newest activity first, where the eye lands.
     this.list.prepend(root);
@@ -258,19 +262,29 @@ export class PanelView {
     this.list.prepend(thread.root);
   }
 
+  /**
+   * The turn's outcome and what can be done with it: Stop while this window's turn runs, Copy
+   * once answered, Retry when this window's question failed. Rebuilt only when the status
+   * changes, so a focused button is not replaced under the reader while an answer streams.
+   */
   private renderOutcome(thread: ThreadElements, turn: TurnElements, header: TurnHeader): void {
     const changed = turn.status !== header.status;
+    if (!changed && turn.outcome.hasChildNodes()) return;
     turn.status = header.status;
     turn.root.dataset.status = header.status;
+    const at = { threadId: thread.threadId, turnIndex: header.index };
     if (header.status === 'running') {
-      turn.outcome.replaceChildren(el('span', { class: 'running' }, icon('loading codicon-modifier-spin'), ' Working…'));
+      const running = el('span', { class: 'running' }, icon('loading codicon-modifier-spin'), ' Working…');
+      const stop = thread.origin === 'local' ? [this.button('Stop', 'debug-stop', { kind: 'stop' }, 'Stop this turn')] : [];
+      turn.outcome.replaceChildren(running, ...stop);
     } else if (header.status === 'completed') {
-      turn.outcome.replaceChildren(el('span', { class: 'done' }, icon('check'), ' Completed'));
+      turn.outcome.replaceChildren(el('span', { class: 'done' }, icon('check'), ' Completed'), this.button('Copy', 'copy', { kind: 'copyAnswer', ...at }, 'Copy the answer'));
       if (changed) this.announce(thread, 'answer completed');
     } else {
       const error = clip(header.error ?? 'Failed', TEXT_LIMITS.error);
       // Announced once through the live region, like every other outcome (an alert role would say it twice).
-      turn.outcome.replaceChildren(el('span', { class: 'error' }, icon('error'), ` ${error}`));
+      const retry = header.question !== undefined ? [this.button('Retry', 'refresh', { kind: 'retry', ...at }, 'Ask this question again')] : [];
+      turn.outcome.replaceChildren(el('span', { class: 'error' }, icon('error'), ` ${error}`), ...retry);
       if (changed) this.announce(thread, `failed: ${clip(error, 120)}`);
     }
   }
@@ -353,8 +367,8 @@ export class PanelView {
     this.empty.replaceChildren(...items);
   }
 
-  private button(label: string, codicon: string, intent: PanelToHost): HTMLButtonElement {
-    const button = el('button', { type: 'button', title: label, 'aria-label': label }, icon(codicon), el('span', {}, label));
+  private button(label: string, codicon: string, intent: PanelToHost, description = label): HTMLButtonElement {
+    const button = el('button', { type: 'button', title: description, 'aria-label': description }, icon(codicon), el('span', {}, label));
     button.addEventListener('click', () => this.post(intent));
     return button;
   }

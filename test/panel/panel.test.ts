@@ -253,7 +253,7 @@ describe('Live Activity panel in Chromium', () => {
     const finalSets = (await page.evaluate(() => window.__harness.htmlSets)).slice(before);
     assert.equal(finalSets.length, 1, 'one whole render when the turn ends');
     assert.notEqual(finalSets[0].frame, null);
-    assert.equal((await page.locator('.turn .outcome').textContent())?.trim(), 'Completed');
+    assert.equal((await page.locator('.turn .outcome .done').textContent())?.trim(), 'Completed');
     assert.equal(await page.locator('.turn').getAttribute('data-status'), 'completed');
     assert.deepEqual(await signatureOf(page, { selector: '.answer' }), expected);
     assertHealthy(panel);
@@ -738,6 +738,45 @@ describe('Live Activity panel in Chromium', () => {
     host.store.ingest(seed('thread_old', 'response', ' Still mild.'), 'channel');
     await host.settle();
     assert.equal(await threads.nth(0).locator('.thread-title code').textContent(), 'thread_old');
+    assertHealthy(panel);
+  });
+
+  test('turn actions: Stop while this window\'s turn runs, Copy once answered, Retry on this window\'s failed question, Export per thread; each asks the host, by keyboard too', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    const posted = async () => (await panel.posted()).filter((message) => message.kind !== 'ready');
+    host.store.startLocalTurn('thread_mine', 'Wind in Wellington?');
+    host.store.ingest(responseDeltaPayload('thread_mine', 'Gusty', { id: 'm1' }), 'local');
+    host.store.ingest(seed('thread_theirs', 'response', 'Someone else\'s turn.'), 'channel');
+    await host.settle();
+    const mine = page.getByRole('article', { name: 'Thread thread_mine' });
+    const theirs = page.getByRole('article', { name: 'Thread thread_theirs' });
+    assert.equal(await theirs.getByRole('button', { name: 'Stop this turn' }).count(), 0, 'no Stop on a channel turn');
+    // Keyboard: Tab reaches Stop, Enter presses it.
+    await mine.getByRole('button', { name: 'Stop this turn' }).focus();
+    await page.keyboard.press('Enter');
+    // Streaming goes on: the focused button is not replaced under the reader.
+    host.store.ingest(responseDeltaPayload('thread_mine', ' and cold.', { id: 'm2' }), 'local');
+    await host.settle();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Stop this turn');
+    host.store.ingest(responseCompletedPayload('thread_mine', 'Gusty and cold.', { id: 'm3' }), 'local');
+    await host.settle();
+    assert.equal(await mine.getByRole('button', { name: 'Stop this turn' }).count(), 0, 'Stop goes with the running turn');
+    await mine.getByRole('button', { name: 'Copy the answer' }).click();
+    host.store.startLocalTurn('thread_mine', 'And tomorrow?');
+    host.store.ingest(turnFailedPayload('thread_mine', 'model request failed: 429', { id: 'm4' }), 'local');
+    await host.settle();
+    await mine.getByRole('button', { name: 'Ask this question again' }).click();
+    await mine.getByRole('button', { name: 'Export thread thread_mine as Markdown' }).click();
+    assert.deepEqual(await posted(), [
+      { kind: 'stop' },
+      { kind: 'copyAnswer', threadId: 'thread_mine', turnIndex: 0 },
+      { kind: 'retry', threadId: 'thread_mine', turnIndex: 1 },
+      { kind: 'exportThread', threadId: 'thread_mine' },
+    ]);
+    assert.equal(await theirs.getByRole('button', { name: 'Ask this question again' }).count(), 0);
     assertHealthy(panel);
   });
 

@@ -157,7 +157,8 @@ function inspectDom(page: Page): Promise<string[]> {
     for (const element of app.querySelectorAll('.answer *')) {
       if (!markdownTags.has(element.tagName.toLowerCase())) problems.push(`<${element.tagName.toLowerCase()}> in an answer`);
     }
-    if (app.querySelectorAll('.threads button').length > 0) problems.push('buttons inside threads');
+    // Our own buttons sit only beside a thread's heading and in a turn's outcome; any other came from a message.
+    if (app.querySelectorAll('.threads button:not(.thread-head > button):not(.outcome > button)').length > 0) problems.push('buttons inside threads');
     if (app.querySelectorAll('.threads details:not(.tool):not(.raw)').length > 0) problems.push('foreign <details>');
     return problems;
   });
@@ -296,7 +297,7 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
           threadId: article.querySelector('.thread-title code')?.textContent ?? '',
           turns: turns.length,
           firstAnswer: turns[0]?.querySelector('.answer')?.textContent ?? '',
-          firstOutcome: turns[0]?.querySelector('.outcome')?.textContent ?? '',
+          firstOutcome: turns[0]?.querySelector('.outcome .done')?.textContent ?? '',
           secondMessage: turns[1]?.querySelector('.tool-message')?.textContent ?? null,
           secondRaw: turns[1]?.querySelector('.raw pre')?.textContent ?? null,
           secondError: turns[1]?.querySelector('.outcome .error')?.textContent ?? null,

@@ -95,17 +95,31 @@ export type PanelToHost =
   | { kind: 'clear' }
   | { kind: 'reconnect' }
   | { kind: 'setApiKey' }
-  | { kind: 'openLink'; href: string };
+  | { kind: 'openLink'; href: string }
+  /** Stop this window's running turn. */
+  | { kind: 'stop' }
+  /** A turn, by thread and index: copy its answer, ask its question again, or export its thread. */
+  | { kind: 'copyAnswer' | 'retry'; threadId: string; turnIndex: number }
+  | { kind: 'exportThread'; threadId: string };
 
-const PANEL_INTENTS = new Set(['ready', 'ask', 'newChat', 'clear', 'reconnect', 'setApiKey', 'openLink']);
+const PANEL_INTENTS = new Set(['ready', 'ask', 'newChat', 'clear', 'reconnect', 'setApiKey', 'openLink', 'stop', 'copyAnswer', 'retry', 'exportThread']);
+/** Thread ids are the publishers' (bounded by the store); turn indexes count from 0. */
+const MAX_THREAD_ID_LENGTH = 256;
+const MAX_TURN_INDEX = 1_000_000;
 
 /** Validates a message from the webview; anything else is ignored by the host. */
 export function parsePanelMessage(value: unknown): PanelToHost | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const { kind, href } = value as { kind?: unknown; href?: unknown };
+  const { kind, href, threadId, turnIndex } = value as { kind?: unknown; href?: unknown; threadId?: unknown; turnIndex?: unknown };
   if (typeof kind !== 'string' || !PANEL_INTENTS.has(kind)) return undefined;
   if (kind === 'openLink') {
     return typeof href === 'string' && href.length <= 2048 ? { kind, href } : undefined;
+  }
+  if (kind === 'copyAnswer' || kind === 'retry' || kind === 'exportThread') {
+    if (typeof threadId !== 'string' || threadId.length === 0 || threadId.length > MAX_THREAD_ID_LENGTH) return undefined;
+    if (kind === 'exportThread') return { kind, threadId };
+    if (typeof turnIndex !== 'number' || !Number.isInteger(turnIndex) || turnIndex < 0 || turnIndex > MAX_TURN_INDEX) return undefined;
+    return { kind, threadId, turnIndex };
   }
   return { kind } as PanelToHost;
 }

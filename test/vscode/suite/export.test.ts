@@ -1,14 +1,14 @@
-// Issue 12: a thread exported as Markdown (Export Thread as Markdown), and the latest answer
+// Issue 12: a thread exported as Markdown (Export Thread as Markdown), the latest answer
 // opened as plain Markdown in an editor (Open Answer in Editor), where a screen reader reads it
-// like any document.
+// like any document, and the panel's turn actions (Copy, Retry, Stop) as the host runs them.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
-import { textReply } from '../../fakes/openai-scenarios';
-import { api, connectedTo, fakes, requireFixture, type ExtensionApi, type Fixture } from './fixture';
+import { modelNotFound, textReply } from '../../fakes/openai-scenarios';
+import { api, connectedTo, fakes, requireFixture, waitFor, type ExtensionApi, type Fixture } from './fixture';
 
 const ANSWER = 'Cold and **clear** in Oslo tonight.\n\n- low: -8 °C';
 
@@ -52,5 +52,37 @@ suite('Export Thread as Markdown, Open Answer in Editor', () => {
     assert.equal(editor?.document.languageId, 'markdown');
     assert.equal(editor?.document.getText(), `# Frost in Oslo tonight?\n\n${ANSWER}\n`);
     assert.ok(ext.store.snapshot().some((thread) => thread.threadId === threadId));
+  });
+
+  test('Copy puts the answer, as written, on the clipboard', async () => {
+    const copied = await vscode.commands.executeCommand<boolean>('weatherAssistant.copyAnswer', threadId, 0);
+    assert.equal(copied, true);
+    assert.equal(await vscode.env.clipboard.readText(), ANSWER);
+  });
+
+  test('Retry asks a failed question again: the model is asked it once more', async () => {
+    await fakes.resetOpenAI();
+    await fakes.enqueue(modelNotFound('gpt-test'));
+    const failed = await vscode.commands.executeCommand<{ status: string }>('weatherAssistant.ask', 'Snow in Tromsø?');
+    assert.equal(failed?.status, 'failed');
+    const turnIndex = ext.store.snapshot().find((thread) => thread.threadId === threadId)!.turns.at(-1)!.index;
+    await fakes.enqueue(textReply('Yes, snow.'));
+    const retried = await vscode.commands.executeCommand<{ status: string; text: string }>('weatherAssistant.retry', threadId, turnIndex);
+    assert.deepEqual([retried?.status, retried?.text], ['completed', 'Yes, snow.']);
+    const requests = await fakes.openaiRequests();
+    assert.equal(requests.length, 2);
+    assert.ok(JSON.stringify(requests[1].body).includes('Snow in Tromsø?'), 'the same question');
+  });
+
+  test('Stop cancels the running turn; the turn ends as stopped', async () => {
+    await fakes.resetOpenAI();
+    await fakes.enqueue(textReply('A long, slow answer that never gets to finish.', { delayMs: 400 }));
+    const asking = vscode.commands.executeCommand<{ status: string }>('weatherAssistant.ask', 'Fog in London?');
+    await waitFor('the turn to be running', () => ext.session.busy);
+    assert.equal(await vscode.commands.executeCommand('weatherAssistant.stop'), true);
+    const result = await asking;
+    assert.equal(result?.status, 'cancelled');
+    assert.equal(ext.session.busy, false);
+    assert.equal(await vscode.commands.executeCommand('weatherAssistant.stop'), false, 'nothing left to stop');
   });
 });

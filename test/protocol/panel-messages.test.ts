@@ -1,0 +1,26 @@
+// Messages from the panel's webview are intents, validated by the host: known kinds only, and
+// the thread and turn a button names checked for type and size.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parsePanelMessage } from '../../src/protocol';
+
+test('the turn actions are taken with a thread id and a whole turn index; anything else is ignored', () => {
+  assert.deepEqual(parsePanelMessage({ kind: 'stop' }), { kind: 'stop' });
+  assert.deepEqual(parsePanelMessage({ kind: 'copyAnswer', threadId: 't', turnIndex: 0, extra: 'dropped' }), { kind: 'copyAnswer', threadId: 't', turnIndex: 0 });
+  assert.deepEqual(parsePanelMessage({ kind: 'retry', threadId: 't', turnIndex: 3 }), { kind: 'retry', threadId: 't', turnIndex: 3 });
+  assert.deepEqual(parsePanelMessage({ kind: 'exportThread', threadId: 't', turnIndex: 'x' }), { kind: 'exportThread', threadId: 't' });
+  for (const bad of [
+    { kind: 'copyAnswer', threadId: 't' },
+    { kind: 'copyAnswer', threadId: 't', turnIndex: -1 },
+    { kind: 'copyAnswer', threadId: 't', turnIndex: 1.5 },
+    { kind: 'retry', threadId: '', turnIndex: 0 },
+    { kind: 'retry', threadId: 'x'.repeat(257), turnIndex: 0 },
+    { kind: 'exportThread' },
+    { kind: 'exportThread', threadId: 42 },
+    { kind: 'runCommand', command: 'workbench.action.terminal.new' },
+    null,
+    'stop',
+  ]) {
+    assert.equal(parsePanelMessage(bad), undefined, JSON.stringify(bad));
+  }
+});
