@@ -72,6 +72,7 @@ export class PanelView {
       this.button('Clear', 'clear-all', { kind: 'clear' }),
       this.button('Reconnect', 'debug-restart', { kind: 'reconnect' }),
     );
+    rovingFocus(toolbar);
     this.empty = el('div', { class: 'empty' });
     this.list = el('div', { class: 'threads', role: 'feed', 'aria-label': 'Assistant activity' });
     this.announcer = el('div', { class: 'visually-hidden', 'aria-live': 'polite' });
@@ -398,4 +399,29 @@ function prettyJson(text: string): string {
   } catch {
     return text;
   }
+}
+
+/**
+ * The toolbar is one Tab stop (WAI-ARIA toolbar pattern): Tab enters it on the last button
+ * used, the arrow keys (and Home / End) move between its buttons, Tab again leaves it.
+ */
+function rovingFocus(toolbar: HTMLElement): void {
+  const buttons = () => Array.from(toolbar.querySelectorAll('button'));
+  buttons().forEach((button, index) => (button.tabIndex = index === 0 ? 0 : -1));
+  toolbar.addEventListener('keydown', (event) => {
+    const all = buttons();
+    const current = all.indexOf(document.activeElement as HTMLButtonElement);
+    if (current < 0) return;
+    const next =
+      event.key === 'ArrowRight' || event.key === 'ArrowDown' ? (current + 1) % all.length
+      : event.key === 'ArrowLeft' || event.key === 'ArrowUp' ? (current - 1 + all.length) % all.length
+      : event.key === 'Home' ? 0
+      : event.key === 'End' ? all.length - 1
+      : -1;
+    if (next < 0) return;
+    event.preventDefault();
+    all[current].tabIndex = -1;
+    all[next].tabIndex = 0;
+    all[next].focus();
+  });
 }

@@ -195,7 +195,7 @@ describe('Live Activity panel in Chromium', () => {
     for (const name of ['Ask', 'New Chat', 'Clear', 'Reconnect']) await toolbar.getByRole('button', { name }).click();
     await toolbar.getByRole('button', { name: 'Ask' }).focus();
     await page.keyboard.press('Enter');
-    await page.keyboard.press('Tab');
+    await page.keyboard.press('ArrowRight'); // within the toolbar, the arrow keys move (one Tab stop)
     await page.keyboard.press('Space');
     assert.deepEqual(
       (await panel.posted()).map((message) => message.kind),
@@ -777,6 +777,32 @@ describe('Live Activity panel in Chromium', () => {
       { kind: 'exportThread', threadId: 'thread_mine' },
     ]);
     assert.equal(await theirs.getByRole('button', { name: 'Ask this question again' }).count(), 0);
+    assertHealthy(panel);
+  });
+
+  test('the toolbar is one Tab stop: arrow keys, Home and End move within it, Tab leaves it', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    host.store.ingest(seed('thread_x', 'response', 'Something to tab to.', 'completed'), 'channel');
+    await host.settle();
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.tagName);
+    await page.locator('body').focus();
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Ask');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await focused(), 'New Chat');
+    await page.keyboard.press('End');
+    assert.equal(await focused(), 'Reconnect');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await focused(), 'Ask', 'wraps around');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await focused(), 'Reconnect');
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Export thread thread_x as Markdown', 'Tab leaves the toolbar for what follows it');
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await focused(), 'Reconnect', 'and comes back to the button used last');
     assertHealthy(panel);
   });
 
