@@ -30,6 +30,8 @@ export const COMMANDS = {
   /** Not in the palette: the panel's Copy and Retry buttons, by thread and turn. */
   copyAnswer: 'weatherAssistant.copyAnswer',
   retry: 'weatherAssistant.retry',
+  /** Not in the palette: a question from the panel's composer, asked now or queued. */
+  askFromPanel: 'weatherAssistant.askFromPanel',
 } as const;
 
 interface CommandContext {
@@ -44,6 +46,8 @@ interface CommandContext {
   log: vscode.LogOutputChannel;
   /** Called when a turn starts or ends, so the panel header can show it. */
   onBusyChange: () => void;
+  /** Queues a composer question behind the running turn; false when the queue is full. */
+  queue: (question: string) => boolean;
   /** Rebuilds the engine with the current keys; awaited so the next Ask uses the new key. */
   reconfigure: () => Promise<void>;
 }
@@ -239,6 +243,17 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     return ask(question);
   };
 
+  /** A question from the composer: asked now, or queued behind the running turn (shown in the panel). */
+  const askFromPanel = async (text?: unknown) => {
+    if (typeof text !== 'string') return undefined;
+    const problem = questionProblem(text);
+    if (problem) throw new Error(problem);
+    if (!session.busy) return ask(text);
+    if (!context.queue(text)) throw new Error('ten questions are already waiting; remove one or wait for the answers');
+    log.info('question queued behind the running turn');
+    return 'queued';
+  };
+
   /** Stops this window's running turn: the model stream and the tool are cancelled, and watchers see the turn end. */
   const stop = () => {
     if (!session.busy) return false;
@@ -283,6 +298,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     command(COMMANDS.stop, stop),
     command(COMMANDS.copyAnswer, copyAnswer),
     command(COMMANDS.retry, retry),
+    command(COMMANDS.askFromPanel, askFromPanel),
   ];
 }
 

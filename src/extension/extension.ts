@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { ActivityStore } from '../activity';
-import { displayUri, isSafeLink, relayOrigin, type HeaderView } from '../protocol';
+import { displayUri, isSafeLink, MAX_QUEUED_QUESTIONS, relayOrigin, type HeaderView } from '../protocol';
 import { OPENAI_KEY, OPENWEATHERMAP_KEY, SecretKeyStore } from './api-key';
 import { readCaFile } from '../client/ca-file';
 import { RelayTokenStore } from './relay-tokens';
@@ -60,6 +60,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   };
   const session = new AssistantSession({ store, publish: (payload) => connection.send(payload), log: write });
   let hasApiKey = false;
+  /** Questions sent from the panel's composer while a turn ran, next first. */
+  const queued: string[] = [];
 
   const header = (): HeaderView => {
     const status = connection.status;
@@ -70,6 +72,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       ...(status.problem || status.warning ? { problem: status.problem ?? status.warning } : {}),
       hasApiKey: hasApiKey || Boolean(settings.model.baseUrl),
       busy: session.busy,
+      ...(queued.length > 0 ? { queued: [...queued] } : {}),
     };
   };
   const view = new ActivityViewProvider(context.extensionUri, store, header, (intent) => {
@@ -86,6 +89,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     else if (intent.kind === 'copyAnswer') void vscode.commands.executeCommand(COMMANDS.copyAnswer, intent.threadId, intent.turnIndex);
     else if (intent.kind === 'retry') void vscode.commands.executeCommand(COMMANDS.retry, intent.threadId, intent.turnIndex);
     else if (intent.kind === 'exportThread') void vscode.commands.executeCommand(COMMANDS.exportThread, intent.threadId);
+    else if (intent.kind === 'askText') void vscode.commands.executeCommand(COMMANDS.askFromPanel, intent.text);
+    else if (intent.kind === 'removeQueued') {
+      queued.splice(intent.index, 1);
+      view.refreshHeader();
+    }
     else if (intent.kind === 'openLink') openLink(intent.href, log).catch((error: Error) => log.warn(`could not open the link: ${error.message}`));
   });
   const statusBar = new ConnectionStatusBar(COMMANDS.showActivity);
@@ -133,7 +141,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       relayTokens,
       serverUri: () => settings.server.uri,
       log,
-      onBusyChange: () => view.refreshHeader(),
+      onBusyChange: () => {
+        view.refreshHeader();
+        // A turn ended: the next queued question goes (a later tick, after the ending turn is done).
+        if (!session.busy && queued.length > 0) setImmediate(() => void vscode.commands.executeCommand(COMMANDS.ask, queued.shift()));
+      },
+      queue: (question: string) => {
+        if (queued.length >= MAX_QUEUED_QUESTIONS) return false;
+        queued.push(question);
+        view.refreshHeader();
+        return true;
+      },
       reconfigure: configureSession,
     }),
     apiKeys.onDidChange(() => void configureSession()),

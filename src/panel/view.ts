@@ -5,6 +5,7 @@
  * next animation frame, once per frame however many deltas arrived.
  */
 import { clip, MAX_TOOLS_PER_TURN, TEXT_LIMITS } from '../protocol/panel';
+import { Composer } from './composer';
 import type { HeaderView, HostToPanel, PanelToHost, ThreadView, ToolCard, TurnHeader } from '../protocol';
 import { DISPLAY_LIMITS, el, formatDuration, icon } from './dom';
 import { IncrementalMarkdown } from './markdown';
@@ -56,6 +57,7 @@ export class PanelView {
   private readonly list: HTMLElement;
   private readonly empty: HTMLElement;
   private readonly announcer: HTMLElement;
+  private readonly composer: Composer;
   /** False while a snapshot is drawn: what happened before the panel (re)opened is not news. */
   private live = true;
   private announcements: string[] = [];
@@ -76,10 +78,12 @@ export class PanelView {
     this.empty = el('div', { class: 'empty' });
     this.list = el('div', { class: 'threads', role: 'feed', 'aria-label': 'Assistant activity' });
     this.announcer = el('div', { class: 'visually-hidden', 'aria-live': 'polite' });
+    this.composer = new Composer(post, () => this.post({ kind: 'setApiKey' }));
     root.replaceChildren(
       el('header', {}, el('div', { class: 'status-line' }, this.headerStatus, this.headerDetail), this.headerProblem, toolbar),
       this.empty,
       this.list,
+      this.composer.root,
       this.announcer,
     );
     // Links inside answers are never followed by the webview itself: the host opens them.
@@ -352,6 +356,7 @@ export class PanelView {
     this.headerDetail.textContent = ` · ${header.channel} · ${clip(header.uri, DISPLAY_LIMITS.header)}`;
     this.headerProblem.hidden = !header.problem;
     this.headerProblem.textContent = clip(header.problem ?? '', DISPLAY_LIMITS.header);
+    this.composer.update(header);
   }
 
   private renderEmptyState(): void {

@@ -806,6 +806,54 @@ describe('Live Activity panel in Chromium', () => {
     assertHealthy(panel);
   });
 
+  test('composer: Enter sends, Shift+Enter starts a line, Up and Down walk the questions sent; queued questions listed with Remove; disabled with a reason when no model is set', { timeout: TIMEOUT }, async () => {
+    const panel = await newPanel();
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    const asked = async () => (await panel.posted()).filter((message) => message.kind !== 'ready');
+    const box = page.getByRole('textbox', { name: 'Ask the weather assistant' });
+    await box.focus();
+    await page.keyboard.type('Rain in Oslo?');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('Line one');
+    await page.keyboard.press('Shift+Enter');
+    await page.keyboard.type('line two');
+    assert.equal(await box.inputValue(), 'Line one\nline two', 'Shift+Enter starts a new line');
+    await page.keyboard.press('Enter');
+    assert.equal(await box.inputValue(), '', 'sent and cleared');
+    await page.keyboard.type('a draft');
+    await page.keyboard.press('ArrowUp');
+    assert.equal(await box.inputValue(), 'Line one\nline two');
+    await page.keyboard.press('ArrowUp'); // caret at the end of the last line: moves within the text first
+    await page.keyboard.press('ArrowUp');
+    assert.equal(await box.inputValue(), 'Rain in Oslo?');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await box.inputValue(), 'a draft', 'back to the draft');
+    assert.deepEqual(await asked(), [
+      { kind: 'askText', text: 'Rain in Oslo?' },
+      { kind: 'askText', text: 'Line one\nline two' },
+    ]);
+
+    host.setHeader({ ...DEFAULT_HEADER, busy: true, queued: ['Wind in Bergen?', 'Snow in Tromsø?'] });
+    await host.settle();
+    const queue = page.getByRole('list', { name: 'Queued questions' });
+    assert.deepEqual(await queue.getByRole('listitem').allTextContents(), ['Queued: Wind in Bergen? Remove', 'Queued: Snow in Tromsø? Remove']);
+    await queue.getByRole('button', { name: 'Remove queued question 2' }).click();
+    assert.deepEqual((await asked()).at(-1), { kind: 'removeQueued', index: 1 });
+
+    host.setHeader({ ...DEFAULT_HEADER, hasApiKey: false });
+    await host.settle();
+    assert.equal(await box.isDisabled(), true);
+    assert.match((await page.locator('#composer-reason').textContent()) ?? '', /^No model is configured/);
+    assert.equal(await box.getAttribute('aria-describedby'), 'composer-reason');
+    await page.locator('#composer-reason').getByRole('button', { name: 'Set API Key' }).click();
+    assert.deepEqual((await asked()).at(-1), { kind: 'setApiKey' });
+    assertHealthy(panel);
+  });
+
   test('bounded history: maxThreads 3 fed 10 threads keeps 3 sections, also after a reload', { timeout: TIMEOUT }, async () => {
     const panel = await newPanel();
     const { page } = panel;

@@ -24,3 +24,18 @@ test('the turn actions are taken with a thread id and a whole turn index; anythi
     assert.equal(parsePanelMessage(bad), undefined, JSON.stringify(bad));
   }
 });
+
+test('a composer question is text of at most 4,000 characters; a queued one is removed by its place', () => {
+  assert.deepEqual(parsePanelMessage({ kind: 'askText', text: 'Rain in Oslo?' }), { kind: 'askText', text: 'Rain in Oslo?' });
+  assert.deepEqual(parsePanelMessage({ kind: 'removeQueued', index: 9 }), { kind: 'removeQueued', index: 9 });
+  for (const bad of [
+    { kind: 'askText', text: '   ' },
+    { kind: 'askText', text: 'x'.repeat(4001) },
+    { kind: 'askText', text: 7 },
+    { kind: 'removeQueued', index: 10 },
+    { kind: 'removeQueued', index: -1 },
+    { kind: 'removeQueued', index: '0' },
+  ]) {
+    assert.equal(parsePanelMessage(bad), undefined, JSON.stringify(bad).slice(0, 80));
+  }
+});

@@ -66,7 +66,14 @@ export interface HeaderView {
   hasApiKey: boolean;
   /** True while a local turn is running. */
   busy: boolean;
+  /** Questions sent from the composer while a turn ran, next first (at most MAX_QUEUED_QUESTIONS). */
+  queued?: string[];
 }
+
+/** Questions the composer may queue behind a running turn. */
+export const MAX_QUEUED_QUESTIONS = 10;
+/** The longest question the composer sends (the host checks it again). */
+export const MAX_COMPOSER_QUESTION = 4_000;
 
 /** A turn without its answer text and tool cards, which travel separately. */
 export type TurnHeader = Omit<TurnView, 'answer' | 'tools'>;
@@ -100,9 +107,13 @@ export type PanelToHost =
   | { kind: 'stop' }
   /** A turn, by thread and index: copy its answer, ask its question again, or export its thread. */
   | { kind: 'copyAnswer' | 'retry'; threadId: string; turnIndex: number }
-  | { kind: 'exportThread'; threadId: string };
+  | { kind: 'exportThread'; threadId: string }
+  /** A question typed in the panel's composer: asked now, or queued behind the running turn. */
+  | { kind: 'askText'; text: string }
+  /** Takes a queued question (by its place in `queued`) off the queue. */
+  | { kind: 'removeQueued'; index: number };
 
-const PANEL_INTENTS = new Set(['ready', 'ask', 'newChat', 'clear', 'reconnect', 'setApiKey', 'openLink', 'stop', 'copyAnswer', 'retry', 'exportThread']);
+const PANEL_INTENTS = new Set(['ready', 'ask', 'newChat', 'clear', 'reconnect', 'setApiKey', 'openLink', 'stop', 'copyAnswer', 'retry', 'exportThread', 'askText', 'removeQueued']);
 /** Thread ids are the publishers' (bounded by the store); turn indexes count from 0. */
 const MAX_THREAD_ID_LENGTH = 256;
 const MAX_TURN_INDEX = 1_000_000;
@@ -110,10 +121,16 @@ const MAX_TURN_INDEX = 1_000_000;
 /** Validates a message from the webview; anything else is ignored by the host. */
 export function parsePanelMessage(value: unknown): PanelToHost | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const { kind, href, threadId, turnIndex } = value as { kind?: unknown; href?: unknown; threadId?: unknown; turnIndex?: unknown };
+  const { kind, href, threadId, turnIndex, text, index } = value as { kind?: unknown; href?: unknown; threadId?: unknown; turnIndex?: unknown; text?: unknown; index?: unknown };
   if (typeof kind !== 'string' || !PANEL_INTENTS.has(kind)) return undefined;
   if (kind === 'openLink') {
     return typeof href === 'string' && href.length <= 2048 ? { kind, href } : undefined;
+  }
+  if (kind === 'askText') {
+    return typeof text === 'string' && text.trim() !== '' && text.length <= MAX_COMPOSER_QUESTION ? { kind, text } : undefined;
+  }
+  if (kind === 'removeQueued') {
+    return typeof index === 'number' && Number.isInteger(index) && index >= 0 && index < MAX_QUEUED_QUESTIONS ? { kind, index } : undefined;
   }
   if (kind === 'copyAnswer' || kind === 'retry' || kind === 'exportThread') {
     if (typeof threadId !== 'string' || threadId.length === 0 || threadId.length > MAX_THREAD_ID_LENGTH) return undefined;

@@ -85,4 +85,18 @@ suite('Export Thread as Markdown, Open Answer in Editor', () => {
     assert.equal(ext.session.busy, false);
     assert.equal(await vscode.commands.executeCommand('weatherAssistant.stop'), false, 'nothing left to stop');
   });
+
+  test('a question from the composer while a turn runs is queued and asked next, in the same thread', async () => {
+    await fakes.resetOpenAI();
+    await fakes.enqueue(textReply('First answer, slowly.', { delayMs: 300 }), textReply('Second answer.'));
+    const first = vscode.commands.executeCommand<{ status: string }>('weatherAssistant.askFromPanel', 'Sun in Seville?');
+    await waitFor('the first turn to run', () => ext.session.busy);
+    assert.equal(await vscode.commands.executeCommand('weatherAssistant.askFromPanel', 'And in Porto?'), 'queued');
+    assert.equal((await first)?.status, 'completed');
+    await waitFor('the queued question to be answered', async () => (await fakes.openaiRequests()).length === 2 && !ext.session.busy);
+    const requests = await fakes.openaiRequests();
+    assert.ok(JSON.stringify(requests[1].body).includes('And in Porto?'));
+    // Asked in the same thread: the model saw the first question too (a follow-up).
+    assert.ok(JSON.stringify(requests[1].body).includes('Sun in Seville?'), 'the earlier turn went with it');
+  });
 });
