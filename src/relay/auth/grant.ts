@@ -29,12 +29,15 @@ export function patternProblem(pattern: unknown): string | undefined {
 
 export class ChannelPatterns {
   private readonly exact = new Set<string>();
+  /** `*` alone: every channel, with no matching on the publish path of an open relay. */
+  private readonly all: boolean;
   /** Each wildcard pattern split at its stars: `weather-*` is ['weather-', '']. */
   private readonly wild: string[][] = [];
 
   /** Patterns must have passed patternProblem(); throws a RangeError otherwise. */
   constructor(readonly patterns: readonly string[]) {
     if (patterns.length > MAX_PATTERNS) throw new RangeError(`a channel list may hold at most ${MAX_PATTERNS} patterns`);
+    this.all = patterns.includes('*');
     for (const pattern of patterns) {
       const problem = patternProblem(pattern);
       if (problem) throw new RangeError(problem);
@@ -44,7 +47,7 @@ export class ChannelPatterns {
   }
 
   matches(channel: string): boolean {
-    return this.exact.has(channel) || this.wild.some((parts) => globMatches(parts, channel));
+    return this.all || this.exact.has(channel) || this.wild.some((parts) => globMatches(parts, channel));
   }
 }
 
