@@ -26,6 +26,8 @@ interface TurnElements {
 
 interface ThreadElements {
   threadId: string;
+  /** The thread's first question, shown as its title once known. */
+  subject: HTMLElement;
   origin: ThreadView['origin'];
   root: HTMLElement;
   badge: HTMLElement;
@@ -187,18 +189,20 @@ export class PanelView {
     let thread = this.threads.get(threadId);
     if (thread) return thread;
     const badge = el('span', { class: 'badge', hidden: '' });
+    const subject = el('span', { class: 'thread-subject', hidden: '' });
     const title = el(
       'h2',
       { class: 'thread-title' },
       icon(origin === 'local' ? 'account' : 'broadcast'),
       el('span', {}, origin === 'local' ? 'This window' : 'Channel'),
+      subject,
       el('code', { title: threadId }, threadId),
       badge,
     );
     // The button sits beside the heading, not in it: the heading's name stays the thread's.
     const head = el('div', { class: 'thread-head' }, title, this.button('Export', 'export', { kind: 'exportThread', threadId }, `Export thread ${clip(threadId, 40)} as Markdown`));
     const root = el('article', { class: 'thread', 'aria-label': `Thread ${threadId}` }, head);
-    thread = { threadId, origin, root, badge, turns: new Map(), name: origin === 'local' ? 'This window' : `Channel thread ${clip(threadId, 24)}` };
+    thread = { threadId, subject, origin, root, badge, turns: new Map(), name: origin === 'local' ? 'This window' : `Channel thread ${clip(threadId, 24)}` };
     this.threads.set(threadId, thread);
     // Newest activity first, where the eye lands.
     this.list.prepend(root);
@@ -233,7 +237,13 @@ export class PanelView {
       turn = { root, question, tools, omitted, answer: new IncrementalMarkdown(answerBox), notice, outcome, status: 'running' };
       thread.turns.set(header.index, turn);
       thread.root.append(root);
-      if (header.question !== undefined && thread.turns.size === 1) thread.name = `“${clip(header.question, 60)}”`;
+      if (header.question !== undefined && thread.turns.size === 1) {
+        // The first question names the thread: in its heading, and in what is announced.
+        thread.name = `“${clip(header.question, 60)}”`;
+        thread.subject.textContent = clip(header.question, DISPLAY_LIMITS.toolMessage);
+        thread.subject.title = clip(header.question, TEXT_LIMITS.question);
+        thread.subject.hidden = false;
+      }
       if (header.status === 'running') this.announce(thread, 'started');
     }
     this.bringToTop(thread);

@@ -675,9 +675,16 @@ describe('Live Activity panel in Chromium', () => {
       '“Rain in Oslo?”: answer completed',
       'Channel thread thread_b: started. Channel thread thread_b: Executing weather check for Atlantis: failed',
     ]);
+    // The first question is the thread's title; a channel thread (no question) keeps its id alone.
+    const subject = (threadId: string) => page.getByRole('article', { name: `Thread ${threadId}` }).locator('.thread-subject');
+    assert.equal(await subject('thread_a').textContent(), 'Rain in Oslo?');
+    assert.equal(await subject('thread_a').isVisible(), true, 'shown, with room, even in a narrow panel beside a long badge');
+    assert.equal(await subject('thread_b').isVisible(), false);
+    assert.match((await page.getByRole('heading', { name: /Rain in Oslo\?/ }).textContent()) ?? '', /This window\s*Rain in Oslo\?\s*thread_a/);
     await host.reload();
     await host.settle();
     assert.equal(await region.textContent(), '', 'a reload announces nothing');
+    assert.equal(await subject('thread_a').textContent(), 'Rain in Oslo?', 'the title comes back with the snapshot');
     assertHealthy(panel);
   });
 
