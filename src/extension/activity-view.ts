@@ -14,6 +14,8 @@ export const VIEW_ID = 'weatherAssistant.liveActivity';
 export class ActivityViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private ready = false;
+  /** Focus the composer as soon as the panel is ready (asked before it loaded). */
+  private focusWhenReady = false;
   private readonly batcher: PanelBatcher;
   private readonly subscriptions: vscode.Disposable[] = [];
 
@@ -69,6 +71,16 @@ export class ActivityViewProvider implements vscode.WebviewViewProvider, vscode.
     );
   }
 
+  /** Puts focus in the composer once the panel is showing (it may still be loading). */
+  focusComposer(): void {
+    if (!this.ready) {
+      this.focusWhenReady = true;
+      return;
+    }
+    this.batcher.push({ kind: 'focusComposer' });
+    this.batcher.flush();
+  }
+
   /** The connection or key state changed. */
   refreshHeader(): void {
     if (this.ready) this.batcher.push({ kind: 'header', header: this.header() });
@@ -82,6 +94,8 @@ export class ActivityViewProvider implements vscode.WebviewViewProvider, vscode.
   private sendSnapshot(): void {
     this.ready = true;
     this.batcher.push({ kind: 'snapshot', header: this.header(), threads: this.store.snapshot() });
+    if (this.focusWhenReady) this.batcher.push({ kind: 'focusComposer' });
+    this.focusWhenReady = false;
     this.batcher.flush();
   }
 

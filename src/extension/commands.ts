@@ -27,6 +27,7 @@ export const COMMANDS = {
   exportThread: 'weatherAssistant.exportThread',
   openAnswer: 'weatherAssistant.openAnswer',
   stop: 'weatherAssistant.stop',
+  focusComposer: 'weatherAssistant.focusComposer',
   /** Not in the palette: the panel's Copy and Retry buttons, by thread and turn. */
   copyAnswer: 'weatherAssistant.copyAnswer',
   retry: 'weatherAssistant.retry',
@@ -46,6 +47,8 @@ interface CommandContext {
   log: vscode.LogOutputChannel;
   /** Called when a turn starts or ends, so the panel header can show it. */
   onBusyChange: () => void;
+  /** Shows the panel's composer with keyboard focus in it. */
+  focusComposer: () => void;
   /** Queues a composer question behind the running turn; false when the queue is full. */
   queue: (question: string) => boolean;
   /** Rebuilds the engine with the current keys; awaited so the next Ask uses the new key. */
@@ -296,6 +299,10 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     command(COMMANDS.exportThread, exportThread),
     command(COMMANDS.openAnswer, openAnswer),
     command(COMMANDS.stop, stop),
+    command(COMMANDS.focusComposer, async () => {
+      await showActivity();
+      context.focusComposer();
+    }),
     command(COMMANDS.copyAnswer, copyAnswer),
     command(COMMANDS.retry, retry),
     command(COMMANDS.askFromPanel, askFromPanel),

@@ -146,6 +146,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
         // A turn ended: the next queued question goes (a later tick, after the ending turn is done).
         if (!session.busy && queued.length > 0) setImmediate(() => void vscode.commands.executeCommand(COMMANDS.ask, queued.shift()));
       },
+      focusComposer: () => view.focusComposer(),
       queue: (question: string) => {
         if (queued.length >= MAX_QUEUED_QUESTIONS) return false;
         queued.push(question);

@@ -50,6 +50,12 @@ export class Composer {
     this.input.addEventListener('keydown', (event) => this.onKey(event));
   }
 
+  /** Focuses the question box; while it is disabled, the button that fixes why. */
+  focus(): void {
+    if (this.input.disabled) this.reason.querySelector('button')?.focus();
+    else this.input.focus();
+  }
+
   /** Follows the host's state: enabled only with a model, and the queue as the host holds it. */
   update(header: HeaderView): void {
     const disabled = !header.hasApiKey;

@@ -123,6 +123,9 @@ export class PanelView {
       case 'header':
         this.setHeader(message.header);
         return;
+      case 'focusComposer':
+        this.composer.focus();
+        return;
       case 'thread':
         this.setUndelivered(this.thread(message.threadId, message.origin), message.undelivered, message.notShared);
         return;

@@ -851,9 +851,18 @@ describe('Live Activity panel in Chromium', () => {
     await queue.getByRole('button', { name: 'Remove queued question 2' }).click();
     assert.deepEqual((await asked()).at(-1), { kind: 'removeQueued', index: 1 });
 
+    // The Focus Question Box command (a keybinding) puts focus in the box.
+    await page.locator('body').focus();
+    host.postRaw([{ kind: 'focusComposer' }]);
+    await host.settle();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'composer-input');
+
     host.setHeader({ ...DEFAULT_HEADER, hasApiKey: false });
     await host.settle();
     assert.equal(await box.isDisabled(), true);
+    host.postRaw([{ kind: 'focusComposer' }]);
+    await host.settle();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Set API Key', 'disabled: focus goes to what fixes it');
     assert.match((await page.locator('#composer-reason').textContent()) ?? '', /^No model is configured/);
     assert.equal(await box.getAttribute('aria-describedby'), 'composer-reason');
     await page.locator('#composer-reason').getByRole('button', { name: 'Set API Key' }).click();

@@ -82,6 +82,8 @@ export type TurnHeader = Omit<TurnView, 'answer' | 'tools'>;
 export type HostToPanel =
   | { kind: 'snapshot'; header: HeaderView; threads: ThreadView[] }
   | { kind: 'header'; header: HeaderView }
+  /** Put keyboard focus in the composer (the Focus Question Box command). */
+  | { kind: 'focusComposer' }
   /** A thread's delivery marker changed. */
   | { kind: 'thread'; threadId: string; origin: ThreadView['origin']; undelivered: number; notShared: number }
   /** A turn was added or changed; `answer` is present only when the whole text is replaced. */

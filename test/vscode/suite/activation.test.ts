@@ -15,6 +15,7 @@ const PALETTE_TITLES: Record<string, string> = {
   'weatherAssistant.setApiKey': 'Weather Assistant: Set API Key',
   'weatherAssistant.setOpenWeatherMapKey': 'Weather Assistant: Set OpenWeatherMap Key',
   'weatherAssistant.setRelayToken': 'Weather Assistant: Set Relay Token',
+  'weatherAssistant.focusComposer': 'Weather Assistant: Focus Question Box',
   'weatherAssistant.stop': 'Weather Assistant: Stop',
   'weatherAssistant.exportThread': 'Weather Assistant: Export Thread as Markdown',
   'weatherAssistant.openAnswer': 'Weather Assistant: Open Answer in Editor',
@@ -49,7 +50,7 @@ suite('activation & contributions', () => {
     assert.equal(extension.packageJSON.main, './dist/extension.js');
   });
 
-  test('contributes the 13 commands with their exact palette titles', () => {
+  test('contributes the 14 commands with their exact palette titles', () => {
     const commands: Array<{ command: string; title: string; category?: string }> = extension.packageJSON.contributes.commands;
     const titles = Object.fromEntries(commands.map((c) => [c.command, c.category ? `${c.category}: ${c.title}` : c.title]));
     assert.deepEqual(titles, PALETTE_TITLES);
