@@ -12,7 +12,7 @@ import type { HistoryRead } from './channel-store';
 import { BEHIND, type LiveChannel } from './live-channel';
 
 /** Frame bytes a page aims at: pages of small messages hold many, of large ones few. */
-const PAGE_BYTES = 1024 * 1024;
+const PAGE_BYTES = 256 * 1024;
 
 export type ReadPage = (since: number, limit: number) => Promise<HistoryRead>;
 
