@@ -89,6 +89,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     else if (intent.kind === 'copyAnswer') void vscode.commands.executeCommand(COMMANDS.copyAnswer, intent.threadId, intent.turnIndex);
     else if (intent.kind === 'retry') void vscode.commands.executeCommand(COMMANDS.retry, intent.threadId, intent.turnIndex);
     else if (intent.kind === 'exportThread') void vscode.commands.executeCommand(COMMANDS.exportThread, intent.threadId);
+    else if (intent.kind === 'copyCode') {
+      vscode.env.clipboard.writeText(intent.text).then(
+        () => vscode.window.setStatusBarMessage('Weather Assistant: code copied', 3000),
+        (error: Error) => log.warn(`could not copy the code: ${error.message}`),
+      );
+    }
     else if (intent.kind === 'askText') void vscode.commands.executeCommand(COMMANDS.askFromPanel, intent.text);
     else if (intent.kind === 'removeQueued') {
       queued.splice(intent.index, 1);

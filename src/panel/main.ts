@@ -4,15 +4,16 @@
  * survives hide/show and reloads without retainContextWhenHidden.
  */
 import type { HostToPanel, PanelToHost } from '../protocol';
+import type { StateStore } from './panel-memory';
 import { PanelView } from './view';
 
-interface VsCodeApi {
+interface VsCodeApi extends StateStore {
   postMessage(message: PanelToHost): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
-const view = new PanelView(document.getElementById('app')!, (message) => vscode.postMessage(message));
+const view = new PanelView(document.getElementById('app')!, (message) => vscode.postMessage(message), vscode);
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   // Only arrays of host messages are expected; anything else is ignored.

@@ -75,7 +75,11 @@ export class IncrementalMarkdown {
   private readonly stable: HTMLElement;
   private readonly tail: HTMLElement;
 
-  constructor(container: HTMLElement) {
+  /** `decorate` adds controls to freshly rendered (sanitized) blocks, e.g. Copy on code. */
+  constructor(
+    container: HTMLElement,
+    private readonly decorate: (rendered: HTMLElement) => void = () => {},
+  ) {
     container.replaceChildren();
     this.stable = container.ownerDocument.createElement('div');
     this.tail = container.ownerDocument.createElement('div');
@@ -119,11 +123,15 @@ export class IncrementalMarkdown {
       block.className = 'md-block';
       block.innerHTML = renderMarkdown(this.text.slice(this.stableEnd, this.safeSplit));
       splitLongTextNodes(block);
+      this.decorate(block);
       this.stable.append(block);
       this.stableEnd = this.safeSplit;
     }
-    this.tail.innerHTML = renderMarkdown(this.text.slice(this.stableEnd));
-    splitLongTextNodes(this.tail);
+    keepFocusByPosition(this.tail, () => {
+      this.tail.innerHTML = renderMarkdown(this.text.slice(this.stableEnd));
+      splitLongTextNodes(this.tail);
+      this.decorate(this.tail);
+    });
   }
 
   private renderWhole(): void {
@@ -131,8 +139,12 @@ export class IncrementalMarkdown {
     block.className = 'md-block';
     block.innerHTML = renderMarkdown(this.text);
     splitLongTextNodes(block);
-    this.stable.replaceChildren(block);
-    this.tail.replaceChildren();
+    this.decorate(block);
+    const container = this.stable.parentElement ?? this.stable;
+    keepFocusByPosition(container, () => {
+      this.stable.replaceChildren(block);
+      this.tail.replaceChildren();
+    });
     this.wholeRendered = true;
   }
 
@@ -175,4 +187,21 @@ export class IncrementalMarkdown {
     const at = from;
     return isLowSurrogate(this.text.charCodeAt(at)) ? at + 1 : at;
   }
+}
+
+const FOCUSABLE = 'a[href], button';
+
+/**
+ * Runs `rerender`, which replaces what is inside `container`. A reader whose focus was on a
+ * link or button in there is put back on the one at the same position (the re-rendered text
+ * is the same text, a little longer), never dropped to <body>.
+ */
+function keepFocusByPosition(container: HTMLElement, rerender: () => void): void {
+  const active = container.ownerDocument.activeElement;
+  const focusables = () => Array.from(container.querySelectorAll<HTMLElement>(FOCUSABLE));
+  const at = active && active !== container && container.contains(active) ? focusables().indexOf(active as HTMLElement) : -1;
+  rerender();
+  if (at < 0) return;
+  const all = focusables();
+  (all[at] ?? all.at(-1) ?? container.closest<HTMLElement>('[tabindex]'))?.focus({ preventScroll: true });
 }

@@ -1,17 +1,23 @@
 /**
- * The Live Activity panel's DOM: a header with the connection, a toolbar, and one
- * section per thread with its turns (question, tool cards, streamed answer, outcome).
- * Batches from the host are applied at once; answer text is only re-rendered on the
- * next animation frame, once per frame however many deltas arrived.
+ * The Live Activity panel's DOM: a header with the connection, a toolbar and the feed
+ * filter; one section per thread with its turns (question, tool cards, streamed answer,
+ * outcome), the newest activity at the foot by the composer. Batches from the host are
+ * applied at once; answer text is only re-rendered on the next animation frame, once per
+ * frame however many deltas arrived.
  */
 import { clip, MAX_TOOLS_PER_TURN, TEXT_LIMITS } from '../protocol/panel';
+import { addCodeCopyButtons, acknowledgeCopy, codeOfCopyButton } from './code-copy';
 import { Composer } from './composer';
 import type { HeaderView, HostToPanel, PanelToHost, ThreadView, ToolCard, TurnHeader } from '../protocol';
 import { DISPLAY_LIMITS, el, formatDuration, icon } from './dom';
+import { FeedFilter } from './feed-filter';
+import { FollowScroll } from './follow';
 import { IncrementalMarkdown } from './markdown';
+import { PanelMemory, type StateStore } from './panel-memory';
 import { summarizeWeather } from './weather-summary';
 
 interface TurnElements {
+  thread: ThreadElements;
   root: HTMLElement;
   question: HTMLElement;
   tools: HTMLElement;
@@ -31,10 +37,18 @@ interface ThreadElements {
   origin: ThreadView['origin'];
   root: HTMLElement;
   badge: HTMLElement;
+  /** The turns, hidden while the thread is collapsed. */
+  body: HTMLElement;
+  collapse: HTMLButtonElement;
+  /** What a collapsed thread still says: how many turns, and whether one runs. */
+  collapsedNote: HTMLElement;
   turns: Map<number, TurnElements>;
   /** How announcements name the thread: its first question, else where it comes from. */
   name: string;
 }
+
+/** Numbers the thread bodies' ids (a collapse button names what it controls). */
+let threadBodies = 0;
 
 /** Announcements kept per batch: a flood of turns must not queue minutes of speech. */
 const MAX_ANNOUNCEMENTS = 4;
@@ -60,11 +74,23 @@ export class PanelView {
   private readonly empty: HTMLElement;
   private readonly announcer: HTMLElement;
   private readonly composer: Composer;
+  private readonly filter: FeedFilter;
+  private readonly follow: FollowScroll;
+  private readonly memory: PanelMemory;
   /** False while a snapshot is drawn: what happened before the panel (re)opened is not news. */
   private live = true;
   private announcements: string[] = [];
+  /** Threads changed by the batch being applied: filtered again, and followed, once it is done. */
+  private readonly touched = new Set<ThreadElements>();
+  /** Threads with news while the reader was reading further up: moved to the foot when they come back. */
+  private readonly pendingMoves = new Set<ThreadElements>();
 
-  constructor(private readonly root: HTMLElement, private readonly post: (message: PanelToHost) => void) {
+  constructor(
+    root: HTMLElement,
+    private readonly post: (message: PanelToHost) => void,
+    stateStore?: StateStore,
+  ) {
+    this.memory = new PanelMemory(stateStore);
     this.headerStatus = el('span', { class: 'connection', role: 'status' });
     this.headerDetail = el('span', { class: 'detail' });
     this.headerProblem = el('div', { class: 'problem', hidden: '' });
@@ -81,17 +107,29 @@ export class PanelView {
     this.list = el('div', { class: 'threads', role: 'feed', 'aria-label': 'Assistant activity' });
     this.announcer = el('div', { class: 'visually-hidden', 'aria-live': 'polite' });
     this.composer = new Composer(post, () => this.post({ kind: 'setApiKey' }));
+    this.filter = new FeedFilter(this.memory.filter, (state) => {
+      this.memory.setFilter(state);
+      for (const thread of this.threads.values()) this.refilter(thread);
+      this.countShown();
+    });
+    this.follow = new FollowScroll(root.ownerDocument.scrollingElement ?? root.ownerDocument.documentElement, () => this.catchUp());
     root.replaceChildren(
-      el('header', {}, el('div', { class: 'status-line' }, this.headerStatus, this.headerDetail), this.headerProblem, toolbar),
+      el('header', {}, el('div', { class: 'status-line' }, this.headerStatus, this.headerDetail), this.headerProblem, toolbar, this.filter.root),
       this.empty,
       this.list,
-      this.composer.root,
+      el('div', { class: 'foot' }, this.follow.button, this.composer.root),
       this.announcer,
     );
     // Links inside answers are never followed by the webview itself: the host opens them.
     // VS Code's webview wrapper also listens for link clicks on the window and opens them
     // itself, ignoring defaultPrevented: stop the event here so a link opens once, via the host.
     root.addEventListener('click', (event) => {
+      const copy = codeOfCopyButton(event.target as Element | null);
+      if (copy) {
+        this.post({ kind: 'copyCode', text: clip(copy.code, TEXT_LIMITS.answer) });
+        acknowledgeCopy(copy.button);
+        return;
+      }
       const anchor = (event.target as Element | null)?.closest?.('a');
       if (!anchor) return;
       event.preventDefault();
@@ -106,6 +144,20 @@ export class PanelView {
     for (const message of batch) this.applyOne(message);
     this.renderEmptyState();
     this.flushAnnouncements();
+    this.afterChanges();
+  }
+
+  /** Filters what changed again, and follows it (or offers to) when it shows. */
+  private afterChanges(inFrame = false): void {
+    if (this.touched.size === 0) return;
+    let visible = false;
+    for (const thread of this.touched) {
+      this.refilter(thread);
+      if (thread.root.isConnected && !thread.root.hidden) visible = true;
+    }
+    this.touched.clear();
+    this.countShown();
+    if (visible) this.follow.afterUpdate(inFrame);
   }
 
   private applyOne(message: HostToPanel): void {
@@ -126,16 +178,22 @@ export class PanelView {
       case 'focusComposer':
         this.composer.focus();
         return;
-      case 'thread':
-        this.setUndelivered(this.thread(message.threadId, message.origin), message.undelivered, message.notShared);
+      case 'thread': {
+        const thread = this.thread(message.threadId, message.origin);
+        this.setUndelivered(thread, message.undelivered, message.notShared);
+        this.touched.add(thread);
         return;
+      }
       case 'turn':
         this.updateTurn(message.threadId, message.turn, message.answer);
         return;
       case 'tool': {
         const owner = this.threads.get(message.threadId);
         const turn = owner?.turns.get(message.turnIndex);
-        if (owner && turn) this.setToolCard(owner, turn, message.position, message.tool);
+        if (owner && turn) {
+          this.setToolCard(owner, turn, message.position, message.tool);
+          this.moveToFoot(owner);
+        }
         return;
       }
       case 'turnsRemoved': {
@@ -146,6 +204,7 @@ export class PanelView {
           turn.root.remove();
           thread!.turns.delete(index);
         }
+        if (thread) this.touched.add(thread);
         return;
       }
       case 'answer': {
@@ -154,7 +213,7 @@ export class PanelView {
         if (!thread || !turn) return;
         turn.answer.append(message.append);
         this.markDirty(turn);
-        this.bringToTop(thread);
+        this.moveToFoot(thread);
         return;
       }
       case 'removed':
@@ -162,9 +221,9 @@ export class PanelView {
           const thread = this.threads.get(threadId);
           if (!thread) continue;
           for (const turn of thread.turns.values()) this.dirty.delete(turn);
-          thread.root.remove();
-          this.threads.delete(threadId);
+          this.forget(thread);
         }
+        this.countShown();
         return;
       case 'cleared':
         this.clear();
@@ -173,9 +232,23 @@ export class PanelView {
   }
 
   private clear(): void {
+    if (this.list.contains(document.activeElement)) this.composer.focus();
     this.threads.clear();
     this.dirty.clear();
+    this.touched.clear();
+    this.pendingMoves.clear();
     this.list.replaceChildren();
+    this.countShown();
+  }
+
+  /** Takes a thread out of the page, keeping focus in the feed if it was in there. */
+  private forget(thread: ThreadElements): void {
+    const hadFocus = thread.root.contains(document.activeElement);
+    thread.root.remove();
+    this.threads.delete(thread.threadId);
+    this.touched.delete(thread);
+    this.pendingMoves.delete(thread);
+    if (hadFocus) this.composer.focus();
   }
 
   private addSnapshotThread(thread: ThreadView): void {
@@ -202,14 +275,62 @@ export class PanelView {
       el('code', { title: threadId }, threadId),
       badge,
     );
-    // The button sits beside the heading, not in it: the heading's name stays the thread's.
-    const head = el('div', { class: 'thread-head' }, title, this.button('Export', 'export', { kind: 'exportThread', threadId }, `Export thread ${clip(threadId, 40)} as Markdown`));
-    const root = el('article', { class: 'thread', 'aria-label': `Thread ${threadId}` }, head);
-    thread = { threadId, subject, origin, root, badge, turns: new Map(), name: origin === 'local' ? 'This window' : `Channel thread ${clip(threadId, 24)}` };
-    this.threads.set(threadId, thread);
-    // Newest activity first, where the eye lands.
-    this.list.prepend(root);
-    return thread;
+    const body = el('div', { class: 'thread-body', id: `thread-body-${++threadBodies}` });
+    const collapse = el('button', { type: 'button', class: 'collapse', 'aria-controls': body.id });
+    const collapsedNote = el('span', { class: 'collapsed-note', hidden: '' });
+    // The buttons sit beside the heading, not in it: the heading's name stays the thread's.
+    const head = el('div', { class: 'thread-head' }, collapse, title, collapsedNote, this.button('Export', 'export', { kind: 'exportThread', threadId }, `Export thread ${clip(threadId, 40)} as Markdown`));
+    // Focusable by script (not a Tab stop): "New activity" takes the reader here.
+    const root = el('article', { class: 'thread', tabindex: '-1', 'aria-label': `Thread ${threadId}` }, head, body);
+    const name = origin === 'local' ? 'This window' : `Channel thread ${clip(threadId, 24)}`;
+    const created: ThreadElements = { threadId, subject, origin, root, badge, body, collapse, collapsedNote, turns: new Map(), name };
+    collapse.addEventListener('click', () => this.setCollapsed(created, !body.hidden));
+    this.setCollapsed(created, this.memory.collapsed.has(threadId));
+    this.threads.set(threadId, created);
+    // The newest activity is at the foot, by the composer.
+    this.list.append(root);
+    this.touched.add(created);
+    return created;
+  }
+
+  private setCollapsed(thread: ThreadElements, collapsed: boolean): void {
+    const wasCollapsed = thread.body.hidden;
+    thread.body.hidden = collapsed;
+    thread.collapse.setAttribute('aria-expanded', String(!collapsed));
+    thread.collapse.setAttribute('aria-label', `${collapsed ? 'Expand' : 'Collapse'} thread ${clip(thread.threadId, 40)}`);
+    thread.collapse.title = collapsed ? 'Expand' : 'Collapse';
+    thread.collapse.replaceChildren(icon(collapsed ? 'chevron-right' : 'chevron-down'));
+    this.noteCollapsed(thread);
+    if (wasCollapsed !== collapsed) this.memory.setCollapsed(thread.threadId, collapsed);
+  }
+
+  /** A collapsed thread still says how many turns it has and whether one is running. */
+  private noteCollapsed(thread: ThreadElements): void {
+    thread.collapsedNote.hidden = !thread.body.hidden;
+    if (!thread.body.hidden) return;
+    const turns = thread.turns.size;
+    const running = [...thread.turns.values()].some((turn) => turn.status === 'running');
+    thread.collapsedNote.textContent = `${turns} turn${turns === 1 ? '' : 's'}${running ? ' · working…' : ''}`;
+  }
+
+  /** Shows or hides a thread by the feed filter; searching reads what it says, not its buttons. */
+  private refilter(thread: ThreadElements): void {
+    if (!thread.root.isConnected) return;
+    const shown = this.filter.matches(thread.origin, () => {
+      const parts = [thread.subject.textContent ?? '', thread.threadId];
+      for (const node of Array.from(thread.body.querySelectorAll('.question, .tool-message, .weather, .answer, .outcome .error'))) parts.push(node.textContent ?? '');
+      return parts.join('\n');
+    });
+    if (thread.root.hidden === !shown) return;
+    // A thread the reader is in is not hidden under them by a change of its text.
+    if (!shown && thread.root.contains(document.activeElement)) return;
+    thread.root.hidden = !shown;
+  }
+
+  private countShown(): void {
+    let shown = 0;
+    for (const thread of this.threads.values()) if (!thread.root.hidden) shown++;
+    this.filter.setCounts(shown, this.threads.size);
   }
 
   /** The thread's delivery badge: events the relay refused for good say so first; words, not colour, carry it. */
@@ -237,9 +358,9 @@ export class PanelView {
       const notice = el('p', { class: 'notice', role: 'status', 'aria-live': 'polite' });
       const outcome = el('div', { class: 'outcome' });
       const root = el('section', { class: 'turn' }, tools, omitted, answerBox, notice, outcome);
-      turn = { root, question, tools, omitted, answer: new IncrementalMarkdown(answerBox), notice, outcome, status: 'running' };
+      turn = { thread, root, question, tools, omitted, answer: new IncrementalMarkdown(answerBox, addCodeCopyButtons), notice, outcome, status: 'running' };
       thread.turns.set(header.index, turn);
-      thread.root.append(root);
+      thread.body.append(root);
       if (header.question !== undefined && thread.turns.size === 1) {
         // The first question names the thread: in its heading, and in what is announced.
         thread.name = `“${clip(header.question, 60)}”`;
@@ -249,7 +370,7 @@ export class PanelView {
       }
       if (header.status === 'running') this.announce(thread, 'started');
     }
-    this.bringToTop(thread);
+    this.moveToFoot(thread);
     if (header.question !== undefined) {
       turn.question.replaceChildren(icon('comment'), el('span', {}, clip(header.question, TEXT_LIMITS.question)));
       if (!turn.question.isConnected) turn.root.prepend(turn.question);
@@ -272,12 +393,27 @@ export class PanelView {
   }
 
   /**
-   * The most recently active thread goes first, as in the store's snapshot order; except the
-   * one the reader is in (keyboard focus inside it): it stays where it is, and focus with it.
+   * The most recently active thread goes to the foot, as in the store's snapshot order; but
+   * nothing moves under a reader: not the thread they are in (keyboard focus inside it), and
+   * nothing at all while they read further up (it moves when they come back to the foot).
    */
-  private bringToTop(thread: ThreadElements): void {
-    if (thread.root === this.list.firstElementChild || thread.root.contains(document.activeElement)) return;
-    this.list.prepend(thread.root);
+  private moveToFoot(thread: ThreadElements): void {
+    this.touched.add(thread);
+    if (thread.root === this.list.lastElementChild || thread.root.contains(document.activeElement)) return;
+    if (!this.follow.isFollowing && this.live) {
+      this.pendingMoves.delete(thread);
+      this.pendingMoves.add(thread);
+      return;
+    }
+    this.list.append(thread.root);
+  }
+
+  /** The reader asked for the new activity: what waited for them moves to the foot; focus goes to the newest thread shown. */
+  private catchUp(): HTMLElement | undefined {
+    for (const thread of this.pendingMoves) if (thread.root.isConnected && !thread.root.contains(document.activeElement)) this.list.append(thread.root);
+    this.pendingMoves.clear();
+    const threads = Array.from(this.list.children) as HTMLElement[];
+    return threads.reverse().find((thread) => !thread.hidden);
   }
 
   /**
@@ -290,6 +426,14 @@ export class PanelView {
     if (!changed && turn.outcome.hasChildNodes()) return;
     turn.status = header.status;
     turn.root.dataset.status = header.status;
+    this.noteCollapsed(thread);
+    // A reader on Stop when the turn ends lands on what replaces it (Copy, Retry), not on <body>.
+    const hadFocus = turn.outcome.contains(document.activeElement);
+    this.fillOutcome(thread, turn, header, changed);
+    if (hadFocus && !turn.outcome.contains(document.activeElement)) (turn.outcome.querySelector('button') ?? thread.root).focus({ preventScroll: true });
+  }
+
+  private fillOutcome(thread: ThreadElements, turn: TurnElements, header: TurnHeader, changed: boolean): void {
     const at = { threadId: thread.threadId, turnIndex: header.index };
     if (header.status === 'running') {
       const running = el('span', { class: 'running' }, icon('loading codicon-modifier-spin'), ' Working…');
@@ -301,7 +445,7 @@ export class PanelView {
     } else {
       const error = clip(header.error ?? 'Failed', TEXT_LIMITS.error);
       // Announced once through the live region, like every other outcome (an alert role would say it twice).
-      const retry = header.question !== undefined ? [this.button('Retry', 'refresh', { kind: 'retry', ...at }, 'Ask this question again')] : [];
+      const retry = header.question !== undefined ? [this.button('Retry', 'refresh', { kind: 'retry', ...at }, 'Retry: ask this question again')] : [];
       turn.outcome.replaceChildren(el('span', { class: 'error' }, icon('error'), ` ${error}`), ...retry);
       if (changed) this.announce(thread, `failed: ${clip(error, 120)}`);
     }
@@ -358,8 +502,13 @@ export class PanelView {
 
   private renderFrame(): void {
     this.frame = undefined;
-    for (const turn of this.dirty) turn.answer.render();
+    for (const turn of this.dirty) {
+      turn.answer.render();
+      this.touched.add(turn.thread);
+    }
     this.dirty.clear();
+    // The answers' text is in the page now: search it, and follow it down.
+    this.afterChanges(true);
   }
 
   private setHeader(header: HeaderView): void {

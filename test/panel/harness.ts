@@ -15,7 +15,7 @@ import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type 
 import { ActivityStore, PanelBatcher, type ActivityStoreOptions } from '../../src/activity';
 import { createNonce, renderPanelHtml } from '../../src/extension/webview-html';
 import { seededRandom } from '../support/random';
-import type { HeaderView, HostToPanel, PanelToHost } from '../../src/protocol';
+import type { ChannelPayload, EventStatus, HeaderView, HostToPanel, PanelToHost, PayloadType } from '../../src/protocol';
 
 export const ROOT = resolve(__dirname, '../../..');
 export const OUTPUT_DIR = resolve(ROOT, 'test-output');
@@ -168,8 +168,12 @@ function initScript(): void {
       postMessage: (message: PanelToHost) => {
         state.posted.push(JSON.parse(JSON.stringify(message)) as PanelToHost);
       },
-      getState: () => undefined,
-      setState: () => undefined,
+      // Like VS Code: the state survives reloads of the webview (here: of the tab).
+      getState: () => {
+        const saved = sessionStorage.getItem('__vscodeState');
+        return saved === null ? undefined : JSON.parse(saved);
+      },
+      setState: (value: unknown) => sessionStorage.setItem('__vscodeState', JSON.stringify(value)),
     });
   };
   // What VS Code's webview wrapper (webview/browser/pre/index.html) adds to the content
@@ -423,3 +427,11 @@ export const realisticWeather = (location = 'Makati, Metro Manila, Philippines')
     observed_at: '2025-06-01T04:15:00.000Z',
     source: 'open-meteo',
   });
+
+/** A payload shaped exactly as the seed document's clients publish it (no id, no seq). */
+export function seedPayload(threadId: string, type: PayloadType, message: string, status?: EventStatus): ChannelPayload {
+  const payload = { message, timestamp: 1_700_000_000, thread_id: threadId } as ChannelPayload;
+  if (status !== undefined) payload.status = status;
+  payload.type = type;
+  return payload;
+}

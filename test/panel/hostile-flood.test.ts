@@ -91,7 +91,7 @@ describe('a hostile publisher flooding the channel', () => {
     const fresh = page.getByRole('article', { name: 'Thread thread_after_flood' });
     assert.equal(await fresh.locator('.question').textContent(), 'Is the panel still there?');
     assert.equal(await fresh.locator('.answer strong').textContent(), 'still here');
-    assert.equal(await page.locator('article.thread').first().getAttribute('aria-label'), 'Thread thread_after_flood', 'on top');
+    assert.equal(await page.locator('article.thread').last().getAttribute('aria-label'), 'Thread thread_after_flood', 'at the foot');
     assert.deepEqual(panel.pageErrors, []);
     return domNodes;
   }
@@ -146,7 +146,7 @@ describe('a hostile publisher flooding the channel', () => {
     assert.equal(await page.locator('article.thread').count(), maxThreads);
     const shownIds = await page.locator('article.thread .thread-title code').allTextContents();
     assert.ok(shownIds.every((id) => id.length === TEXT_LIMITS.threadId + 1 && id.endsWith('…')), 'thread ids are cut to their limit');
-    assert.ok(shownIds[0].startsWith(`t${total - 1}_`), 'the newest thread on top');
+    assert.ok(shownIds.at(-1)!.startsWith(`t${total - 1}_`), 'the newest thread at the foot');
     const domNodes = await assertStillResponds(panel, host);
     console.log(
       `10,000 one-message threads: ${(bytes / 1024).toFixed(0)} KiB posted in ${host.postedBatches} batches, host heap +${(heapGrowth / MIB).toFixed(2)} MiB, ` +

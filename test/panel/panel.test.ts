@@ -19,11 +19,10 @@ import {
   turnNoticePayload,
   TEXT_LIMITS,
   type ChannelPayload,
-  type EventStatus,
-  type PayloadType,
 } from '../../src/protocol';
 import {
   DEFAULT_HEADER,
+  seedPayload,
   PanelHost,
   ensureOutputDir,
   realisticWeather,
@@ -34,12 +33,7 @@ import {
 
 const TIMEOUT = 20_000;
 
-function seed(threadId: string, type: PayloadType, message: string, status?: EventStatus): ChannelPayload {
-  const payload = { message, timestamp: 1_700_000_000, thread_id: threadId } as ChannelPayload;
-  if (status !== undefined) payload.status = status;
-  payload.type = type;
-  return payload;
-}
+const seed = seedPayload;
 
 function clock(start = 1_700_000_000_000) {
   let now = start;
@@ -62,6 +56,8 @@ function signatureOf(page: Page, target: { selector: string } | { html: string }
         } else if (child.nodeType === Node.ELEMENT_NODE) {
           const element = child as Element;
           const tag = element.tagName.toLowerCase();
+          // The panel's own Copy buttons on code blocks are not part of the answer.
+          if (element.classList.contains('code-copy')) continue;
           if (tag === 'div') {
             walk(element);
             continue;
@@ -559,7 +555,7 @@ describe('Live Activity panel in Chromium', () => {
     assertHealthy(panel);
   });
 
-  test('threads are grouped by thread_id, most recently active first, local ones marked until delivered', { timeout: TIMEOUT }, async () => {
+  test('threads are grouped by thread_id, most recently active last (by the composer), local ones marked until delivered', { timeout: TIMEOUT }, async () => {
     const panel = await newPanel();
     const { page } = panel;
     const host = new PanelHost(panel);
@@ -580,9 +576,9 @@ describe('Live Activity panel in Chromium', () => {
 
     const threads = page.locator('article.thread');
     assert.equal(await threads.count(), 2);
-    // The remote thread spoke last, so it is on top: the same order a reload's snapshot gives.
-    assert.equal(await threads.nth(0).locator('.thread-title code').textContent(), 'thread_remote', 'most recently active first');
-    assert.equal(await threads.nth(1).locator('.thread-title code').textContent(), 'thread_local');
+    // The remote thread spoke last, so it is at the foot: the same order a reload's snapshot gives.
+    assert.equal(await threads.nth(1).locator('.thread-title code').textContent(), 'thread_remote', 'most recently active last');
+    assert.equal(await threads.nth(0).locator('.thread-title code').textContent(), 'thread_local');
     const localThread = page.getByRole('article', { name: 'Thread thread_local' });
     const remoteThread = page.getByRole('article', { name: 'Thread thread_remote' });
     assert.match((await localThread.locator('.thread-title').textContent()) ?? '', /This window/);
@@ -605,12 +601,12 @@ describe('Live Activity panel in Chromium', () => {
     assert.equal(await localThread.locator('.tool').count(), 1);
     assert.equal((await localThread.locator('.answer').textContent())?.trim(), 'Hot in Makati.');
 
-    // A new turn on the older thread brings it to the top.
-    host.store.ingest(seed('thread_remote', 'response', 'Mild in Tokyo.', 'completed'), 'channel');
-    host.store.ingest(seed('thread_remote', 'response', 'Next question answered.'), 'channel');
+    // A new turn on the older thread brings it to the foot.
+    host.store.ingest(seed('thread_local', 'response', 'Hot in Makati.', 'completed'), 'channel');
+    host.store.ingest(seed('thread_local', 'response', 'Next question answered.'), 'channel');
     await host.settle();
-    assert.equal(await threads.nth(0).locator('.thread-title code').textContent(), 'thread_remote');
-    assert.equal(await remoteThread.locator('.turn').count(), 2);
+    assert.equal(await threads.nth(1).locator('.thread-title code').textContent(), 'thread_local');
+    assert.equal(await localThread.locator('.turn').count(), 2);
     assertHealthy(panel);
   });
 
@@ -728,23 +724,23 @@ describe('Live Activity panel in Chromium', () => {
     host.store.ingest(seed('thread_new', 'response', 'Elsewhere.'), 'channel');
     await host.settle();
     const threads = page.locator('article.thread');
-    assert.equal(await threads.nth(1).locator('.thread-title code').textContent(), 'thread_old');
+    assert.equal(await threads.nth(0).locator('.thread-title code').textContent(), 'thread_old');
     // The keyboard user moves onto the running card of the older thread.
     await page.locator('article.thread:has(code:text("thread_old")) .tool > summary').focus();
     const focusedText = () => page.evaluate(() => document.activeElement?.closest('.tool')?.querySelector('.tool-message')?.textContent ?? document.activeElement?.tagName);
     assert.equal(await focusedText(), 'Executing weather check for Lima');
-    // Its result arrives (the card is rebuilt) and the thread has new activity (it would move to the top).
+    // Its result arrives (the card is rebuilt) and the thread has new activity (it would move to the foot).
     host.store.ingest(seed('thread_old', 'tool', realisticWeather('Lima, Peru'), 'tool_executed'), 'channel');
     host.store.ingest(seed('thread_old', 'response', 'Mild in Lima.'), 'channel');
     await host.settle();
     assert.equal(await focusedText(), 'Executing weather check for Lima', 'focus stayed on the card');
     assert.equal(await page.evaluate(() => document.activeElement?.closest('.tool')?.classList.contains('executed')), true, 'on the card with its result');
-    assert.equal(await threads.nth(1).locator('.thread-title code').textContent(), 'thread_old', 'the thread the reader is in did not move');
+    assert.equal(await threads.nth(0).locator('.thread-title code').textContent(), 'thread_old', 'the thread the reader is in did not move');
     // Once the reader leaves it, the usual order returns with the next activity.
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     host.store.ingest(seed('thread_old', 'response', ' Still mild.'), 'channel');
     await host.settle();
-    assert.equal(await threads.nth(0).locator('.thread-title code').textContent(), 'thread_old');
+    assert.equal(await threads.nth(1).locator('.thread-title code').textContent(), 'thread_old');
     assertHealthy(panel);
   });
 
@@ -775,7 +771,7 @@ describe('Live Activity panel in Chromium', () => {
     host.store.startLocalTurn('thread_mine', 'And tomorrow?');
     host.store.ingest(turnFailedPayload('thread_mine', 'model request failed: 429', { id: 'm4' }), 'local');
     await host.settle();
-    await mine.getByRole('button', { name: 'Ask this question again' }).click();
+    await mine.getByRole('button', { name: 'Retry: ask this question again' }).click();
     await mine.getByRole('button', { name: 'Export thread thread_mine as Markdown' }).click();
     assert.deepEqual(await posted(), [
       { kind: 'stop' },
@@ -783,7 +779,7 @@ describe('Live Activity panel in Chromium', () => {
       { kind: 'retry', threadId: 'thread_mine', turnIndex: 1 },
       { kind: 'exportThread', threadId: 'thread_mine' },
     ]);
-    assert.equal(await theirs.getByRole('button', { name: 'Ask this question again' }).count(), 0);
+    assert.equal(await theirs.getByRole('button', { name: 'Retry: ask this question again' }).count(), 0);
     assertHealthy(panel);
   });
 
@@ -807,7 +803,7 @@ describe('Live Activity panel in Chromium', () => {
     await page.keyboard.press('ArrowLeft');
     assert.equal(await focused(), 'Reconnect');
     await page.keyboard.press('Tab');
-    assert.equal(await focused(), 'Export thread thread_x as Markdown', 'Tab leaves the toolbar for what follows it');
+    assert.equal(await focused(), 'Show threads from', 'Tab leaves the toolbar for what follows it: the feed filter');
     await page.keyboard.press('Shift+Tab');
     assert.equal(await focused(), 'Reconnect', 'and comes back to the button used last');
     assertHealthy(panel);
@@ -884,11 +880,11 @@ describe('Live Activity panel in Chromium', () => {
     await host.settle();
     const ids = () => page.locator('article.thread .thread-title code').allTextContents();
     assert.equal(await page.locator('article.thread').count(), 3);
-    assert.deepEqual(await ids(), ['t9', 't8', 't7']);
+    assert.deepEqual(await ids(), ['t7', 't8', 't9']);
     assert.equal(await page.locator('.turn').count(), 3);
     const before = await page.locator('.threads').innerText();
     await host.reload();
-    assert.deepEqual(await ids(), ['t9', 't8', 't7']);
+    assert.deepEqual(await ids(), ['t7', 't8', 't9']);
     assert.equal(await page.locator('.threads').innerText(), before, 'a reload shows the same state');
     assertHealthy(panel);
   });

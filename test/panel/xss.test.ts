@@ -125,9 +125,12 @@ function inspectDom(page: Page): Promise<string[]> {
       'noscript', 'applet', 'marquee', 'xmp', 'plaintext', 'portal', 'image',
     ];
     // The one text box is the composer's own; any other input came from a message.
-    const ours = (element: Element) => element.matches('.composer > .composer-row > textarea#composer-input');
+    // The panel's own controls, each at its one place: the composer's text box, the feed filter's two.
+    const ours = (element: Element) =>
+      element.matches('.composer > .composer-row > textarea#composer-input, header > .filter > select#feed-scope, header > .filter > input#feed-search');
     for (const element of app.querySelectorAll(forbidden.join(','))) if (!ours(element)) problems.push(`<${element.tagName.toLowerCase()}> in the panel`);
     if (app.querySelectorAll('textarea').length > 1) problems.push('more than one text box');
+    if (app.querySelectorAll('input, select').length > 2) problems.push('more than the filter\'s two controls');
     const scripts = Array.from(document.scripts);
     if (scripts.length !== 1 || !scripts[0].src.endsWith('/dist/panel.js')) problems.push(`${scripts.length} scripts in the document`);
     if (document.querySelectorAll('iframe, frame, object, embed, img, svg, base, form').length > 0) problems.push('active element outside the panel');

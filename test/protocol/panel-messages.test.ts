@@ -2,7 +2,7 @@
 // the thread and turn a button names checked for type and size.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parsePanelMessage } from '../../src/protocol';
+import { parsePanelMessage, TEXT_LIMITS } from '../../src/protocol';
 
 test('the turn actions are taken with a thread id and a whole turn index; anything else is ignored', () => {
   assert.deepEqual(parsePanelMessage({ kind: 'stop' }), { kind: 'stop' });
@@ -36,6 +36,16 @@ test('a composer question is text of at most 4,000 characters; a queued one is r
     { kind: 'removeQueued', index: -1 },
     { kind: 'removeQueued', index: '0' },
   ]) {
+    assert.equal(parsePanelMessage(bad), undefined, JSON.stringify(bad).slice(0, 80));
+  }
+});
+
+test('code to copy is text of at most one answer; the host only puts it on the clipboard', () => {
+  assert.deepEqual(parsePanelMessage({ kind: 'copyCode', text: 'npm test\n' }), { kind: 'copyCode', text: 'npm test\n' });
+  assert.deepEqual(parsePanelMessage({ kind: 'copyCode', text: '' }), { kind: 'copyCode', text: '' });
+  const longest = 'x'.repeat(TEXT_LIMITS.answer);
+  assert.equal((parsePanelMessage({ kind: 'copyCode', text: longest }) as { text: string }).text.length, TEXT_LIMITS.answer);
+  for (const bad of [{ kind: 'copyCode' }, { kind: 'copyCode', text: 42 }, { kind: 'copyCode', text: `${longest}x` }, { kind: 'copyCode', text: ['a'] }]) {
     assert.equal(parsePanelMessage(bad), undefined, JSON.stringify(bad).slice(0, 80));
   }
 });

@@ -3,6 +3,7 @@
  * the panel's webview. The host's activity store owns this state; the panel only renders
  * it and sends back user intents.
  */
+import { TEXT_LIMITS } from './limits';
 
 export type TurnStatus = 'running' | 'completed' | 'error';
 export type ToolStatus = 'running' | 'executed' | 'failed';
@@ -110,12 +111,17 @@ export type PanelToHost =
   /** A turn, by thread and index: copy its answer, ask its question again, or export its thread. */
   | { kind: 'copyAnswer' | 'retry'; threadId: string; turnIndex: number }
   | { kind: 'exportThread'; threadId: string }
+  /**
+   * The text of a code block in an answer, for the clipboard. The one intent that carries
+   * content: what the panel shows of the answer, which the host only puts on the clipboard.
+   */
+  | { kind: 'copyCode'; text: string }
   /** A question typed in the panel's composer: asked now, or queued behind the running turn. */
   | { kind: 'askText'; text: string }
   /** Takes a queued question (by its place in `queued`) off the queue. */
   | { kind: 'removeQueued'; index: number };
 
-const PANEL_INTENTS = new Set(['ready', 'ask', 'newChat', 'clear', 'reconnect', 'setApiKey', 'openLink', 'stop', 'copyAnswer', 'retry', 'exportThread', 'askText', 'removeQueued']);
+const PANEL_INTENTS = new Set(['ready', 'ask', 'newChat', 'clear', 'reconnect', 'setApiKey', 'openLink', 'stop', 'copyAnswer', 'retry', 'exportThread', 'copyCode', 'askText', 'removeQueued']);
 /** Thread ids are the publishers' (bounded by the store); turn indexes count from 0. */
 const MAX_THREAD_ID_LENGTH = 256;
 const MAX_TURN_INDEX = 1_000_000;
@@ -130,6 +136,9 @@ export function parsePanelMessage(value: unknown): PanelToHost | undefined {
   }
   if (kind === 'askText') {
     return typeof text === 'string' && text.trim() !== '' && text.length <= MAX_COMPOSER_QUESTION ? { kind, text } : undefined;
+  }
+  if (kind === 'copyCode') {
+    return typeof text === 'string' && text.length <= TEXT_LIMITS.answer ? { kind, text } : undefined;
   }
   if (kind === 'removeQueued') {
     return typeof index === 'number' && Number.isInteger(index) && index >= 0 && index < MAX_QUEUED_QUESTIONS ? { kind, index } : undefined;

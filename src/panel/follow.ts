@@ -1,0 +1,85 @@
+/**
+ * Reading while the feed streams. The newest activity is at the foot of the feed, by the
+ * composer. While the reader is scrolled to the bottom the view follows new output; once they
+ * scroll up to read, nothing moves under them: updates keep their place (the browser's scroll
+ * anchoring keeps what is on screen still), and a "New activity" button offers the way back.
+ */
+import { el, icon } from './dom';
+
+/** How close to the bottom still counts as "at the bottom" (a line or two of slack). */
+const BOTTOM_SLACK_PX = 32;
+
+export class FollowScroll {
+  /** The button shown while there is activity below the reader; lives in the composer area. */
+  readonly button: HTMLButtonElement;
+  private following = true;
+  private frame: number | undefined;
+
+  constructor(
+    private readonly scroller: Element,
+    /** Called when the reader asks for the new activity (moves deferred while they read happen here). */
+    private readonly onJump: () => HTMLElement | undefined,
+  ) {
+    this.button = el(
+      'button',
+      { type: 'button', class: 'new-activity', hidden: '', title: 'Scroll to the newest activity', 'aria-label': 'New activity: scroll to the newest' },
+      el('span', {}, 'New activity'),
+      icon('arrow-down'),
+    );
+    this.button.addEventListener('click', () => this.jump());
+    // Only the reader's scrolling changes whether we follow; growth of the page does not.
+    scroller.ownerDocument.addEventListener('scroll', () => this.onScroll(), { passive: true });
+  }
+
+  /** Whether new output is followed (the reader is at the bottom). */
+  get isFollowing(): boolean {
+    return this.following;
+  }
+
+  /**
+   * After the feed changed: stay at the bottom when following, else offer the way there.
+   * `inFrame`: called from an animation frame, after its rendering, so scroll now; otherwise
+   * once on the next frame (reading the page's height forces a layout: once per frame).
+   */
+  afterUpdate(inFrame = false): void {
+    if (!this.following) {
+      this.button.hidden = false;
+      return;
+    }
+    if (inFrame) {
+      if (this.frame !== undefined) cancelAnimationFrame(this.frame);
+      this.frame = undefined;
+      this.scrollToBottom();
+      return;
+    }
+    this.frame ??= requestAnimationFrame(() => {
+      this.frame = undefined;
+      if (this.following) this.scrollToBottom();
+    });
+  }
+
+  /** Goes to the newest activity and follows again; focus moves with the reader, never to <body>. */
+  jump(): void {
+    const target = this.onJump();
+    this.following = true;
+    this.button.hidden = true;
+    target?.focus({ preventScroll: true });
+    this.scrollToBottom();
+  }
+
+  private onScroll(): void {
+    const atBottom = this.distanceToBottom() <= BOTTOM_SLACK_PX;
+    if (atBottom === this.following) return;
+    this.following = atBottom;
+    // A focused button stays (hiding it would drop focus to <body>); it goes once used.
+    if (atBottom && this.button !== this.scroller.ownerDocument.activeElement) this.button.hidden = true;
+  }
+
+  private distanceToBottom(): number {
+    return this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight;
+  }
+
+  private scrollToBottom(): void {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+}
