@@ -7,17 +7,18 @@
 //   - a UI driver: the launcher's headless Chromium is started through a wrapper (WEATHER_CHROMIUM)
 //     that adds --remote-debugging-port on 127.0.0.1, and this process attaches to it with
 //     playwright-core's connectOverCDP, so a suite can ask for what the extension host cannot do
-//     itself: type in the command palette like a user, read the Live Activity webview's DOM, take
-//     a picture of just the side bar. WEATHER_VSCODE_UI_DRIVER=0 turns it off (the UI routes then
-//     answer { available: false } and the suites skip those checks).
+//     itself: type in the command palette like a user, read the Live Activity webview's DOM, run
+//     axe-core in it, take a picture of just the side bar. WEATHER_VSCODE_UI_DRIVER=0 turns it
+//     off (the UI routes then answer { available: false } and the suites skip those checks).
 // The extension host gets their addresses as WEATHER_TEST_* variables, and VS Code starts with
 // user settings that already point the extension at them (WEATHER_VSCODE_SETTINGS, read by
 // scripts/vscode-server.mjs), so no request of the extension can ever leave the machine.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { AxeResults, Result as AxeRule } from 'axe-core';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { startRelay, type RunningRelay } from '../../src/relay';
 import { startFakeOpenAI, type FakeOpenAIOptions, type Scenario } from '../fakes/openai-server';
@@ -60,6 +61,10 @@ export async function setup(): Promise<{ env: Record<string, string>; teardown: 
       'GET /ui/notifications': () => ui.notifications(),
       'GET /ui/statusbar': () => ui.statusBar(),
       'POST /ui/screenshot-sidebar': (body: { name: string }) => ui.screenshotSidebar(body.name),
+      'POST /ui/layout': (body: Partial<PanelLayout>) => ui.layout(body),
+      'GET /ui/panel-theme': () => ui.panelTheme(),
+      'POST /ui/panel-open-details': () => ui.openPanelDetails(),
+      'POST /ui/axe': () => ui.axe(),
       'POST /openai/enqueue': (scenarios: Scenario[]) => {
         openai.enqueue(...scenarios);
         return { pending: openai.pending() };
@@ -199,11 +204,72 @@ export interface PanelSummary {
   empty: string;
 }
 
+/** One axe-core rule's outcome, cut to a size a test log can show. */
+export interface AxeRuleSummary {
+  id: string;
+  impact: string | null;
+  help: string;
+  /** Every node the rule flagged; `nodes` lists the first AXE_MAX_NODES. */
+  nodeCount: number;
+  nodes: Array<{ target: string; html: string; summary: string }>;
+}
+
+export interface AxeReport {
+  available: true;
+  violations: AxeRuleSummary[];
+  /** What axe could not decide alone (e.g. a contrast over an unknown background). */
+  incomplete: AxeRuleSummary[];
+  passes: number;
+}
+
+/** The side bar's width and the window's height, in CSS pixels. */
+export interface PanelLayout {
+  sidebarWidth: number;
+  height: number | 'fit-panel';
+}
+const MAX_WINDOW_HEIGHT = 3000;
+
+/** WCAG 2.0 and 2.1, levels A and AA. */
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const AXE_MAX_NODES = 10;
+
+let axeSourceText: string | undefined;
+const axeSource = () => (axeSourceText ??= readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+function summarizeAxeRules(rules: AxeRule[]): AxeRuleSummary[] {
+  return rules.map((rule) => ({
+    id: rule.id,
+    impact: rule.impact ?? null,
+    help: rule.help,
+    nodeCount: rule.nodes.length,
+    nodes: rule.nodes.slice(0, AXE_MAX_NODES).map((node) => ({
+      target: node.target.map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(' '),
+      html: cut(node.html, 200),
+      summary: cut(node.failureSummary ?? '', 600),
+    })),
+  }));
+}
+
 async function startUiDriver() {
   if (process.env.WEATHER_VSCODE_UI_DRIVER === '0' || process.env.WEATHER_VSCODE_DESKTOP === '1') {
     const reason = 'the UI driver is off (WEATHER_VSCODE_UI_DRIVER=0 or desktop VS Code)';
     const off = async () => unavailable(reason);
-    return { env: {} as Record<string, string>, status: () => unavailable(reason), askFromPalette: off, panel: off, notifications: off, statusBar: off, screenshotSidebar: off, close: async () => {} };
+    return {
+      env: {} as Record<string, string>,
+      status: () => unavailable(reason),
+      askFromPalette: off,
+      panel: off,
+      notifications: off,
+      statusBar: off,
+      screenshotSidebar: off,
+      layout: off,
+      panelTheme: off,
+      openPanelDetails: off,
+      axe: off,
+      close: async () => {},
+    };
   }
   const port = await freeLoopbackPort();
   const dir = mkdtempSync(join(tmpdir(), 'weather-vscode-ui-'));
@@ -247,6 +313,12 @@ async function startUiDriver() {
     }
     return undefined;
   };
+  /** Runs `body` against the Live Activity webview's frame, or says why it cannot. */
+  const withPanel = <T>(body: (frame: Frame) => Promise<T>) =>
+    withPage(async (page) => {
+      const frame = await panelFrame(page);
+      return frame ? body(frame) : unavailable('the Live Activity webview is not open');
+    });
 
   return {
     env: { WEATHER_CHROMIUM: wrapper } as Record<string, string>,
@@ -277,10 +349,8 @@ async function startUiDriver() {
       }),
 
     panel: () =>
-      withPage(async (page): Promise<PanelSummary | ReturnType<typeof unavailable>> => {
-        const frame = await panelFrame(page);
-        if (!frame) return unavailable('the Live Activity webview is not open');
-        return frame.evaluate(() => {
+      withPanel((frame): Promise<PanelSummary> =>
+        frame.evaluate(() => {
           const text = (node: Element | null) => (node as HTMLElement | null)?.innerText.trim() ?? '';
           return {
             available: true as const,
@@ -298,8 +368,8 @@ async function startUiDriver() {
               })),
             })),
           };
-        });
-      }),
+        }),
+      ),
 
     /** The messages of the notification toasts on screen now. */
     notifications: () =>
@@ -325,6 +395,70 @@ async function startUiDriver() {
         const file = join(outputDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
         await page.locator('.part.sidebar').screenshot({ path: file, timeout: 10_000 });
         return { available: true as const, file };
+      }),
+
+    /**
+     * Resizes what the screenshots and axe see: the side bar to `sidebarWidth` (dragging its sash,
+     * as a user would), the window to `height`, or, with 'fit-panel', tall enough for the whole
+     * Live Activity feed to show unscrolled (so no sticky header or composer covers any of it).
+     * Answers with the layout it found, which given back restores it.
+     */
+    layout: (wanted: Partial<PanelLayout>) =>
+      withPage(async (page) => {
+        const sidebar = page.locator('.part.sidebar');
+        const box = await sidebar.boundingBox();
+        if (!box) return unavailable('the side bar is hidden');
+        const viewport = await page.evaluate(() => ({ width: innerWidth, height: innerHeight }));
+        const before: PanelLayout = { sidebarWidth: box.width, height: viewport.height };
+        if (wanted.sidebarWidth !== undefined && wanted.sidebarWidth !== box.width) {
+          const y = box.y + box.height / 2;
+          await page.mouse.move(box.x + box.width, y);
+          await page.mouse.down();
+          await page.mouse.move(box.x + wanted.sidebarWidth, y, { steps: 5 });
+          await page.mouse.up();
+        }
+        let height = wanted.height;
+        if (height === 'fit-panel') {
+          await page.waitForTimeout(200); // the webview lays out again after the side bar moved
+          const frame = await panelFrame(page);
+          if (!frame) return unavailable('the Live Activity webview is not open');
+          height = viewport.height + (await frame.evaluate(() => document.documentElement.scrollHeight - document.documentElement.clientHeight));
+        }
+        if (height !== undefined && height !== viewport.height) {
+          await page.setViewportSize({ width: viewport.width, height: Math.min(height, MAX_WINDOW_HEIGHT) });
+          await page.waitForTimeout(200);
+        }
+        return { available: true as const, before };
+      }),
+
+    /** The theme the webview was last told about (VS Code sets these on the frame's body). */
+    panelTheme: () =>
+      withPanel((frame) =>
+        frame.evaluate(() => ({ available: true as const, kind: document.body.dataset.vscodeThemeKind ?? '', id: document.body.dataset.vscodeThemeId ?? '' })),
+      ),
+
+    /** Opens every collapsed <details> in the panel (tool cards, raw results) by clicking its summary. */
+    openPanelDetails: () =>
+      withPanel(async (frame) => {
+        const closed = frame.locator('details:not([open]) > summary').filter({ visible: true });
+        let opened = 0;
+        // One at a time: opening a card reveals the closed "Raw result" inside it. Bounded, in
+        // case the panel re-renders a card closed again.
+        for (; opened < 50 && (await closed.count()) > 0; opened++) await closed.first().click({ timeout: 5000 });
+        return { available: true as const, opened };
+      }),
+
+    /** axe-core's WCAG 2.0/2.1 A and AA rules run on the Live Activity webview as it is now. */
+    axe: () =>
+      withPanel(async (frame): Promise<AxeReport> => {
+        // Evaluated through CDP, which the webview's CSP (scripts by nonce only) does not govern.
+        if (!(await frame.evaluate(() => 'axe' in window))) await frame.evaluate(axeSource());
+        const results = await frame.evaluate(async (tags) => {
+          const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<AxeResults> } }).axe;
+          const { violations, incomplete, passes } = await axe.run(document, { runOnly: { type: 'tag', values: tags } });
+          return { violations, incomplete, passes: passes.length };
+        }, AXE_TAGS);
+        return { available: true, violations: summarizeAxeRules(results.violations), incomplete: summarizeAxeRules(results.incomplete), passes: results.passes };
       }),
 
     async close() {

@@ -1,6 +1,6 @@
 // Issue 4, "Manifest and host": the extension activates by itself on its own commands, and its
 // package.json contributes exactly the commands, view container, view and settings promised.
-// Runs first (files load in name order), so the extension is still inactive when it starts.
+// Runs first (index.ts loads it before the other files), so the extension is still inactive when it starts.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { suite, suiteSetup, test } from 'mocha';

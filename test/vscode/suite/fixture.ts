@@ -9,7 +9,7 @@ import type { ActivityStore } from '../../../src/activity';
 import type { AssistantSession } from '../../../src/extension/assistant-session';
 import type { ConnectionController } from '../../../src/extension/connection-controller';
 import type { Scenario } from '../../fakes/openai-scenarios';
-import type { PanelSummary } from '../setup';
+import type { AxeReport, PanelLayout, PanelSummary } from '../setup';
 import { devPath } from './harness';
 
 export const EXTENSION_ID = 'weather-assistant-live.weather-assistant-live';
@@ -211,7 +211,7 @@ export { devPath };
 // ---- the UI driver in setup.ts (playwright-core attached to the workbench's Chromium) ------------
 
 export type Unavailable = { available: false; reason: string };
-export type { PanelSummary };
+export type { AxeReport, PanelLayout, PanelSummary };
 export const ui = {
   status: (): Promise<{ available: true } | Unavailable> => call('GET', '/ui/status'),
   /** Types `Weather Assistant: Ask` in the command palette, then the question, like a user. */
@@ -224,6 +224,14 @@ export const ui = {
   statusBar: (): Promise<{ available: true; items: Array<{ label: string; text: string }> } | Unavailable> => call('GET', '/ui/statusbar'),
   /** Saves test-output/<name>.png: the side bar alone. */
   screenshotSidebar: (name: string): Promise<{ available: true; file: string } | Unavailable> => call('POST', '/ui/screenshot-sidebar', { name }),
+  /** Resizes the side bar and the window (height 'fit-panel': the whole feed unscrolled); `before` restores them. */
+  layout: (wanted: Partial<PanelLayout>): Promise<{ available: true; before: PanelLayout } | Unavailable> => call('POST', '/ui/layout', wanted),
+  /** The theme kind (`vscode-dark`, `vscode-high-contrast-light`, …) and id VS Code gave the webview. */
+  panelTheme: (): Promise<{ available: true; kind: string; id: string } | Unavailable> => call('GET', '/ui/panel-theme'),
+  /** Clicks open every collapsed <details> in the webview (tool cards, raw results). */
+  openPanelDetails: (): Promise<{ available: true; opened: number } | Unavailable> => call('POST', '/ui/panel-open-details'),
+  /** Runs axe-core's WCAG 2.0/2.1 A and AA rules in the webview. */
+  axe: (): Promise<AxeReport | Unavailable> => call('POST', '/ui/axe'),
 };
 
 /**

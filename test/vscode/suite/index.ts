@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import Mocha from 'mocha';
 
 const PREFIX = 'WAL-TEST ';
+const FIRST_FILE = 'activation.test.js';
 
 type Record = {
   type: 'test';
@@ -91,7 +92,9 @@ export function run(): Promise<void> {
     ...(process.env.WEATHER_VSCODE_GREP ? { grep: process.env.WEATHER_VSCODE_GREP } : {}),
   });
   Mocha.interfaces.bdd(mocha.suite); // describe/it as well as suite/test
-  const files = findTests(__dirname);
+  // activation.test.js checks that nothing activated the extension before it, so it goes first
+  // whatever sorts before it by name (accessibility.test.js does).
+  const files = findTests(__dirname).sort((a, b) => Number(path.basename(b) === FIRST_FILE) - Number(path.basename(a) === FIRST_FILE));
   for (const file of files) mocha.addFile(file);
   return new Promise((resolve, reject) => {
     try {
