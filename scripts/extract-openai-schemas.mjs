@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOTS = ['ResponseStreamEvent', 'CreateChatCompletionStreamResponse'];
+const ROOTS = ['ResponseStreamEvent', 'CreateChatCompletionStreamResponse', 'ListModelsResponse'];
 const REF_PREFIX = '#/components/schemas/';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');

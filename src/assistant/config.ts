@@ -6,8 +6,8 @@
 
 export type ModelApi = 'responses' | 'chat';
 export const MODEL_APIS: readonly ModelApi[] = ['responses', 'chat'];
-const OPENAI_BASE_URL = 'https://api.openai.com/v1';
-const DEFAULT_MODEL = 'gpt-5-mini';
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+export const DEFAULT_MODEL = 'gpt-5-mini';
 const DEFAULT_INSTRUCTIONS =
   'You are a concise weather assistant. Use the get_weather tool for any question about current ' +
   'weather, then answer in a few sentences of Markdown with the figures and their units.';

@@ -4,11 +4,19 @@
  */
 import OpenAI from 'openai';
 import type { ResolvedAssistantConfig } from './config';
+import { networkReason } from './network-reason';
+
+export { networkReason };
+
+/** Failures a user interface can do something about beyond showing the sentence. */
+export type FailureReason = 'model-not-found';
 
 export class AssistantError extends Error {
-  constructor(message: string, readonly cancelled = false, options?: { cause?: unknown }) {
+  readonly reason?: FailureReason;
+  constructor(message: string, readonly cancelled = false, options?: { cause?: unknown; reason?: FailureReason }) {
     super(message, options);
     this.name = 'AssistantError';
+    if (options?.reason) this.reason = options.reason;
   }
 }
 
@@ -27,7 +35,7 @@ const MAX_MESSAGE_CHARS = 500;
 export function describeModelError(error: unknown, config: ResolvedAssistantConfig, signal?: AbortSignal): AssistantError {
   const described = describe(error, config, signal);
   if (described.message.length <= MAX_MESSAGE_CHARS) return described;
-  return new AssistantError(`${described.message.slice(0, MAX_MESSAGE_CHARS - 1)}…`, described.cancelled, { cause: error });
+  return new AssistantError(`${described.message.slice(0, MAX_MESSAGE_CHARS - 1)}…`, described.cancelled, { cause: error, reason: described.reason });
 }
 
 function describe(error: unknown, config: ResolvedAssistantConfig, signal?: AbortSignal): AssistantError {
@@ -43,7 +51,7 @@ function describe(error: unknown, config: ResolvedAssistantConfig, signal?: Abor
     return new AssistantError(`the model server at ${where} refused access (403): ${detail(error)}`, false, { cause: error });
   }
   if (error instanceof OpenAI.NotFoundError) {
-    return new AssistantError(`model "${config.model}" was not found at ${where} (404): ${detail(error)}`, false, { cause: error });
+    return new AssistantError(`model "${config.model}" was not found at ${where} (404): ${detail(error)}`, false, { cause: error, reason: 'model-not-found' });
   }
   if (error instanceof OpenAI.RateLimitError) {
     return new AssistantError(
@@ -73,24 +81,6 @@ function describe(error: unknown, config: ResolvedAssistantConfig, signal?: Abor
     return new AssistantError(`the model server at ${where} sent a malformed stream: ${error.message}`, false, { cause: error });
   }
   return new AssistantError(`the model request failed: ${(error as Error)?.message ?? String(error)}`, false, { cause: error });
-}
-
-/** The most specific reason in a fetch error's cause chain ("connection refused", not "fetch failed"). */
-export function networkReason(error: Error): string {
-  let deepest: (Error & { code?: string }) | undefined = error;
-  for (let depth = 0; deepest?.cause instanceof Error && depth < 5; depth++) deepest = deepest.cause as Error & { code?: string };
-  switch (deepest?.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused (is the server running?)';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host not found';
-    case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
-      return 'the connection was dropped';
-    default:
-      return deepest?.message || error.message || 'network error';
-  }
 }
 
 /** The server's own words, without the SDK's "401 " status prefix. */

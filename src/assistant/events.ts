@@ -44,4 +44,6 @@ export interface TurnResult {
   text: string;
   /** The clear error text, when the turn did not complete. */
   error?: string;
+  /** Set when the failure is one a user interface can help with (e.g. offer the server's models). */
+  reason?: 'model-not-found';
 }

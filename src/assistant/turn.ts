@@ -54,7 +54,7 @@ export async function runTurn(context: TurnContext, threadId: string, question: 
   } catch (error) {
     const failure = describeModelError(error, config, signal);
     emit({ type: 'failed', threadId, message: failure.message, cancelled: failure.cancelled });
-    return { threadId, status: failure.cancelled ? 'cancelled' : 'failed', text: answer, error: failure.message };
+    return { threadId, status: failure.cancelled ? 'cancelled' : 'failed', text: answer, error: failure.message, ...(failure.reason ? { reason: failure.reason } : {}) };
   }
 }
 

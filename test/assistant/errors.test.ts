@@ -113,6 +113,7 @@ for (const api of APIS) {
       h.fake.enqueue(modelNotFound('gpt-nonexistent-9'));
       const result = await within(h.assistant.ask('Weather?'), 5_000);
       assertFailed(result, h.events, /^model "gpt-nonexistent-9" was not found at http:\/\/127\.0\.0\.1:\d+\/v1 \(404\)/);
+      assert.equal(result.reason, 'model-not-found', 'marked, so the extension can offer the models the server has');
     });
 
     test('another HTTP error (400): status and the server’s words', async (t) => {
@@ -120,6 +121,7 @@ for (const api of APIS) {
       h.fake.enqueue(httpError(400, { message: 'Invalid value for temperature.', type: 'invalid_request_error', param: 'temperature', code: null }));
       const result = await within(h.assistant.ask('Weather?'), 5_000);
       assertFailed(result, h.events, /answered 400: Invalid value for temperature\./);
+      assert.equal(result.reason, undefined);
     });
 
     test('a 100 kB error text from the server, before or during the stream: the message is cut to 500 characters', async (t) => {

@@ -28,7 +28,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { validateChatCompletionChunk, validateResponseStreamEvent } from '../support/openai-schema';
+import { validateAgainst, validateChatCompletionChunk, validateResponseStreamEvent } from '../support/openai-schema';
 import {
   chatFrames,
   ids,
@@ -103,12 +103,16 @@ export interface FakeOpenAIOptions {
   fallback?: ScenarioSource;
   /** Print each violation to stderr as it happens (default true); off for tests that provoke them. */
   logViolations?: boolean;
+  /** What `GET /v1/models` lists (default: gpt-test-mini and gpt-5-mini), as OpenAI's ListModelsResponse. */
+  models?: string[];
 }
 
 export interface FakeOpenAI {
   /** http://127.0.0.1:<port>/v1 — pass as the SDK's baseURL. */
   baseUrl: string;
   requests: RecordedOpenAIRequest[];
+  /** `GET /v1/models` requests, kept apart from the model requests above. */
+  modelListRequests: Array<{ headers: Record<string, string> }>;
   violations: string[];
   enqueue(...scenarios: ScenarioSource[]): void;
   /** Scenarios queued and not yet used. */
@@ -227,6 +231,7 @@ function checkChatRequest(body: Json): ApiError | undefined {
 
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const requests: RecordedOpenAIRequest[] = [];
+  const modelListRequests: FakeOpenAI['modelListRequests'] = [];
   const violations: string[] = [];
   const queue: ScenarioSource[] = [];
   const stored = new Map<string, StoredResponse>();
@@ -247,9 +252,31 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     return typeof source === 'function' ? source(request) : source;
   }
 
+  /** The models list, checked against the spec like every streamed event. */
+  function listModels(req: IncomingMessage, res: ServerResponse): void {
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? '']));
+    modelListRequests.push({ headers });
+    if (options.apiKey !== undefined && headers.authorization !== `Bearer ${options.apiKey}`) {
+      sendJson(res, 401, { error: unauthorized((headers.authorization ?? '').replace(/^Bearer /, '')).body.error });
+      return;
+    }
+    const body = {
+      object: 'list',
+      data: (options.models ?? ['gpt-test-mini', 'gpt-5-mini']).map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'fake-openai' })),
+    };
+    const problems = validateAgainst('ListModelsResponse', body);
+    if (problems.length > 0) {
+      violations.push(`fake OpenAI, GET /v1/models: ${problems.join('; ')}`);
+      sendJson(res, 500, { error: invalid('fake OpenAI: off-spec models list') });
+      return;
+    }
+    sendJson(res, 200, body);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
     const path = new URL(req.url ?? '/', 'http://fake').pathname;
+    if (req.method === 'GET' && path === '/v1/models') return listModels(req, res);
     const api: OpenAIApi | undefined =
       req.method === 'POST' && path === '/v1/responses' ? 'responses' : req.method === 'POST' && path === '/v1/chat/completions' ? 'chat' : undefined;
     const request: RecordedOpenAIRequest = {
@@ -340,11 +367,13 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
+    modelListRequests,
     violations,
     enqueue: (...scenarios) => void queue.push(...scenarios),
     pending: () => queue.length,
     reset() {
       requests.length = 0;
+      modelListRequests.length = 0;
       queue.length = 0;
       violations.length = 0;
       stored.clear();
