@@ -49,3 +49,10 @@ test('code to copy is text of at most one answer; the host only puts it on the c
     assert.equal(parsePanelMessage(bad), undefined, JSON.stringify(bad).slice(0, 80));
   }
 });
+
+test("the welcome's steps are plain intents: extra fields are dropped", () => {
+  for (const kind of ['chooseModel', 'useLocalServer', 'setServerUri', 'setRelayToken', 'openWalkthrough']) {
+    assert.deepEqual(parsePanelMessage({ kind, href: 'https://example.com', text: 'x' }), { kind });
+  }
+  assert.equal(parsePanelMessage({ kind: 'runCommand', command: 'workbench.action.terminal.new' }), undefined, 'no door to arbitrary commands');
+});
