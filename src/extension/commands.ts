@@ -12,6 +12,10 @@ import { serverUriProblem, SETTINGS_SECTION } from './settings';
 import { VIEW_ID } from './activity-view';
 import type { SecretKeyStore } from './api-key';
 import type { RelayTokenStore } from './relay-tokens';
+import { chooseModel, explainUnknownModel, useLocalServer, type ModelServer } from './model-choice';
+
+/** The walkthrough's id as VS Code knows it: `<publisher>.<name>#<walkthrough id>`. */
+export const WALKTHROUGH_ID = 'weather-assistant-live.weather-assistant-live#weatherAssistant.gettingStarted';
 
 export const COMMANDS = {
   ask: 'weatherAssistant.ask',
@@ -33,6 +37,9 @@ export const COMMANDS = {
   retry: 'weatherAssistant.retry',
   /** Not in the palette: a question from the panel's composer, asked now or queued. */
   askFromPanel: 'weatherAssistant.askFromPanel',
+  chooseModel: 'weatherAssistant.chooseModel',
+  useLocalServer: 'weatherAssistant.useLocalServer',
+  openWalkthrough: 'weatherAssistant.openWalkthrough',
 } as const;
 
 interface CommandContext {
@@ -53,6 +60,8 @@ interface CommandContext {
   queue: (question: string) => boolean;
   /** Rebuilds the engine with the current keys; awaited so the next Ask uses the new key. */
   reconfigure: () => Promise<void>;
+  /** The model server the settings point at, with its key. */
+  modelServer: () => Promise<ModelServer>;
 }
 
 export function registerCommands(context: CommandContext): vscode.Disposable[] {
@@ -94,7 +103,9 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
         }
       },
     );
-    if (result.status === 'failed') void vscode.window.showErrorMessage(`Weather Assistant: ${result.error}`);
+    if (result.status === 'failed' && result.reason === 'model-not-found') {
+      void context.modelServer().then((server) => explainUnknownModel(result.error ?? 'the model was not found', server, () => vscode.commands.executeCommand(COMMANDS.chooseModel)));
+    } else if (result.status === 'failed') void vscode.window.showErrorMessage(`Weather Assistant: ${result.error}`);
     return result;
   };
 
@@ -306,6 +317,9 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
     command(COMMANDS.copyAnswer, copyAnswer),
     command(COMMANDS.retry, retry),
     command(COMMANDS.askFromPanel, askFromPanel),
+    command(COMMANDS.chooseModel, async (preset?: unknown) => chooseModel(await context.modelServer(), preset)),
+    command(COMMANDS.useLocalServer, useLocalServer),
+    command(COMMANDS.openWalkthrough, () => vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false)),
   ];
 }
 

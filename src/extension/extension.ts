@@ -15,6 +15,7 @@ import { COMMANDS, registerCommands } from './commands';
 import { ConnectionController } from './connection-controller';
 import { ActivityViewProvider, VIEW_ID } from './activity-view';
 import { readSettings, SETTINGS_SECTION, type ExtensionSettings } from './settings';
+import { describeModel, modelCompletions, modelServerOf } from './model-choice';
 import { ConnectionStatusBar } from './status-bar';
 
 export interface ExtensionApi {
@@ -71,6 +72,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       channel: status.channel,
       ...(status.problem || status.warning ? { problem: status.problem ?? status.warning } : {}),
       hasApiKey: hasApiKey || Boolean(settings.model.baseUrl),
+      model: describeModel(settings.model),
       busy: session.busy,
       ...(queued.length > 0 ? { queued: [...queued] } : {}),
     };
@@ -83,6 +85,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       reconnect: COMMANDS.reconnect,
       setApiKey: COMMANDS.setApiKey,
       stop: COMMANDS.stop,
+      chooseModel: COMMANDS.chooseModel,
+      useLocalServer: COMMANDS.useLocalServer,
+      setServerUri: COMMANDS.setServerUri,
+      setRelayToken: COMMANDS.setRelayToken,
+      openWalkthrough: COMMANDS.openWalkthrough,
     }[intent.kind as 'ask'];
     // The commands catch their own failures; openLink is the one other way out of the webview.
     if (command) void vscode.commands.executeCommand(command);
@@ -160,7 +167,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
         return true;
       },
       reconfigure: configureSession,
+      modelServer: async () => modelServerOf(settings.model, await apiKeys.get()),
     }),
+    modelCompletions(async () => modelServerOf(settings.model, await apiKeys.get())),
     apiKeys.onDidChange(() => void configureSession()),
     weatherKeys.onDidChange(() => void configureSession()),
     // A new token for the configured relay reconnects with it; tokens of other relays change nothing here.

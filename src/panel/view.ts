@@ -14,6 +14,7 @@ import { FeedFilter } from './feed-filter';
 import { FollowScroll } from './follow';
 import { IncrementalMarkdown } from './markdown';
 import { PanelMemory, type StateStore } from './panel-memory';
+import { Welcome } from './welcome';
 import { summarizeWeather } from './weather-summary';
 
 interface TurnElements {
@@ -72,6 +73,7 @@ export class PanelView {
   private readonly headerProblem: HTMLElement;
   private readonly list: HTMLElement;
   private readonly empty: HTMLElement;
+  private readonly welcome: Welcome;
   private readonly announcer: HTMLElement;
   private readonly composer: Composer;
   private readonly filter: FeedFilter;
@@ -103,7 +105,8 @@ export class PanelView {
       this.button('Reconnect', 'debug-restart', { kind: 'reconnect' }),
     );
     rovingFocus(toolbar);
-    this.empty = el('div', { class: 'empty' });
+    this.empty = el('div', { class: 'empty welcome' });
+    this.welcome = new Welcome(this.empty, (label, codicon, intent, description) => this.button(label, codicon, intent, description));
     this.list = el('div', { class: 'threads', role: 'feed', 'aria-label': 'Assistant activity' });
     this.announcer = el('div', { class: 'visually-hidden', 'aria-live': 'polite' });
     this.composer = new Composer(post, () => this.post({ kind: 'setApiKey' }));
@@ -524,15 +527,7 @@ export class PanelView {
   private renderEmptyState(): void {
     const isEmpty = this.threads.size === 0;
     this.empty.hidden = !isEmpty;
-    if (!isEmpty) return;
-    const items: Node[] = [el('p', {}, 'Ask the weather assistant a question: run “Weather Assistant: Ask” from the Command Palette, or press Ask above. Its answer, each weather check and its result appear here live, along with anything else published on the channel.')];
-    if (this.header && !this.header.hasApiKey) {
-      items.push(el('p', {}, 'No API key is set yet. ', this.button('Set API Key', 'key', { kind: 'setApiKey' }), ' (or point the base URL at a local OpenAI-compatible server).'));
-    }
-    if (this.header && (this.header.connection === 'offline' || this.header.connection === 'reconnecting')) {
-      items.push(el('p', {}, 'The relay is not reachable, so other windows will not see your questions yet. ', this.button('Reconnect', 'debug-restart', { kind: 'reconnect' })));
-    }
-    this.empty.replaceChildren(...items);
+    if (isEmpty) this.welcome.render(this.header);
   }
 
   private button(label: string, codicon: string, intent: PanelToHost, description = label): HTMLButtonElement {

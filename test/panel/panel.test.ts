@@ -130,10 +130,10 @@ describe('Live Activity panel in Chromium', () => {
     assert.deepEqual(await panel.violations(), []);
   });
 
-  test('the snapshot renders the header and an empty state that says what to do', { timeout: TIMEOUT }, async () => {
+  test('the snapshot renders the header and a welcome with the Get Started steps, their state and their buttons', { timeout: TIMEOUT }, async () => {
     const panel = await newPanel();
     const { page } = panel;
-    const host = new PanelHost(panel, { ...DEFAULT_HEADER, uri: 'ws://127.0.0.1:4000', channel: 'weather-update' });
+    const host = new PanelHost(panel, { ...DEFAULT_HEADER, uri: 'ws://127.0.0.1:4000', channel: 'weather-update', model: 'gpt-5-mini (OpenAI)' });
     await host.connect();
     assert.equal((await page.locator('.connection').textContent())?.trim(), 'Connected');
     assert.equal(await page.locator('.connection').getAttribute('role'), 'status');
@@ -143,21 +143,45 @@ describe('Live Activity panel in Chromium', () => {
     assert.equal(await page.locator('.problem').isVisible(), false);
     const empty = page.locator('.empty');
     assert.equal(await empty.isVisible(), true);
-    assert.match((await empty.textContent()) ?? '', /Weather Assistant: Ask/);
-    assert.equal(await empty.getByRole('button', { name: 'Set API Key' }).count(), 0, 'no key prompt when a key is set');
+    const steps = () => empty.locator('.welcome-steps > li').allInnerTexts();
+    const [model, ask, watch, share] = await steps();
+    assert.match(model, /^Choose a model\n+ ?Ready: gpt-5-mini \(OpenAI\)\./);
+    assert.match(ask, /Weather Assistant: Ask/);
+    assert.match(watch, /^Watch it here/);
+    assert.match(share, /Publishing to ws:\/\/127\.0\.0\.1:4000, channel weather-update\./);
+    assert.equal(await empty.getByRole('button', { name: 'Set API Key' }).count(), 0, 'no key prompt when a model is configured');
     assert.equal(await empty.getByRole('button', { name: 'Reconnect' }).count(), 0, 'no relay warning when connected');
 
-    // No key and the relay is down: the empty state says both, with buttons.
-    host.setHeader({ ...host.header, connection: 'offline', hasApiKey: false, problem: 'connect ECONNREFUSED 127.0.0.1:4000' });
+    // No model and the relay is down: the welcome says both before anyone asks, with buttons.
+    host.setHeader({ ...host.header, connection: 'offline', hasApiKey: false, model: undefined, problem: 'connect ECONNREFUSED 127.0.0.1:4000' });
     await host.settle();
     assert.equal((await page.locator('.connection').textContent())?.trim(), 'Offline');
     assert.equal(await page.locator('.problem').isVisible(), true);
     assert.equal(await page.locator('.problem').textContent(), 'connect ECONNREFUSED 127.0.0.1:4000');
-    assert.match((await empty.textContent()) ?? '', /No API key is set yet/);
-    assert.match((await empty.textContent()) ?? '', /relay is not reachable/);
-    await empty.getByRole('button', { name: 'Set API Key' }).click();
-    await empty.getByRole('button', { name: 'Reconnect' }).click();
-    assert.deepEqual((await panel.posted()).slice(1), [{ kind: 'setApiKey' }, { kind: 'reconnect' }]);
+    assert.match((await steps())[0], /No model is configured yet, so questions cannot be answered\./);
+    assert.match((await steps())[3], /relay \(ws:\/\/127\.0\.0\.1:4000, channel weather-update\) is not reachable/);
+    for (const name of ['Set API Key', 'Use a Local Server', 'Ask a question', 'Reconnect', 'Set Server URI', 'Set Relay Token', 'Open the Walkthrough']) {
+      await empty.getByRole('button', { name, exact: true }).click();
+    }
+    assert.deepEqual((await panel.posted()).slice(1), [
+      { kind: 'setApiKey' },
+      { kind: 'useLocalServer' },
+      { kind: 'ask' },
+      { kind: 'reconnect' },
+      { kind: 'setServerUri' },
+      { kind: 'setRelayToken' },
+      { kind: 'openWalkthrough' },
+    ]);
+    // A header update that changes nothing the welcome shows leaves its buttons (and focus) alone.
+    await empty.getByRole('button', { name: 'Set Relay Token', exact: true }).focus();
+    host.setHeader({ ...host.header, busy: true });
+    await host.settle();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Set Relay Token');
+    // One that does (the relay is back) rebuilds it, and the focused button is the same one again.
+    host.setHeader({ ...host.header, connection: 'connected', problem: undefined });
+    await host.settle();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Set Relay Token');
+    assert.equal(await empty.getByRole('button', { name: 'Reconnect' }).count(), 0);
 
     for (const [connection, text] of [
       ['reconnecting', 'Reconnecting…'],

@@ -65,6 +65,8 @@ export interface HeaderView {
   /** The latest connection problem, in words. */
   problem?: string;
   hasApiKey: boolean;
+  /** The model questions go to, in words ("gpt-5-mini (OpenAI)", "llama3.2 at http://localhost:11434/v1"). */
+  model?: string;
   /** True while a local turn is running. */
   busy: boolean;
   /** Questions sent from the composer while a turn ran, next first (at most MAX_QUEUED_QUESTIONS). */
@@ -105,6 +107,8 @@ export type PanelToHost =
   | { kind: 'clear' }
   | { kind: 'reconnect' }
   | { kind: 'setApiKey' }
+  /** The welcome's steps: the palette commands of the same names. */
+  | { kind: 'chooseModel' | 'useLocalServer' | 'setServerUri' | 'setRelayToken' | 'openWalkthrough' }
   | { kind: 'openLink'; href: string }
   /** Stop this window's running turn. */
   | { kind: 'stop' }
@@ -121,7 +125,7 @@ export type PanelToHost =
   /** Takes a queued question (by its place in `queued`) off the queue. */
   | { kind: 'removeQueued'; index: number };
 
-const PANEL_INTENTS = new Set(['ready', 'ask', 'newChat', 'clear', 'reconnect', 'setApiKey', 'openLink', 'stop', 'copyAnswer', 'retry', 'exportThread', 'copyCode', 'askText', 'removeQueued']);
+const PANEL_INTENTS = new Set(['ready', 'ask', 'newChat', 'clear', 'reconnect', 'setApiKey', 'openLink', 'stop', 'copyAnswer', 'retry', 'exportThread', 'copyCode', 'askText', 'removeQueued', 'chooseModel', 'useLocalServer', 'setServerUri', 'setRelayToken', 'openWalkthrough']);
 /** Thread ids are the publishers' (bounded by the store); turn indexes count from 0. */
 const MAX_THREAD_ID_LENGTH = 256;
 const MAX_TURN_INDEX = 1_000_000;

@@ -22,6 +22,9 @@ const PALETTE_TITLES: Record<string, string> = {
   'weatherAssistant.reconnect': 'Weather Assistant: Reconnect',
   'weatherAssistant.showActivity': 'Weather Assistant: Show Live Activity',
   'weatherAssistant.clearActivity': 'Weather Assistant: Clear Activity',
+  'weatherAssistant.chooseModel': 'Weather Assistant: Choose Model',
+  'weatherAssistant.useLocalServer': 'Weather Assistant: Use a Local Model Server',
+  'weatherAssistant.openWalkthrough': 'Weather Assistant: Get Started',
 };
 
 suite('activation & contributions', () => {
@@ -50,7 +53,7 @@ suite('activation & contributions', () => {
     assert.equal(extension.packageJSON.main, './dist/extension.js');
   });
 
-  test('contributes the 14 commands with their exact palette titles', () => {
+  test('contributes the 17 commands with their exact palette titles', () => {
     const commands: Array<{ command: string; title: string; category?: string }> = extension.packageJSON.contributes.commands;
     const titles = Object.fromEntries(commands.map((c) => [c.command, c.category ? `${c.category}: ${c.title}` : c.title]));
     assert.deepEqual(titles, PALETTE_TITLES);
