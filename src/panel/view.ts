@@ -334,6 +334,8 @@ export class PanelView {
     let shown = 0;
     for (const thread of this.threads.values()) if (!thread.root.hidden) shown++;
     this.filter.setCounts(shown, this.threads.size);
+    // A feed must hold articles (ARIA): with none to show, it is out of the page.
+    this.list.hidden = shown === 0;
   }
 
   /** The thread's delivery badge: events the relay refused for good say so first; words, not colour, carry it. */
