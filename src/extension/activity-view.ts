@@ -71,6 +71,15 @@ export class ActivityViewProvider implements vscode.WebviewViewProvider, vscode.
     );
   }
 
+  /**
+   * Shows the panel without taking keyboard focus from where the user is (typing in the
+   * composer, in an editor). Before the view first resolves VS Code can only open it focused.
+   */
+  reveal(): void {
+    if (this.view) this.view.show(true);
+    else void vscode.commands.executeCommand(`${VIEW_ID}.focus`);
+  }
+
   /** Puts focus in the composer once the panel is showing (it may still be loading). */
   focusComposer(): void {
     if (!this.ready) {

@@ -56,6 +56,8 @@ interface CommandContext {
   onBusyChange: () => void;
   /** Shows the panel's composer with keyboard focus in it. */
   focusComposer: () => void;
+  /** Shows the panel, leaving keyboard focus where it is. */
+  revealActivity: () => void;
   /** Queues a composer question behind the running turn; false when the queue is full. */
   queue: (question: string) => boolean;
   /** Rebuilds the engine with the current keys; awaited so the next Ask uses the new key. */
@@ -81,7 +83,8 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
             validateInput: questionProblem,
           });
     if (question === undefined || question.trim() === '') return undefined;
-    void showActivity();
+    // Shown, not focused: a question from the composer, Retry or the queue leaves focus where it is.
+    context.revealActivity();
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Weather Assistant', cancellable: true },
       async (progress, token) => {

@@ -160,6 +160,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
         if (!session.busy && queued.length > 0) setImmediate(() => void vscode.commands.executeCommand(COMMANDS.ask, queued.shift()));
       },
       focusComposer: () => view.focusComposer(),
+      revealActivity: () => view.reveal(),
       queue: (question: string) => {
         if (queued.length >= MAX_QUEUED_QUESTIONS) return false;
         queued.push(question);

@@ -23,7 +23,8 @@ export function codeOfCopyButton(target: Element | null): { button: HTMLElement;
   const button = target?.closest?.(`.${CODE_COPY_CLASS}`) as HTMLElement | null | undefined;
   const pre = button?.nextElementSibling;
   if (!button || pre?.tagName !== 'PRE') return undefined;
-  return { button, code: pre.textContent ?? '' };
+  // The code as written: without the line break Markdown adds after its last line.
+  return { button, code: (pre.textContent ?? '').replace(/\n$/, '') };
 }
 
 /** Says "Copied" on the button for a moment: the result is seen where the click was. */

@@ -21,6 +21,7 @@ export class Composer {
   /** Where Up / Down are in `history`; history.length means the draft. */
   private position = 0;
   private draft = '';
+  private shownQueue = '[]';
 
   constructor(
     private readonly post: (message: PanelToHost) => void,
@@ -52,8 +53,9 @@ export class Composer {
 
   /** Focuses the question box; while it is disabled, the button that fixes why. */
   focus(): void {
-    if (this.input.disabled) this.reason.querySelector('button')?.focus();
-    else this.input.focus();
+    // The composer sits at the foot whatever the scroll: focusing it must not scroll the feed.
+    if (this.input.disabled) this.reason.querySelector('button')?.focus({ preventScroll: true });
+    else this.input.focus({ preventScroll: true });
   }
 
   /** Follows the host's state: enabled only with a model, and the queue as the host holds it. */
@@ -63,6 +65,12 @@ export class Composer {
     this.send.disabled = disabled;
     this.reason.hidden = !disabled;
     const queued = (header.queued ?? []).slice(0, MAX_QUEUED_QUESTIONS);
+    // Header updates come with every turn's start and end: the list is rebuilt only when it changed.
+    const key = JSON.stringify(queued);
+    if (key === this.shownQueue) return;
+    this.shownQueue = key;
+    const buttons = () => Array.from(this.queue.querySelectorAll('button'));
+    const focusedAt = buttons().indexOf(document.activeElement as HTMLButtonElement);
     this.queue.hidden = queued.length === 0;
     this.queue.replaceChildren(
       ...queued.map((question, index) => {
@@ -71,6 +79,8 @@ export class Composer {
         return el('li', {}, el('span', { class: 'queued-label' }, 'Queued: '), el('span', {}, clip(question, 200)), ' ', remove);
       }),
     );
+    // A reader on a Remove button (the one pressed, usually) lands on the next one, else in the box.
+    if (focusedAt >= 0) (buttons()[Math.min(focusedAt, queued.length - 1)] ?? this.input).focus({ preventScroll: true });
   }
 
   private onKey(event: KeyboardEvent): void {

@@ -14,9 +14,13 @@ export class FollowScroll {
   readonly button: HTMLButtonElement;
   private following = true;
   private frame: number | undefined;
+  /** Where our own scrolling left the feed: the reader has scrolled up once it is well above. */
+  private followedTop = 0;
 
   constructor(
     private readonly scroller: Element,
+    /** What scrolls inside `scroller`: when it changes size, a follower is kept at the bottom. */
+    content: Element,
     /** Called when the reader asks for the new activity (moves deferred while they read happen here). */
     private readonly onJump: () => HTMLElement | undefined,
   ) {
@@ -27,8 +31,14 @@ export class FollowScroll {
       icon('arrow-down'),
     );
     this.button.addEventListener('click', () => this.jump());
-    // Only the reader's scrolling changes whether we follow; growth of the page does not.
-    scroller.ownerDocument.addEventListener('scroll', () => this.onScroll(), { passive: true });
+    // Only the reader's scrolling changes whether we follow; growth of the feed does not.
+    scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
+    // Layout settles after our updates too (blocks laid out only once near the viewport, fonts):
+    // whenever the content's size changes, a follower is put back at the bottom, before paint.
+    new ResizeObserver(() => {
+      if (this.following) this.scrollToBottom();
+    }).observe(content);
+    this.setFollowing(true);
   }
 
   /** Whether new output is followed (the reader is at the bottom). */
@@ -61,18 +71,35 @@ export class FollowScroll {
   /** Goes to the newest activity and follows again; focus moves with the reader, never to <body>. */
   jump(): void {
     const target = this.onJump();
-    this.following = true;
+    this.setFollowing(true);
     this.button.hidden = true;
     target?.focus({ preventScroll: true });
     this.scrollToBottom();
   }
 
+  /**
+   * Scroll events arrive a frame late, after more may have been added below: "not at the
+   * bottom" then does not mean the reader moved. Following stops only when the feed is well
+   * above where our own scrolling left it and not at the bottom (the reader scrolled up; a
+   * feed that shrank, as when it is cleared, is still at the bottom); it starts again when the
+   * reader comes back to the bottom.
+   */
   private onScroll(): void {
-    const atBottom = this.distanceToBottom() <= BOTTOM_SLACK_PX;
-    if (atBottom === this.following) return;
-    this.following = atBottom;
+    if (this.following) {
+      // At the bottom still (the feed shrank, or nothing moved): following, from here.
+      if (this.distanceToBottom() <= BOTTOM_SLACK_PX) this.followedTop = this.scroller.scrollTop;
+      else if (this.scroller.scrollTop < this.followedTop - BOTTOM_SLACK_PX) this.setFollowing(false);
+      return;
+    }
+    if (this.distanceToBottom() > BOTTOM_SLACK_PX) return;
+    this.setFollowing(true);
     // A focused button stays (hiding it would drop focus to <body>); it goes once used.
-    if (atBottom && this.button !== this.scroller.ownerDocument.activeElement) this.button.hidden = true;
+    if (this.button !== this.scroller.ownerDocument.activeElement) this.button.hidden = true;
+  }
+
+  private setFollowing(following: boolean): void {
+    this.following = following;
+    if (following) this.followedTop = this.scroller.scrollTop;
   }
 
   private distanceToBottom(): number {
@@ -81,5 +108,6 @@ export class FollowScroll {
 
   private scrollToBottom(): void {
     this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.followedTop = this.scroller.scrollTop;
   }
 }

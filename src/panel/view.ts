@@ -115,11 +115,12 @@ export class PanelView {
       for (const thread of this.threads.values()) this.refilter(thread);
       this.countShown();
     });
-    this.follow = new FollowScroll(root.ownerDocument.scrollingElement ?? root.ownerDocument.documentElement, () => this.catchUp());
+    // The feed scrolls on its own, between the header and the composer.
+    const feed = el('div', { class: 'feed-scroll' }, this.empty, this.list);
+    this.follow = new FollowScroll(feed, this.list, () => this.catchUp());
     root.replaceChildren(
       el('header', {}, el('div', { class: 'status-line' }, this.headerStatus, this.headerDetail), this.headerProblem, toolbar, this.filter.root),
-      this.empty,
-      this.list,
+      feed,
       el('div', { class: 'foot' }, this.follow.button, this.composer.root),
       this.announcer,
     );

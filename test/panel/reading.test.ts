@@ -18,7 +18,7 @@ const lines = (prefix: string, n: number) => Array.from({ length: n }, (_, i) =>
 
 const scroll = (page: Page) =>
   page.evaluate(() => {
-    const scroller = document.scrollingElement!;
+    const scroller = document.querySelector('.feed-scroll')!;
     return { top: scroller.scrollTop, bottomGap: scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight };
   });
 const threadOrder = (page: Page) => page.locator('article.thread .thread-title code').allTextContents();
@@ -81,6 +81,27 @@ describe('Reading the panel while it streams (Chromium)', () => {
     host.store.ingest(seed('thread_a', 'response', lines(' And more', 6)), 'channel');
     await host.settle();
     assert.ok((await scroll(page)).bottomGap <= 1);
+    assertHealthy(panel);
+  });
+
+  test('a feed that shrinks under a reader at the foot (cleared) is still followed', { timeout: TIMEOUT }, async () => {
+    const panel = await panels.newPanel({ viewport: { width: 420, height: 400 } });
+    const { page } = panel;
+    const host = new PanelHost(panel);
+    await host.connect();
+    host.store.ingest(seed('thread_a', 'response', lines('Alpha', 30), 'completed'), 'channel');
+    await host.settle();
+    const first = await scroll(page);
+    assert.ok(first.top > 200 && first.bottomGap <= 1, `followed to the foot of a long feed: ${JSON.stringify(first)}`);
+    // Cleared: the feed is empty, its scroll position drops to 0 by itself.
+    host.store.clear();
+    await host.settle();
+    for (let i = 0; i < 3; i++) {
+      host.store.ingest(seed('thread_b', 'response', lines(`Beta ${i}`, 8)), 'channel');
+      await host.settle();
+      assert.ok((await scroll(page)).bottomGap <= 1, `still following after the clear, delta ${i}: ${JSON.stringify(await scroll(page))}`);
+    }
+    assert.equal(await page.getByRole('button', { name: 'New activity: scroll to the newest' }).isVisible(), false);
     assertHealthy(panel);
   });
 
@@ -191,8 +212,8 @@ describe('Reading the panel while it streams (Chromium)', () => {
     assert.equal(await focusedCode(), 'node --test out/test/panel\n', 'and again once the answer is rendered whole');
     const posted = (await panel.posted()).filter((message) => message.kind === 'copyCode');
     assert.deepEqual(posted, [
-      { kind: 'copyCode', text: 'npm test\n' },
-      { kind: 'copyCode', text: 'node --test out/test/panel\n' },
+      { kind: 'copyCode', text: 'npm test' },
+      { kind: 'copyCode', text: 'node --test out/test/panel' },
     ]);
     // The focused Stop button gives way to Copy when the turn ends, not to <body>.
     host.store.startLocalTurn('thread_code', 'And lint?');
