@@ -61,10 +61,19 @@ export async function setup(): Promise<{ env: Record<string, string>; teardown: 
       'GET /ui/notifications': () => ui.notifications(),
       'GET /ui/statusbar': () => ui.statusBar(),
       'POST /ui/screenshot-sidebar': (body: { name: string }) => ui.screenshotSidebar(body.name),
+      'POST /ui/screenshot-statusbar': (body: { name: string }) => ui.screenshotStatusBar(body.name),
       'POST /ui/layout': (body: Partial<PanelLayout>) => ui.layout(body),
       'GET /ui/panel-theme': () => ui.panelTheme(),
       'POST /ui/panel-open-details': () => ui.openPanelDetails(),
       'POST /ui/axe': () => ui.axe(),
+      'POST /ui/composer-type': (body: { text: string }) => ui.typeInComposer(body.text),
+      'GET /ui/composer': () => ui.composer(),
+      'POST /ui/panel-press': (body: { key: string }) => ui.pressInPanel(body.key),
+      'POST /ui/panel-button': (body: PanelButton) => ui.pressPanelButton(body),
+      'GET /ui/panel-live-region': () => ui.liveRegion(),
+      'GET /ui/panel-focus': () => ui.panelFocus(),
+      'GET /ui/panel-scroll': () => ui.panelScroll(),
+      'POST /ui/panel-scroll-top': () => ui.scrollPanelToTop(),
       'POST /openai/enqueue': (scenarios: Scenario[]) => {
         openai.enqueue(...scenarios);
         return { pending: openai.pending() };
@@ -74,9 +83,11 @@ export async function setup(): Promise<{ env: Record<string, string>; teardown: 
         openai.reset();
         return {};
       },
-      'POST /openai/config': (body: { apiKey?: string | null }) => {
+      'POST /openai/config': (body: { apiKey?: string | null; models?: string[] | null }) => {
         if (body.apiKey) openaiOptions.apiKey = body.apiKey;
-        else delete openaiOptions.apiKey;
+        else if ('apiKey' in body) delete openaiOptions.apiKey;
+        if (body.models) openaiOptions.models = body.models;
+        else if ('models' in body) delete openaiOptions.models;
         return {};
       },
       'GET /openai/requests': () => openai.requests,
@@ -229,6 +240,51 @@ export interface PanelLayout {
 }
 const MAX_WINDOW_HEIGHT = 3000;
 
+/** A button of the Live Activity webview, found as a screen reader would: by its role and accessible name. */
+export interface PanelButton {
+  /** The accessible name, matched exactly (`Stop this turn`, `Copy code`). */
+  name: string;
+  /** Only within the thread's article (`Thread <id>`). */
+  thread?: string;
+  /** Which of several matches (from 0; -1 the last); without it the name must be unique. */
+  nth?: number;
+  /** `click` with the mouse (the default), or focus it and press `Enter` or `Space` (`' '`). */
+  via?: 'click' | 'Enter' | ' ';
+}
+
+/** The composer at the foot of the panel, as the reader sees it. */
+export interface ComposerState {
+  available: true;
+  value: string;
+  /** Where the caret is (selectionStart). */
+  caret: number;
+  disabled: boolean;
+  /** The queued questions listed above the box (none while the list is hidden), each with its Remove button's name. */
+  queued: Array<{ text: string; remove: string }>;
+}
+
+/** What has keyboard focus in the webview: whether the webview has it at all, and the element's tag and label. */
+export interface PanelFocus {
+  available: true;
+  /** The webview's document has focus (keys typed now go to it). */
+  hasFocus: boolean;
+  /** Upper-case tag name of document.activeElement (`BODY` when nothing in particular has focus). */
+  tag: string;
+  /** Its accessible label: aria-label, else its <label>, else its text (cut to 200). */
+  label: string;
+}
+
+/** The panel's scroll position (the feed, .feed-scroll), and whether "New activity" offers the way down. */
+export interface PanelScroll {
+  available: true;
+  scrollTop: number;
+  scrollHeight: number;
+  clientHeight: number;
+  /** Pixels between the bottom of the view and the bottom of the feed (0: at the bottom). */
+  gapToBottom: number;
+  newActivityVisible: boolean;
+}
+
 /** WCAG 2.0 and 2.1, levels A and AA. */
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const AXE_MAX_NODES = 10;
@@ -252,6 +308,15 @@ function summarizeAxeRules(rules: AxeRule[]): AxeRuleSummary[] {
   }));
 }
 
+/** Evaluated in the webview: what has keyboard focus there (PanelFocus). */
+function focusOf(): PanelFocus {
+  const active = document.activeElement as HTMLElement | null;
+  const labelled = active as (HTMLElement & { labels?: NodeListOf<HTMLLabelElement> | null }) | null;
+  // <body> has no label of its own (its text would be the whole panel's).
+  const label = !active || active === document.body ? '' : (active.getAttribute('aria-label') ?? labelled?.labels?.[0]?.textContent ?? active.innerText ?? '');
+  return { available: true, hasFocus: document.hasFocus(), tag: active?.tagName ?? '', label: label.trim().slice(0, 200) };
+}
+
 async function startUiDriver() {
   if (process.env.WEATHER_VSCODE_UI_DRIVER === '0' || process.env.WEATHER_VSCODE_DESKTOP === '1') {
     const reason = 'the UI driver is off (WEATHER_VSCODE_UI_DRIVER=0 or desktop VS Code)';
@@ -264,10 +329,19 @@ async function startUiDriver() {
       notifications: off,
       statusBar: off,
       screenshotSidebar: off,
+      screenshotStatusBar: off,
       layout: off,
       panelTheme: off,
       openPanelDetails: off,
       axe: off,
+      typeInComposer: off,
+      composer: off,
+      pressInPanel: off,
+      pressPanelButton: off,
+      liveRegion: off,
+      panelFocus: off,
+      panelScroll: off,
+      scrollPanelToTop: off,
       close: async () => {},
     };
   }
@@ -301,6 +375,15 @@ async function startUiDriver() {
     }
     return body(page);
   };
+
+  /** A picture of one part of the workbench, in test-output/<name>.png. */
+  const screenshotPart = (selector: string, name: string) =>
+    withPage(async (page) => {
+      mkdirSync(outputDir, { recursive: true });
+      const file = join(outputDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
+      await page.locator(selector).screenshot({ path: file, timeout: 10_000 });
+      return { available: true as const, file };
+    });
 
   const panelFrame = async (page: Page): Promise<Frame | undefined> => {
     for (const frame of page.frames()) {
@@ -389,13 +472,10 @@ async function startUiDriver() {
       })),
 
     /** A picture of the side bar alone (where the Live Activity view lives), in test-output/. */
-    screenshotSidebar: (name: string) =>
-      withPage(async (page) => {
-        mkdirSync(outputDir, { recursive: true });
-        const file = join(outputDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
-        await page.locator('.part.sidebar').screenshot({ path: file, timeout: 10_000 });
-        return { available: true as const, file };
-      }),
+    screenshotSidebar: (name: string) => screenshotPart('.part.sidebar', name),
+
+    /** A picture of the status bar alone, in test-output/. */
+    screenshotStatusBar: (name: string) => screenshotPart('.part.statusbar', name),
 
     /**
      * Resizes what the screenshots and axe see: the side bar to `sidebarWidth` (dragging its sash,
@@ -422,7 +502,10 @@ async function startUiDriver() {
           await page.waitForTimeout(200); // the webview lays out again after the side bar moved
           const frame = await panelFrame(page);
           if (!frame) return unavailable('the Live Activity webview is not open');
-          height = viewport.height + (await frame.evaluate(() => document.documentElement.scrollHeight - document.documentElement.clientHeight));
+          height = viewport.height + (await frame.evaluate(() => {
+            const feed = document.querySelector('.feed-scroll') ?? document.documentElement;
+            return feed.scrollHeight - feed.clientHeight;
+          }));
         }
         if (height !== undefined && height !== viewport.height) {
           await page.setViewportSize({ width: viewport.width, height: Math.min(height, MAX_WINDOW_HEIGHT) });
@@ -459,6 +542,100 @@ async function startUiDriver() {
           return { violations, incomplete, passes: passes.length };
         }, AXE_TAGS);
         return { available: true, violations: summarizeAxeRules(results.violations), incomplete: summarizeAxeRules(results.incomplete), passes: results.passes };
+      }),
+
+    /** Focuses the panel's question box and types `text` with real key events (a newline would be Enter: use pressInPanel('Shift+Enter')). */
+    typeInComposer: (text: string) =>
+      withPanel(async (frame) => {
+        await frame.locator('#composer-input').focus({ timeout: 5000 });
+        await frame.page().keyboard.type(text, { delay: 5 });
+        return { available: true as const };
+      }),
+
+    /** The question box's text and caret, and the queued questions listed above it. */
+    composer: () =>
+      withPanel((frame) =>
+        frame.evaluate((): ComposerState => {
+          const input = document.querySelector<HTMLTextAreaElement>('#composer-input');
+          if (!input) throw new Error('the panel has no #composer-input');
+          const list = input.closest('.composer')?.querySelector<HTMLElement>('ul');
+          const items = list && !list.hidden ? Array.from(list.querySelectorAll('li')) : [];
+          return {
+            available: true,
+            value: input.value,
+            caret: input.selectionStart,
+            disabled: input.disabled,
+            queued: items.map((item) => {
+              const button = item.querySelector('button');
+              const parts = Array.from(item.children).filter((child) => child !== button);
+              return { text: (parts.at(-1) as HTMLElement | undefined)?.innerText.trim() ?? '', remove: button?.getAttribute('aria-label') ?? '' };
+            }),
+          };
+        }),
+      ),
+
+    /** Presses `key` (Playwright's names: `Enter`, `Shift+Enter`, `ArrowUp`) where the webview's keyboard focus is; refused when the webview does not have it. */
+    pressInPanel: (key: string) =>
+      withPanel(async (frame) => {
+        const before = await frame.evaluate(focusOf);
+        if (!before.hasFocus) throw new Error(`the Live Activity webview does not have keyboard focus (${key} would go elsewhere)`);
+        await frame.page().keyboard.press(key);
+        return { available: true as const, target: before };
+      }),
+
+    /** Clicks, or focuses and presses Enter / Space on, a button of the panel named `name` (in thread `thread`). */
+    pressPanelButton: ({ name, thread, nth, via = 'click' }: PanelButton) =>
+      withPanel(async (frame) => {
+        const scope = thread === undefined ? frame : frame.getByRole('article', { name: `Thread ${thread}`, exact: true });
+        const matches = scope.getByRole('button', { name, exact: true });
+        const button = nth === undefined ? matches : matches.nth(nth);
+        if (via === 'click') await button.click({ timeout: 5000 });
+        else {
+          await button.focus({ timeout: 5000 });
+          await frame.page().keyboard.press(via);
+        }
+        return { available: true as const };
+      }),
+
+    /** What the panel's polite live region (the last child of #app) says now. */
+    liveRegion: () =>
+      withPanel((frame) =>
+        frame.evaluate(() => {
+          const region = document.querySelector('#app > .visually-hidden[aria-live="polite"]:last-child');
+          if (!region) throw new Error('the panel has no polite live region at the end of #app');
+          return { available: true as const, text: region.textContent ?? '' };
+        }),
+      ),
+
+    /** What has keyboard focus in the webview. */
+    panelFocus: () => withPanel((frame) => frame.evaluate(focusOf)),
+
+    /** The panel's scroll position and whether the "New activity" button shows. */
+    panelScroll: () =>
+      withPanel(async (frame): Promise<PanelScroll> => {
+        const scroll = await frame.evaluate(() => {
+          const scroller = document.querySelector('.feed-scroll') ?? document.documentElement;
+          const { scrollTop, scrollHeight, clientHeight } = scroller;
+          return { scrollTop, scrollHeight, clientHeight, gapToBottom: scrollHeight - clientHeight - scrollTop };
+        });
+        return { available: true, ...scroll, newActivityVisible: await frame.locator('button.new-activity').isVisible() };
+      }),
+
+    /** Scrolls the panel to its top with the mouse wheel over the feed, as a reader would; answers with where it stopped. */
+    scrollPanelToTop: () =>
+      withPanel(async (frame) => {
+        const box = await (await frame.frameElement()).boundingBox();
+        if (!box) throw new Error('the Live Activity webview has no box on screen');
+        const page = frame.page();
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        const scrollTop = () => frame.evaluate(() => (document.querySelector('.feed-scroll') ?? document.documentElement).scrollTop);
+        let top = await scrollTop();
+        for (let turn = 0; turn < 50 && top > 0; turn++) {
+          await page.mouse.wheel(0, -Math.max(400, top));
+          await page.waitForTimeout(50);
+          top = await scrollTop();
+        }
+        return { available: true as const, scrollTop: top };
       }),
 
     async close() {

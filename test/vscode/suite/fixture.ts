@@ -9,7 +9,7 @@ import type { ActivityStore } from '../../../src/activity';
 import type { AssistantSession } from '../../../src/extension/assistant-session';
 import type { ConnectionController } from '../../../src/extension/connection-controller';
 import type { Scenario } from '../../fakes/openai-scenarios';
-import type { AxeReport, PanelLayout, PanelSummary } from '../setup';
+import type { AxeReport, ComposerState, PanelButton, PanelFocus, PanelLayout, PanelScroll, PanelSummary } from '../setup';
 import { devPath } from './harness';
 
 export const EXTENSION_ID = 'weather-assistant-live.weather-assistant-live';
@@ -73,7 +73,9 @@ export const fakes = {
   resetOpenAI: () => call('POST', '/openai/reset'),
   /** Makes the fake demand `Authorization: Bearer <apiKey>` (OpenAI's 401 otherwise); null: any key. */
   requireApiKey: (apiKey: string | null) => call('POST', '/openai/config', { apiKey }),
-  openaiRequests: (): Promise<Array<{ index: number; path: string; headers: Record<string, string>; body: any; rejected?: string }>> =>
+  /** What the fake's GET /v1/models lists (null: its default list). */
+  offerModels: (models: string[] | null) => call('POST', '/openai/config', { models }),
+  openaiRequests: (): Promise<Array<{ index: number; path: string; headers: Record<string, string>; body: any; rejected?: string; clientDisconnected: boolean }>> =>
     call('GET', '/openai/requests'),
   openaiState: (): Promise<{ pending: number; violations: string[] }> => call('GET', '/openai/state'),
   weatherMode: (mode: 'normal' | 'status500' | 'badRequest' | 'hang' | 'malformed') => call('POST', '/weather/mode', { mode }),
@@ -211,7 +213,7 @@ export { devPath };
 // ---- the UI driver in setup.ts (playwright-core attached to the workbench's Chromium) ------------
 
 export type Unavailable = { available: false; reason: string };
-export type { AxeReport, PanelLayout, PanelSummary };
+export type { AxeReport, ComposerState, PanelButton, PanelFocus, PanelLayout, PanelScroll, PanelSummary };
 export const ui = {
   status: (): Promise<{ available: true } | Unavailable> => call('GET', '/ui/status'),
   /** Types `Weather Assistant: Ask` in the command palette, then the question, like a user. */
@@ -224,6 +226,8 @@ export const ui = {
   statusBar: (): Promise<{ available: true; items: Array<{ label: string; text: string }> } | Unavailable> => call('GET', '/ui/statusbar'),
   /** Saves test-output/<name>.png: the side bar alone. */
   screenshotSidebar: (name: string): Promise<{ available: true; file: string } | Unavailable> => call('POST', '/ui/screenshot-sidebar', { name }),
+  /** Saves test-output/<name>.png: the status bar alone. */
+  screenshotStatusBar: (name: string): Promise<{ available: true; file: string } | Unavailable> => call('POST', '/ui/screenshot-statusbar', { name }),
   /** Resizes the side bar and the window (height 'fit-panel': the whole feed unscrolled); `before` restores them. */
   layout: (wanted: Partial<PanelLayout>): Promise<{ available: true; before: PanelLayout } | Unavailable> => call('POST', '/ui/layout', wanted),
   /** The theme kind (`vscode-dark`, `vscode-high-contrast-light`, …) and id VS Code gave the webview. */
@@ -232,7 +236,29 @@ export const ui = {
   openPanelDetails: (): Promise<{ available: true; opened: number } | Unavailable> => call('POST', '/ui/panel-open-details'),
   /** Runs axe-core's WCAG 2.0/2.1 A and AA rules in the webview. */
   axe: (): Promise<AxeReport | Unavailable> => call('POST', '/ui/axe'),
+  /** Focuses the panel's question box (#composer-input) and types `text` with real key events. */
+  typeInComposer: (text: string): Promise<{ available: true } | Unavailable> => call('POST', '/ui/composer-type', { text }),
+  /** The question box's text and caret, and the queued questions listed above it with their Remove buttons. */
+  composer: (): Promise<ComposerState | Unavailable> => call('GET', '/ui/composer'),
+  /** Presses `key` (`Enter`, `Shift+Enter`, `ArrowUp`) where the webview's focus is; fails when the webview does not have focus. */
+  pressInPanel: (key: string): Promise<{ available: true; target: PanelFocus } | Unavailable> => call('POST', '/ui/panel-press', { key }),
+  /** Clicks (or focuses and presses Enter / Space on) the panel's button with this accessible name, optionally in `Thread <id>`. */
+  pressPanelButton: (button: PanelButton): Promise<{ available: true } | Unavailable> => call('POST', '/ui/panel-button', button),
+  /** What the panel's polite live region says now. */
+  liveRegion: (): Promise<{ available: true; text: string } | Unavailable> => call('GET', '/ui/panel-live-region'),
+  /** What has keyboard focus in the webview: its tag and accessible label. */
+  panelFocus: (): Promise<PanelFocus | Unavailable> => call('GET', '/ui/panel-focus'),
+  /** The panel's scrollTop, gap to the bottom, and whether "New activity" shows. */
+  panelScroll: (): Promise<PanelScroll | Unavailable> => call('GET', '/ui/panel-scroll'),
+  /** Scrolls the panel to its top with the mouse wheel; answers with the scrollTop it reached. */
+  scrollPanelToTop: (): Promise<{ available: true; scrollTop: number } | Unavailable> => call('POST', '/ui/panel-scroll-top'),
 };
+
+/** The UI driver's answer, or a failure naming `what` when it is unavailable (once a suite has checked it is on). */
+export function driven<T extends { available: true }>(what: string, answer: T | Unavailable): T {
+  if (!answer.available) throw new Error(`${what}: the UI driver is unavailable (${answer.reason})`);
+  return answer;
+}
 
 /**
  * Waits for a notification toast whose text matches `pattern` (when the UI driver is on) and
