@@ -4,6 +4,8 @@
 //   openssl               - makes the self-signed certificate of the TLS test
 //   /usr/bin/redis-server - the cluster tests' Redis
 //   /usr/sbin/haproxy     - the cluster tests' load balancer
+//   /usr/bin/systemd-analyze - verifies the relay's systemd units (Debian's systemd package)
+//   /usr/bin/strace       - the system calls the relay makes, checked against its unit's filter
 // When something is missing and we are root on Debian/Ubuntu, installs it with apt-get
 // (bounded in time), without starting redis-server or haproxy as system services: the
 // tests start their own. Otherwise prints what to run and exits non-zero.
@@ -47,6 +49,8 @@ if (mode === 'test') {
     ['libkrb5-dev', 'krb5 headers (to build the VS Code server)', () => serverCached || krb5Present()],
     ['redis-server', '/usr/bin/redis-server (Redis for the cluster tests)', () => existsSync('/usr/bin/redis-server')],
     ['haproxy', '/usr/sbin/haproxy (the load balancer of the cluster tests)', () => existsSync('/usr/sbin/haproxy')],
+    ['systemd', "/usr/bin/systemd-analyze (verifies the relay's systemd units)", () => existsSync('/usr/bin/systemd-analyze')],
+    ['strace', "/usr/bin/strace (shows the system calls the relay makes, for its unit's filter)", () => existsSync('/usr/bin/strace')],
   );
 } else {
   needed.push(['libkrb5-dev', 'krb5 headers (to build the VS Code server)', () => onPath('code') || serverCached || krb5Present()]);

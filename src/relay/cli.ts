@@ -218,6 +218,10 @@ function integerFlag(name: string, raw: string | undefined, min: number, max: nu
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'token') {
+    if (process.argv.slice(3).some((arg) => arg === '--help' || arg === '-h')) {
+      process.stdout.write(TOKEN_USAGE);
+      return;
+    }
     try {
       process.stdout.write(`${await runTokenCommand(process.argv.slice(3), process.env)}\n`);
       return;

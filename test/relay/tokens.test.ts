@@ -3,7 +3,9 @@
 // reply, expiry while connected, and the forgeries a verifier must refuse (alg none,
 // HS/RS confusion, a tampered signature).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { CLOSE_CODES, channelMessage, responseDeltaPayload } from '../../src/protocol';
@@ -250,4 +252,15 @@ describe('the relay command line', () => {
     assert.throws(() => parseRelayArgs(['--tls-cert', 'c.pem']), /--tls-cert and --tls-key go together/);
     assert.throws(() => parseRelayArgs(['--jwt-secret', '']), /--jwt-secret must not be empty/);
   });
+});
+
+test('`weather-relay token --help` prints the usage and exits 0; a wrong flag exits 2 with the reason and the usage', () => {
+  const relayJs = resolve(__dirname, '../../../dist/relay.js');
+  const help = spawnSync(process.execPath, [relayJs, 'token', '--help'], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /^Usage: weather-relay token --sub NAME/);
+  assert.equal(help.stderr, '');
+  const wrong = spawnSync(process.execPath, [relayJs, 'token', '--bogus'], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(wrong.status, 2);
+  assert.match(wrong.stderr, /^weather-relay token: Unknown option '--bogus'\.?\n\nUsage:/);
 });

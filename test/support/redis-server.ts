@@ -1,19 +1,22 @@
 /**
- * Runs a real Debian `redis-server` on a free loopback port with its own temporary
- * directory and AOF on (`appendfsync always`, the durable setting the cluster docs ask
- * for). `restart()` keeps the port, so clients reconnect to the same address, and
- * either keeps the directory (a restart that kept its data) or wipes it (Redis back empty).
+ * Runs a real Debian `redis-server` from deploy/redis.conf itself (the settings users
+ * install: AOF with `appendfsync always`, no eviction), with only what a test must change
+ * given on its command line, where it wins over the file: a free loopback port, its own
+ * temporary directory, the foreground, logs to stdout, no snapshots, and how many databases.
+ * `restart()` keeps the port, so clients reconnect to the same address, and either keeps the
+ * directory (a restart that kept its data) or wipes it (Redis back empty).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { unusedPort as freePort } from './ports';
 import { delay } from './wait';
 
 const REDIS_SERVER_BIN = '/usr/bin/redis-server';
+export const DEPLOY_REDIS_CONFIG = resolve(__dirname, '../../../deploy/redis.conf');
 
 export interface RedisServer {
   readonly port: number;
@@ -39,9 +42,11 @@ export interface RedisServerOptions {
   timeoutMs?: number;
   /** Databases it offers (SELECT 0 … n-1); Redis's own default is 16. */
   databases?: number;
+  /** The configuration file it runs from (default deploy/redis.conf); the test's settings still win over it. */
+  configFile?: string;
 }
 
-export async function startRedisServer({ timeoutMs = 5000, databases = 16 }: RedisServerOptions = {}): Promise<RedisServer> {
+export async function startRedisServer({ timeoutMs = 5000, databases = 16, configFile = DEPLOY_REDIS_CONFIG }: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   let dir = mkdtempSync(join(tmpdir(), 'weather-redis-'));
   let child: ChildProcess | undefined;
@@ -52,14 +57,13 @@ export async function startRedisServer({ timeoutMs = 5000, databases = 16 }: Red
     const started = spawn(
       REDIS_SERVER_BIN,
       [
+        configFile,
         '--port', String(port),
         '--bind', '127.0.0.1',
         '--dir', dir,
-        '--appendonly', 'yes',
-        '--appendfsync', 'always',
-        '--save', '',
         '--daemonize', 'no',
-        '--protected-mode', 'yes',
+        '--logfile', '',
+        '--save', '',
         '--databases', String(databases),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },

@@ -3,7 +3,6 @@
  * and reads its address from the first stdout line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { connect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { get as httpGet } from 'node:http';
@@ -27,15 +26,28 @@ export interface RelayProcess {
 export async function spawnRelay(args: string[] = [], timeoutMs = 10_000): Promise<RelayProcess> {
   const redisUrl = args.includes('--redis') ? undefined : nextRedisUrl();
   const engineArgs = redisUrl === undefined ? [] : ['--redis', redisUrl];
-  const child = spawn(process.execPath, [RELAY_BIN, '--host', '127.0.0.1', '--port', '0', ...engineArgs, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawnRelayCommand([process.execPath, RELAY_BIN, '--host', '127.0.0.1', '--port', '0', ...engineArgs, ...args], { timeoutMs });
+}
+
+/**
+ * Runs a relay from a whole command line (`[program, ...args]`), as a service manager
+ * would: nothing added to it, in `cwd`, with `env` as its whole environment when given
+ * (else this process's).
+ */
+export async function spawnRelayCommand(
+  [program, ...args]: string[],
+  { env, cwd, timeoutMs = 10_000 }: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<RelayProcess> {
+  const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], env, cwd });
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  const exited = new Promise<number | string>((resolvePromise) => {
+    child.once('exit', (code, signal) => resolvePromise((code ?? signal)!));
+    child.once('error', (error) => resolvePromise(error.message)); // e.g. no such program: it never ran
+  });
   const firstLine = await new Promise<string>((resolvePromise, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
