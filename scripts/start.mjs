@@ -5,7 +5,7 @@
 //     The URL carries the `payload` parameter that loads this folder as the extension under
 //     development (the server itself ignores --extensionDevelopmentPath). After a rebuild,
 //     run "Developer: Reload Window" in the page. With `--vsix` it instead packages the
-//     extension (npx @vscode/vsce package --no-dependencies) and installs it into the server,
+//     extension (npm run package) and installs it into the server,
 //     so the plain URL works too (useful behind a port forward that changes host or port).
 //
 // Usage: node scripts/start.mjs [--vsix] [--server] [WORKSPACE_FOLDER]
@@ -46,13 +46,14 @@ const fresh = process.env.WEATHER_START_FRESH === '1';
 const dirs = fresh ? undefined : makeDataDirs(undefined, profileRoot);
 
 if (useVsix) {
-  // `vsce package` runs the `vscode:prepublish` script if there is one; it needs `repository` and a LICENSE.
+  // `npm run package`: the pinned vsce with the project's flags; it runs `vscode:prepublish` (the
+  // production build into dist/).
   const vsixDir = join(serverPaths().cacheDir, 'vsix');
   rmSync(vsixDir, { recursive: true, force: true });
   mkdirSync(vsixDir, { recursive: true });
   const vsix = join(vsixDir, `${manifest.name}-${manifest.version}.vsix`);
-  console.log('Packaging the extension (npx @vscode/vsce package --no-dependencies)…');
-  const packed = spawnSync('npx', ['--yes', '@vscode/vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--out', vsix], {
+  console.log('Packaging the extension (npm run package)…');
+  const packed = spawnSync('npm', ['run', 'package', '--', '--out', vsix], {
     cwd: repo,
     stdio: 'inherit',
     timeout: 300_000,

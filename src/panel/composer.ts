@@ -31,7 +31,7 @@ export class Composer {
       id: 'composer-input',
       rows: '2',
       maxlength: String(MAX_COMPOSER_QUESTION),
-      placeholder: 'Ask about the weather (Enter to send, Shift+Enter for a new line)',
+      placeholder: 'Ask about the weather (Enter sends)',
       'aria-describedby': 'composer-reason',
     });
     this.send = el('button', { type: 'button', title: 'Send the question', 'aria-label': 'Send the question' }, icon('send'), el('span', {}, 'Send'));

@@ -19,6 +19,17 @@
 //                                  noise), and the server's output when the run fails
 //   WEATHER_VSCODE_VERBOSE=1       print everything: workbench noise, browser console, server output
 //   WEATHER_CHROMIUM               browser executable (default /usr/bin/chromium)
+//   WEATHER_VSCODE_INSTALL_VSIX    a .vsix to install (the server's --install-extension) into the
+//                                  run's fresh extensions folder before the server starts; the
+//                                  extension host then gets WEATHER_VSCODE_DEV_PATH = the installed
+//                                  extension's folder and WEATHER_VSCODE_EXTENSIONS_DIR. The
+//                                  development path should then be an empty placeholder extension
+//                                  (test-electron needs one); one with the same id is refused, as it
+//                                  would hide the installed extension.
+//
+// Besides screenshots, the request folder answers `<name>.images`: `<name>.images.json` lists
+// every <img> in every frame of the workbench (webviews included) with its resolved URL and
+// whether it loaded, then `<name>.done`.
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -75,7 +86,7 @@ if (testsPath && !existsSync(testsPath) && !existsSync(`${testsPath}.js`)) {
 }
 
 // ---- run ------------------------------------------------------------------------------
-const { startServer } = await import(pathToFileURL(join(repo, 'scripts', 'vscode-server.mjs')).href);
+const { ensureServer, makeDataDirs, runServerCli, startServer } = await import(pathToFileURL(join(repo, 'scripts', 'vscode-server.mjs')).href);
 const { chromium } = await import('playwright-core');
 
 const scratch = mkdtempSync(join(tmpdir(), 'weather-vscode-launch-'));
@@ -110,10 +121,49 @@ async function finish(code, { screenshotName, message } = {}) {
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => finish(130, { message: `${signal}: stopping` }));
 
+/**
+ * Installs the .vsix into fresh data folders under the scratch folder, as a user's
+ * `code --install-extension` would; returns startServer's options for them.
+ */
+function installVsix(vsix) {
+  if (!existsSync(vsix)) throw new Error(`WEATHER_VSCODE_INSTALL_VSIX: ${vsix} does not exist`);
+  const dirs = makeDataDirs(undefined, join(scratch, 'vscode-data'));
+  const started = Date.now();
+  const result = runServerCli(['--install-extension', vsix], { dirs });
+  const folders = readdirSync(dirs.extensions, { withFileTypes: true }).filter((entry) => entry.isDirectory());
+  if (result.status !== 0 || folders.length !== 1) {
+    throw new Error(`installing ${vsix} failed (exit ${result.status ?? result.signal}, ${folders.length} extension folders):\n${result.stdout ?? ''}${result.stderr ?? ''}`);
+  }
+  const extensionPath = join(dirs.extensions, folders[0].name);
+  const { publisher, name } = JSON.parse(readFileSync(join(extensionPath, 'package.json'), 'utf8'));
+  for (const devPath of devPaths) {
+    const dev = existsSync(join(devPath, 'package.json')) ? JSON.parse(readFileSync(join(devPath, 'package.json'), 'utf8')) : {};
+    if (`${dev.publisher}.${dev.name}`.toLowerCase() === `${publisher}.${name}`.toLowerCase()) {
+      throw new Error(`the development folder ${devPath} is ${publisher}.${name} too and would hide the installed one; pass an empty placeholder extension`);
+    }
+  }
+  say(`installed ${vsix} into ${extensionPath} (${Date.now() - started} ms)`);
+  return { dirs, env: { WEATHER_VSCODE_DEV_PATH: extensionPath, WEATHER_VSCODE_EXTENSIONS_DIR: dirs.extensions } };
+}
+
+/** Every <img> in every frame (webviews are frames too): where it points and whether it loaded. */
+async function imagesOnScreen() {
+  const images = [];
+  for (const frame of page.frames()) {
+    const found = await frame
+      .evaluate(() => [...document.images].map((img) => ({ src: img.getAttribute('src'), url: img.currentSrc || img.src, alt: img.alt, loaded: img.complete && img.naturalWidth > 0, width: img.naturalWidth, height: img.naturalHeight })))
+      .catch(() => []); // a frame that went away meanwhile
+    images.push(...found.map((image) => ({ ...image, frame: frame.url() })));
+  }
+  return images;
+}
+
 let page;
 try {
   const started = Date.now();
-  server = await startServer({ log: say });
+  await ensureServer({ log: say });
+  const installed = process.env.WEATHER_VSCODE_INSTALL_VSIX ? installVsix(resolve(process.env.WEATHER_VSCODE_INSTALL_VSIX)) : undefined;
+  server = await startServer({ log: say, ...installed });
   say(`VS Code server on ${server.url} (${Date.now() - started} ms)`);
   overallTimer = setTimeout(
     () => finish(1, { screenshotName: 'vscode-timeout.png', message: `TIMEOUT: the extension tests did not finish within ${TIMEOUT_MS / 1000} s (WEATHER_VSCODE_TIMEOUT_MS); the workbench is in vscode-timeout.png if screenshots are on` }),
@@ -176,6 +226,13 @@ try {
       busy = true;
       try {
         for (const entry of readdirSync(requests)) {
+          if (entry.endsWith('.images')) {
+            const name = entry.slice(0, -'.images'.length);
+            rmSync(join(requests, entry), { force: true });
+            writeFileSync(join(requests, `${name}.images.json`), JSON.stringify(await imagesOnScreen()));
+            writeFileSync(join(requests, `${name}.done`), join(requests, `${name}.images.json`));
+            continue;
+          }
           if (!entry.endsWith('.request')) continue;
           const name = entry.slice(0, -'.request'.length);
           rmSync(join(requests, entry), { force: true });

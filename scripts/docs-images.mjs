@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// `npm run docs:images`: retakes the README's pictures in the real VS Code and copies them into
+// docs/images/. The pictures are taken by the suites on every `npm test` run (into test-output/);
+// this runs only those suites (after a build) and copies the files the README shows.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** test-output/<from> → docs/images/<to>: what the README shows, and where it comes from. */
+const PICTURES = [
+  ['panel-dark-modern.png', 'panel-dark.png'], // test/vscode/suite/accessibility.test.ts
+  ['panel-light-modern.png', 'panel-light.png'],
+  ['docs-panel-streaming.png', 'panel-streaming.png'], // test/vscode/suite/docs-pictures.test.ts
+  ['docs-walkthrough.png', 'walkthrough.png'],
+  ['docs-status-connected.png', 'status-connected.png'],
+  ['docs-status-offline.png', 'status-offline.png'],
+];
+
+const run = (command, args, env = {}) => {
+  const result = spawnSync(command, args, { cwd: repo, stdio: 'inherit', env: { ...process.env, ...env } });
+  if (result.status !== 0) {
+    console.error(`docs:images: \`${[command, ...args].join(' ')}\` failed (exit ${result.status ?? result.signal}); docs/images/ is unchanged.`);
+    process.exit(1);
+  }
+};
+
+run('npm', ['run', 'build']);
+run('npm', ['run', 'compile']);
+run(process.execPath, ['test/run.mjs', 'test/vscode/extension-host'], {
+  WEATHER_VSCODE_RUN: 'development',
+  WEATHER_VSCODE_GREP: '^(docs pictures|accessibility): ',
+});
+const missing = PICTURES.filter(([from]) => !existsSync(join(repo, 'test-output', from)));
+if (missing.length > 0) {
+  console.error(`docs:images: not taken: ${missing.map(([from]) => from).join(', ')} (was the UI driver off?); docs/images/ is unchanged.`);
+  process.exit(1);
+}
+mkdirSync(join(repo, 'docs', 'images'), { recursive: true });
+for (const [from, to] of PICTURES) {
+  copyFileSync(join(repo, 'test-output', from), join(repo, 'docs', 'images', to));
+  console.log(`docs/images/${to} ← test-output/${from}`);
+}
