@@ -14,17 +14,27 @@
 //   WEATHER_START_FRESH=1 (throwaway profile instead of the cache folder's start-profile).
 // The extension host inherits this process's environment (e.g. OPENAI_API_KEY).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeDataDirs, runServerCli, serverPaths, startServer } from './vscode-server.mjs';
 
 const repo = resolve(process.env.WEATHER_VSCODE_DEV_PATH ?? join(dirname(fileURLToPath(import.meta.url)), '..'));
+/**
+ * The start profile runs folder-open tasks without asking (only the start workspace has one)
+ * and does not ask whether to trust that workspace (its own, under .cache/). Desktop VS Code,
+ * with your own profile, asks once instead.
+ */
+const START_SETTINGS = { 'task.allowAutomaticTasks': 'on', 'security.workspace.trust.enabled': false };
+
 const args = process.argv.slice(2);
 const useVsix = args.includes('--vsix');
 const forceServer = args.includes('--server') || useVsix;
-const workspace = resolve(args.find((a) => !a.startsWith('--')) ?? process.env.WEATHER_START_WORKSPACE ?? join(repo, '.cache', 'workspace'));
+const ownFolder = args.find((a) => !a.startsWith('--'));
+const workspace = resolve(ownFolder ?? process.env.WEATHER_START_WORKSPACE ?? join(repo, '.cache', 'workspace'));
 mkdirSync(workspace, { recursive: true });
+// The start workspace opens with the Live Activity panel showing; a folder of your own is left as it is.
+if (!ownFolder) showPanelOnOpen(workspace);
 
 const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
 const main = manifest.main ? join(repo, manifest.main) : undefined;
@@ -82,7 +92,8 @@ async function startAndWait(dataDirs, removeDirs) {
   try {
     // The payload's extensionDevelopmentPath is honoured only with --enable-smoke-test-driver
     // (checked: without it the folder is not loaded), so keep the default testDriver: true.
-    server = await startServer({ port: process.env.PORT, dirs: dataDirs });
+    allowStartTask(dataDirs);
+    server = await startServer({ port: process.env.PORT, dirs: dataDirs, settings: START_SETTINGS });
   } catch (error) {
     console.error(`Could not start the VS Code server: ${error.message}`);
     process.exit(1);
@@ -118,6 +129,40 @@ async function startAndWait(dataDirs, removeDirs) {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stop(signal));
   // Keep running until a signal arrives (the server's pipes keep the event loop alive too).
   setInterval(() => {}, 1 << 30);
+}
+
+/**
+ * VS Code has no setting or flag that opens a view at startup, but a task can run on folder
+ * open, and resolving its `${command:…}` variable runs that command: Show Live Activity. The
+ * task itself only echoes, in a terminal that is never shown. Written once; an existing
+ * tasks.json is left alone.
+ */
+function showPanelOnOpen(folder) {
+  const file = join(folder, '.vscode', 'tasks.json');
+  if (existsSync(file)) return;
+  mkdirSync(dirname(file), { recursive: true });
+  const task = {
+    label: 'Show the Weather Assistant Live Activity panel',
+    type: 'shell',
+    command: 'echo Live Activity panel: ${command:weatherAssistant.showActivity}shown',
+    runOptions: { runOn: 'folderOpen' },
+    presentation: { reveal: 'never', close: true, echo: false },
+    problemMatcher: [],
+  };
+  writeFileSync(file, `${JSON.stringify({ version: '2.0.0', tasks: [task] }, null, 2)}\n`);
+}
+
+/** A start profile made before these settings existed gets them too (its other settings are kept). */
+function allowStartTask(dataDirs) {
+  const file = dataDirs && join(dataDirs.userData, 'User', 'settings.json');
+  if (!file || !existsSync(file)) return;
+  try {
+    const settings = JSON.parse(readFileSync(file, 'utf8'));
+    const missing = Object.entries(START_SETTINGS).filter(([key]) => !(key in settings));
+    if (missing.length > 0) writeFileSync(file, `${JSON.stringify({ ...settings, ...Object.fromEntries(missing) }, null, 2)}\n`);
+  } catch {
+    // Edited by hand into JSON with comments: left alone (VS Code will ask before running the task).
+  }
 }
 
 function readVersion() {
