@@ -13,7 +13,6 @@ export class FollowScroll {
   /** The button shown while there is activity below the reader; lives in the composer area. */
   readonly button: HTMLButtonElement;
   private following = true;
-  private frame: number | undefined;
   /** Where our own scrolling left the feed: the reader has scrolled up once it is well above. */
   private followedTop = 0;
 
@@ -35,9 +34,12 @@ export class FollowScroll {
     scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
     // Layout settles after our updates too (blocks laid out only once near the viewport, fonts):
     // whenever the content's size changes, a follower is put back at the bottom, before paint.
-    new ResizeObserver(() => {
+    // The feed's own height changes too (the header or the queue above the composer grows).
+    const resized = new ResizeObserver(() => {
       if (this.following) this.scrollToBottom();
-    }).observe(content);
+    });
+    resized.observe(content);
+    resized.observe(scroller);
     this.setFollowing(true);
   }
 
@@ -47,25 +49,11 @@ export class FollowScroll {
   }
 
   /**
-   * After the feed changed: stay at the bottom when following, else offer the way there.
-   * `inFrame`: called from an animation frame, after its rendering, so scroll now; otherwise
-   * once on the next frame (reading the page's height forces a layout: once per frame).
+   * After the feed changed: while following, nothing to do (the content's resize observer has
+   * kept, or will keep, the view at the bottom, once per layout); else offer the way there.
    */
-  afterUpdate(inFrame = false): void {
-    if (!this.following) {
-      this.button.hidden = false;
-      return;
-    }
-    if (inFrame) {
-      if (this.frame !== undefined) cancelAnimationFrame(this.frame);
-      this.frame = undefined;
-      this.scrollToBottom();
-      return;
-    }
-    this.frame ??= requestAnimationFrame(() => {
-      this.frame = undefined;
-      if (this.following) this.scrollToBottom();
-    });
+  afterUpdate(): void {
+    if (!this.following) this.button.hidden = false;
   }
 
   /** Goes to the newest activity and follows again; focus moves with the reader, never to <body>. */

@@ -152,7 +152,7 @@ export class PanelView {
   }
 
   /** Filters what changed again, and follows it (or offers to) when it shows. */
-  private afterChanges(inFrame = false): void {
+  private afterChanges(): void {
     if (this.touched.size === 0) return;
     let visible = false;
     for (const thread of this.touched) {
@@ -161,7 +161,7 @@ export class PanelView {
     }
     this.touched.clear();
     this.countShown();
-    if (visible) this.follow.afterUpdate(inFrame);
+    if (visible) this.follow.afterUpdate();
   }
 
   private applyOne(message: HostToPanel): void {
@@ -514,7 +514,7 @@ export class PanelView {
     }
     this.dirty.clear();
     // The answers' text is in the page now: search it, and follow it down.
-    this.afterChanges(true);
+    this.afterChanges();
   }
 
   private setHeader(header: HeaderView): void {
