@@ -29,6 +29,8 @@ import type { RelayLogger } from './log';
 import type { RelayMetrics } from './metrics';
 import { ExcessRun, TokenBucket } from './rate-limiter';
 import { Replay } from './replay';
+import { Subscriptions } from './subscriptions';
+import type { ExpirySchedule } from './expiry-schedule';
 
 /** A run of excess ends after this long without a dropped message, or after the bucket's refill time if longer. */
 const MIN_QUIET_MS = 100;
@@ -47,8 +49,6 @@ const REPLAY_LOW_WATER_BYTES = 64 * 1024;
 const MAX_ECHOED_ID_LENGTH = 256;
 /** Distinct refusals of one connection logged (each is counted in /metrics however many). */
 const MAX_LOGGED_REFUSALS = 20;
-/** setTimeout's longest delay; a token valid for longer is checked again when it fires. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function echoedId({ id }: ChannelPayload): string | undefined {
   return typeof id === 'string' && id.length <= MAX_ECHOED_ID_LENGTH ? id : undefined;
@@ -66,6 +66,8 @@ export interface ConnectionLimits {
 
 export interface ConnectionContext {
   engine: ChannelEngine;
+  /** One timer for every connection's token expiry. */
+  expiries: ExpirySchedule<RelayConnection>;
   metrics: RelayMetrics;
   log: RelayLogger;
   limits: ConnectionLimits;
@@ -77,28 +79,35 @@ export interface ConnectionFeatures {
   acks: boolean;
 }
 
+/** process.nextTick's callback for every connection (a bound function each would cost memory). */
+function uncorkConnection(connection: RelayConnection): void {
+  connection.uncork();
+}
+
 export class RelayConnection implements Subscriber {
   /** Subscribed channels; true for those delivered with offsets (subscribed with `since`). */
-  readonly channels = new Map<string, boolean>();
+  readonly channels = new Subscriptions();
+  // Most connections never resume, wait on the engine or get refused: these three are made on
+  // first use, since an idle connection's every byte counts at tens of thousands of them.
   /** Replays under way, by channel; each stands in for this connection in the engine until caught up. */
-  private readonly replays = new Map<string, Replay>();
+  private replaysByChannel: Map<string, Replay> | undefined;
   /** Subscribes the engine has yet to answer (resumes, or waits to be live), by channel: a later subscribe or unsubscribe of the channel voids one. */
-  private readonly resuming = new Map<string, Promise<unknown>>();
+  private resumingByChannel: Map<string, Promise<unknown>> | undefined;
   /** Cleared on each heartbeat, set again by any sign of life from the peer. */
   alive = true;
   private closing = false;
   private corked = false;
   private readonly bucket: TokenBucket;
   private readonly excess: ExcessRun;
-  /** Ends the connection when its token expires. */
-  private expiry: NodeJS.Timeout | undefined;
+  /** Its place in the relay's expiry schedule, while its token has an end. */
+  private expiry: { cancel(): void } | undefined;
   /** `action:channel` of the refusals logged so far. */
-  private readonly loggedRefusals = new Set<string>();
+  private loggedRefusalKeys: Set<string> | undefined;
 
   constructor(
     readonly id: number,
     readonly remote: string,
-    private readonly socket: WebSocket,
+    readonly socket: WebSocket,
     /** The TCP socket under `socket`, as handed over at the upgrade. */
     private readonly transport: Socket,
     private readonly context: ConnectionContext,
@@ -110,7 +119,9 @@ export class RelayConnection implements Subscriber {
     this.bucket = new TokenBucket(messagesPerSecond, messageBurst);
     // Quiet for as long as the bucket takes to fill up again: the client is back within its rate.
     this.excess = new ExcessRun(Math.max(MIN_QUIET_MS, (messageBurst / messagesPerSecond) * 1000));
-    if (grant.expiresAt !== undefined) this.expireAt(grant.expiresAt);
+    if (grant.expiresAt === undefined) return;
+    if (grant.expiresAt <= Date.now()) this.expire();
+    else this.expiry = context.expiries.add(this, grant.expiresAt);
   }
 
   /** Who holds the connection's credential, for logs. */
@@ -118,15 +129,11 @@ export class RelayConnection implements Subscriber {
     return this.grant.who;
   }
 
-  private expireAt(at: number): void {
-    const left = at - Date.now();
-    if (left <= 0) {
-      this.context.log.info(`#${this.id} ${this.remote} (${this.grant.who}): the token expired; closing`);
-      this.close(CLOSE_CODES.tokenExpired, 'token expired');
-      return;
-    }
-    this.expiry = setTimeout(this.context.boundary.guard(`#${this.id} token expiry`, () => this.expireAt(at)), Math.min(left, MAX_TIMER_MS));
-    this.expiry.unref();
+  /** The token ran out: the connection ends with 4501 (see the relay's expiry schedule). */
+  expire(): void {
+    this.expiry = undefined;
+    this.context.log.info(`#${this.id} ${this.remote} (${this.grant.who}): the token expired; closing`);
+    this.close(CLOSE_CODES.tokenExpired, 'token expired');
   }
 
   deliver(delivery: Delivery): void {
@@ -141,7 +148,7 @@ export class RelayConnection implements Subscriber {
     if (!this.corked) {
       this.corked = true;
       this.transport.cork();
-      process.nextTick(this.uncork);
+      process.nextTick(uncorkConnection, this);
     }
     // The pre-encoded frame goes straight to the TCP socket that ws itself writes to. ws's
     // own writes (replies, pings, close) are synchronous too, so frames never interleave:
@@ -151,10 +158,37 @@ export class RelayConnection implements Subscriber {
     return true;
   }
 
-  private readonly uncork = (): void => {
+  /** Sends what was written while corked (see `send`). */
+  uncork(): void {
     this.corked = false;
     this.transport.uncork();
-  };
+  }
+
+  /**
+   * One beat of the relay's heartbeat (one timer for every connection): a peer silent since
+   * the last beat is terminated (false), else pinged.
+   */
+  heartbeat(): boolean {
+    if (!this.alive) {
+      this.socket.terminate();
+      return false;
+    }
+    this.alive = false;
+    this.socket.ping();
+    return true;
+  }
+
+  private get replays(): Map<string, Replay> {
+    return (this.replaysByChannel ??= new Map());
+  }
+
+  private get resuming(): Map<string, Promise<unknown>> {
+    return (this.resumingByChannel ??= new Map());
+  }
+
+  private get loggedRefusals(): Set<string> {
+    return (this.loggedRefusalKeys ??= new Set());
+  }
 
   handleFrame(data: Buffer, isBinary: boolean): void {
     this.alive = true;
@@ -190,15 +224,16 @@ export class RelayConnection implements Subscriber {
 
   /** Removes every subscription; called once the socket has closed. */
   dispose(): void {
-    clearTimeout(this.expiry);
-    for (const channel of this.channels.keys()) this.leave(channel);
+    this.expiry?.cancel();
+    this.expiry = undefined;
+    for (const channel of this.channels.names()) this.leave(channel);
     this.channels.clear();
   }
 
   /** Takes this connection, or the replay standing in for it, off `channel` in the engine. */
   private leave(channel: string): void {
-    this.resuming.delete(channel);
-    const replay = this.replays.get(channel);
+    this.resumingByChannel?.delete(channel);
+    const replay = this.replaysByChannel?.get(channel);
     if (replay) {
       replay.cancel();
       this.replays.delete(channel);

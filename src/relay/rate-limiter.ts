@@ -2,6 +2,9 @@
  * A token bucket per connection: `ratePerSecond` messages a second on average, bursts
  * up to `burst`. Cheap enough to run on every frame.
  */
+/** One clock function for every bucket and run (a closure per connection would cost memory). */
+const monotonicNow = (): number => performance.now();
+
 export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
@@ -9,7 +12,7 @@ export class TokenBucket {
   constructor(
     private readonly ratePerSecond: number,
     private readonly burst: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicNow,
   ) {
     this.tokens = burst;
     this.updatedAt = now();
@@ -38,7 +41,7 @@ export class ExcessRun {
 
   constructor(
     private readonly quietMs: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicNow,
   ) {}
 
   /** Counts one dropped message; returns how many this run has dropped (1: a new run began). */

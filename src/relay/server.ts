@@ -15,6 +15,7 @@ import { JwtVerifier, type JwtKeySource } from './auth/jwt-verifier';
 import { createBoundary } from './boundary';
 import type { Grant } from './auth/grant';
 import { isPending, type ChannelEngine } from './channel-engine';
+import { ExpirySchedule } from './expiry-schedule';
 import { RelayConnection } from './connection';
 import { handleHttpRequest } from './http';
 import { silentLogger, type RelayLogger } from './log';
@@ -119,6 +120,27 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
+// ---- what every connection shares -----------------------------------------------------------
+
+const CONNECTION = Symbol('relay connection');
+type LinkedSocket = WebSocket & { [CONNECTION]?: RelayConnection };
+const linkConnection = (ws: WebSocket, connection: RelayConnection): void => {
+  (ws as LinkedSocket)[CONNECTION] = connection;
+};
+const connectionOf = (ws: WebSocket): RelayConnection | undefined => (ws as LinkedSocket)[CONNECTION];
+const WITH_ACKS = Object.freeze({ acks: true });
+const WITHOUT_ACKS = Object.freeze({ acks: false });
+
+function destroySocket(this: Socket): void {
+  this.destroy();
+}
+
+/** Any sign of life from the peer counts for the heartbeat. */
+function onPong(this: WebSocket): void {
+  const connection = connectionOf(this);
+  if (connection) connection.alive = true;
+}
+
 export async function startRelay(options: RelayOptions = {}): Promise<RunningRelay> {
   const settings = { ...RELAY_DEFAULTS, ...withoutUndefined(options) };
   const socketLimits = { maxSockets: settings.maxSockets ?? settings.maxConnections + SOCKET_HEADROOM, requestTimeoutMs: settings.requestTimeoutMs };
@@ -137,7 +159,6 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     replayStallMs: settings.replayStallMs,
   };
   const connections = new Set<RelayConnection>();
-  const sockets = new Map<RelayConnection, WebSocket>();
   let nextId = 1;
   let closing: Promise<void> | undefined;
 
@@ -182,7 +203,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
         ? refuse(503, `the relay is at its limit of ${settings.maxConnections} connections; try again later`)
         : undefined;
   const upgrade = (request: IncomingMessage, socket: Socket, head: Buffer): void => {
-    socket.on('error', () => socket.destroy());
+    // A shared listener: a closure here would keep this call's request and head alive as long as the socket.
+    socket.on('error', destroySocket);
     const refusal = atCapacity() ?? checkTarget(request);
     if (refusal) return refuseUpgrade(request, socket, refusal);
     const authorized = authorizer.authorize(credentialOf(request));
@@ -229,35 +251,40 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   // Past listen(), a failed accept (e.g. out of file descriptors) must not end the process.
   const serverError = (error: Error): void => log.error(`the listening socket failed: ${error.message}`);
 
+  // Every connection shares one context and one set of WebSocket listeners, which find their
+  // connection on the socket: an idle connection costs its objects, not closures and labels.
+  const expiries = new ExpirySchedule<RelayConnection>(boundary.guard('a token expiry', (connection: RelayConnection) => connection.expire()));
+  const connectionContext = { engine, metrics, log, limits, boundary, expiries };
+  const label = (ws: WebSocket, what: string) => `#${connectionOf(ws)?.id ?? '?'} ${what}`;
+  // A bug of ours must cost one reply, not the process.
+  const onMessage = boundary.guardListener((ws: WebSocket) => label(ws, 'message'), (ws: WebSocket, data: Buffer, isBinary: boolean) => connectionOf(ws)?.handleFrame(data, isBinary));
+  const onSocketError = boundary.guardListener(
+    (ws: WebSocket) => label(ws, 'socket error'),
+    (ws: WebSocket, error: Error & { code?: unknown }) => {
+      metrics.countError(socketErrorCode(error));
+      log.warn(`${label(ws, 'socket error')}: ${printable(error.message, 200)}`);
+    },
+    (ws: WebSocket) => ws.terminate(),
+  );
+  const onClose = boundary.guardListener((ws: WebSocket) => label(ws, 'close'), (ws: WebSocket, code: number, reason: Buffer) => {
+    const connection = connectionOf(ws);
+    if (!connection) return;
+    connection.dispose();
+    connections.delete(connection);
+    const why = reason.length > 0 ? ` "${printable(reason.toString('utf8'), 123)}"` : '';
+    log.info(`#${connection.id} disconnected (${code}${why}; ${connections.size} open)`);
+  });
+
   const accept = (ws: WebSocket, request: IncomingMessage, transport: Socket, grant: Grant): void => {
     const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
-    const acks = parseFeatures(request.headers[FEATURES_HEADER]).has('ack');
-    const connection = new RelayConnection(nextId++, remote, ws, transport, { engine, metrics, log, limits, boundary }, { acks }, grant);
-    const dropSocket = () => ws.terminate();
-    // A bug of ours must cost one reply, not the process.
-    ws.on('message', boundary.guard(`#${connection.id} message`, (data: Buffer, isBinary: boolean) => connection.handleFrame(data, isBinary)));
-    ws.on('pong', () => {
-      connection.alive = true;
-    });
-    ws.on(
-      'error',
-      boundary.guard(`#${connection.id} socket error`, (error: Error & { code?: unknown }) => {
-        metrics.countError(socketErrorCode(error));
-        log.warn(`#${connection.id} socket error: ${printable(error.message, 200)}`);
-      }, dropSocket),
-    );
-    ws.on(
-      'close',
-      boundary.guard(`#${connection.id} close`, (code: number, reason: Buffer) => {
-        connection.dispose();
-        connections.delete(connection);
-        sockets.delete(connection);
-        const why = reason.length > 0 ? ` "${printable(reason.toString('utf8'), 123)}"` : '';
-        log.info(`#${connection.id} disconnected (${code}${why}; ${connections.size} open)`);
-      }),
-    );
+    const features = parseFeatures(request.headers[FEATURES_HEADER]).has('ack') ? WITH_ACKS : WITHOUT_ACKS;
+    const connection = new RelayConnection(nextId++, remote, ws, transport, connectionContext, features, grant);
+    linkConnection(ws, connection);
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('error', onSocketError);
+    ws.on('close', onClose);
     connections.add(connection);
-    sockets.set(connection, ws);
     metrics.connectionsTotal++;
     const holder = authorizer.open ? '' : ` as ${grant.who}`;
     log.info(`#${connection.id} connected from ${remote}${holder} (${connections.size} open)`);
@@ -266,14 +293,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const heartbeat =
     settings.heartbeatIntervalMs > 0
       ? setInterval(boundary.guard('the heartbeat', () => {
-          for (const [connection, ws] of sockets) {
-            if (!connection.alive) {
-              log.info(`#${connection.id} missed a heartbeat; terminating`);
-              ws.terminate();
-              continue;
-            }
-            connection.alive = false;
-            ws.ping();
+          for (const connection of connections) {
+            if (!connection.heartbeat()) log.info(`#${connection.id} missed a heartbeat; terminating`);
           }
         }), settings.heartbeatIntervalMs)
       : undefined;
@@ -287,7 +308,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const close = (): Promise<void> => {
     closing ??= (async () => {
       if (heartbeat) clearInterval(heartbeat);
-      const closed = [...sockets.values()].map((ws) => closeSocket(ws, settings.shutdownTimeoutMs));
+      expiries.stop();
+      const closed = [...connections].map((connection) => closeSocket(connection.socket, settings.shutdownTimeoutMs));
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await Promise.all(closed);
       wss.close();

@@ -38,11 +38,15 @@ export function requestTimeoutOptions(limits: SocketLimits): ServerOptions {
 /** Caps `server`'s sockets; `onDrop` hears of each one closed for being over the cap. */
 export function capSockets(server: Server, limits: SocketLimits, onDrop: () => void): { open(): number } {
   let open = 0;
+  // One listener for every socket ('close' comes once): `once` would wrap it anew per socket.
+  const closed = (): void => {
+    open--;
+  };
   server.maxConnections = limits.maxSockets;
   server.on('drop', onDrop);
   server.on('connection', (socket: Socket) => {
     open++;
-    socket.once('close', () => open--);
+    socket.on('close', closed);
   });
   return { open: () => open };
 }
