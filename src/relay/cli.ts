@@ -15,6 +15,7 @@ import { createRateLimitedLogger, silentLogger, streamSink } from './log';
 import { runTokenCommand, TOKEN_USAGE } from './auth/token-command';
 import { RELAY_DEFAULTS, SOCKET_HEADROOM, startRelay, type RelayOptions, type TlsFiles } from './server';
 import { socketLimitsProblem } from './socket-limits';
+import { isWorker, MAX_WORKERS, reportListening, runWorkers } from './workers';
 
 const USAGE = `Usage: weather-relay [options]
        weather-relay token --sub NAME [--subscribe PATTERN]... [--publish PATTERN]... [--ttl 30d]
@@ -55,6 +56,9 @@ const USAGE = `Usage: weather-relay [options]
                          With none of the three, the relay is open to anyone who reaches it
   --tls-cert FILE        serve wss:// and https:// with this PEM certificate (chain)...
   --tls-key FILE         ...and its PEM private key; SIGHUP reloads both files
+  --workers N            run N relay processes on this port, one per core, sharing
+                         channels through --redis (needed); limits apply per process
+                         (default 1)
   --allow-origin ORIGIN  allowed browser Origin; repeat for several (default: any)
   --log-rate N           log lines per second before lines are only counted (default 20)
   --quiet                no connection logs
@@ -103,7 +107,7 @@ function isLoopback(host: string): boolean {
 export function parseRelayArgs(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
-): RelayOptions & RelayFiles & { redisUrl: string | undefined; logRate: number; quiet: boolean; help: boolean } {
+): RelayOptions & RelayFiles & { redisUrl: string | undefined; logRate: number; quiet: boolean; help: boolean; workers: number } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -132,6 +136,7 @@ export function parseRelayArgs(
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         redis: { type: 'string' },
+        workers: { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -150,6 +155,11 @@ export function parseRelayArgs(
   }
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
     throw new UsageError('--tls-cert and --tls-key go together: a certificate and its private key');
+  }
+  const workers = integerFlag('--workers', values.workers, 1, MAX_WORKERS) ?? 1;
+  const redisUrl = redisUrlFlag(values.redis ?? (env.WEATHER_RELAY_REDIS_URL || undefined));
+  if (workers > 1 && redisUrl === undefined) {
+    throw new UsageError('--workers needs --redis URL: the workers are separate processes and share channels only through Redis');
   }
   const maxConnections = integerFlag('--max-connections', values['max-connections'], 1, 1_000_000);
   const maxSockets = integerFlag('--max-sockets', values['max-sockets'], 2, 2_000_000);
@@ -175,7 +185,8 @@ export function parseRelayArgs(
     jwtPublicKeyFile: values['jwt-public-key'],
     tlsCertFile: values['tls-cert'],
     tlsKeyFile: values['tls-key'],
-    redisUrl: redisUrlFlag(values.redis ?? (env.WEATHER_RELAY_REDIS_URL || undefined)),
+    redisUrl,
+    workers,
     allowOrigins: values['allow-origin'],
     logRate: integerFlag('--log-rate', values['log-rate'], 1, 1_000_000) ?? 20,
     quiet: values.quiet ?? false,
@@ -244,6 +255,18 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
+  if (options.workers > 1 && !isWorker()) {
+    // The primary: forks the workers (same arguments) and prints where they listen, once.
+    runWorkers(
+      options.workers,
+      (line) => process.stderr.write(`weather-relay: ${line}\n`),
+      (url) => {
+        process.stderr.write(`weather-relay: ${options.workers} workers listening\n`);
+        process.stdout.write(`weather-relay listening on ${url}\n`);
+      },
+    );
+    return;
+  }
   const logger = options.quiet
     ? silentLogger
     : createRateLimitedLogger({ sink: streamSink(process.stderr), maxLinesPerSecond: options.logRate });
@@ -268,7 +291,8 @@ async function main(): Promise<void> {
   logger[access.level](access.text);
   logger.info(engineLine);
   if (!redisHealth.ok) logger.warn(`Redis is not reachable yet (${redisHealth.reason}); relaying anyway`);
-  process.stdout.write(`weather-relay listening on ${relay.url}\n`);
+  if (isWorker()) reportListening(relay.url);
+  else process.stdout.write(`weather-relay listening on ${relay.url}\n`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
