@@ -18,14 +18,15 @@ import { parseArgs } from 'node:util';
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, '..');
 /** Preferred order; other directories with an index.mjs follow alphabetically. */
-const ORDER = ['relay', 'cluster', 'panel', 'host'];
+const ORDER = ['relay', 'cluster', 'scale', 'panel', 'host'];
 
 const USAGE = `Usage: node bench/run.mjs [options]   (npm run bench -- [options])
 
   --json                 print one JSON document on stdout (progress stays on stderr)
   --only NAMES           comma-separated benchmarks to run (default: all: ${discover().join(', ')})
-  --quick                fewer rounds and messages, for a smoke run
-  --rounds N             rounds per benchmark (relay default 5, quick 2; cluster 3, quick 1)
+  --quick                fewer rounds and messages, for a smoke run (scale: also a 10 s
+                         idle-CPU window instead of 60 s; or set SCALE_IDLE_CPU_SECONDS)
+  --rounds N             rounds per benchmark (relay default 5, quick 2; cluster and scale 3, quick 1)
   --profile              also CPU-profile the servers (relay: ours and bare ws, one run per subscriber count)
   --subscribers LIST     relay: subset of 1,100,500; cluster: of 100,500
   --servers LIST         relay only: ours,bare,sio (default) plus optional batched (a reference
