@@ -59,6 +59,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     }
     await connection.apply(server, { token, extraCa });
   };
+  /** The model server the settings point at now, with its key (Choose Model, completions, a wrong name explained). */
+  const modelServer = async () => modelServerOf(settings.model, await apiKeys.get());
   const session = new AssistantSession({ store, publish: (payload) => connection.send(payload), log: write });
   let hasApiKey = false;
   /** Questions sent from the panel's composer while a turn ran, next first. */
@@ -168,9 +170,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
         return true;
       },
       reconfigure: configureSession,
-      modelServer: async () => modelServerOf(settings.model, await apiKeys.get()),
+      modelServer,
     }),
-    modelCompletions(async () => modelServerOf(settings.model, await apiKeys.get())),
+    modelCompletions(modelServer),
     apiKeys.onDidChange(() => void configureSession()),
     weatherKeys.onDidChange(() => void configureSession()),
     // A new token for the configured relay reconnects with it; tokens of other relays change nothing here.

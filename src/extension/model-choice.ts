@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { DEFAULT_MODEL, OPENAI_BASE_URL } from '../assistant/config';
 import { listModels, ModelListError } from '../assistant/model-list';
-import { SETTINGS_SECTION } from './settings';
+import { MAX_MODEL_LENGTH, SETTINGS_SECTION } from './settings';
 
 /** The server the model settings point at, and the key to show it. */
 export interface ModelServer {
@@ -77,8 +77,8 @@ export async function chooseModel(server: ModelServer, preset?: unknown): Promis
 
 async function saveModel(name: string): Promise<string | undefined> {
   const model = name.trim();
-  if (model === '' || model.length > 256) {
-    void vscode.window.showErrorMessage('Weather Assistant: a model name is 1 to 256 characters.');
+  if (model === '' || model.length > MAX_MODEL_LENGTH) {
+    void vscode.window.showErrorMessage(`Weather Assistant: a model name is 1 to ${MAX_MODEL_LENGTH} characters.`);
     return undefined;
   }
   await settings().update('model', model, vscode.ConfigurationTarget.Global);

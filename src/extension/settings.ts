@@ -17,7 +17,7 @@ export const SETTINGS_SECTION = 'weatherAssistant';
 
 /** Longest URL or model name taken from the settings; longer ones are refused, not cut. */
 const MAX_URL_LENGTH = 2048;
-const MAX_MODEL_LENGTH = 256;
+export const MAX_MODEL_LENGTH = 256;
 const MAX_THREADS = { min: 1, max: 1000 };
 
 export interface ServerSettings {
