@@ -27,7 +27,7 @@ import type { HistoryCursor } from './history';
 import type { Subscriber } from './local-fan-out';
 import type { RelayLogger } from './log';
 import type { RelayMetrics } from './metrics';
-import { ExcessRun, TokenBucket } from './rate-limiter';
+import { ExcessRun, type MessageRate } from './rate-limiter';
 import { Replay } from './replay';
 import { Subscriptions } from './subscriptions';
 import type { ExpirySchedule } from './expiry-schedule';
@@ -68,6 +68,8 @@ export interface ConnectionContext {
   engine: ChannelEngine;
   /** One timer for every connection's token expiry. */
   expiries: ExpirySchedule<RelayConnection>;
+  /** `limits.messagesPerSecond` and `messageBurst`, shared: each connection keeps only its due time. */
+  rate: MessageRate;
   metrics: RelayMetrics;
   log: RelayLogger;
   limits: ConnectionLimits;
@@ -97,8 +99,10 @@ export class RelayConnection implements Subscriber {
   alive = true;
   private closing = false;
   private corked = false;
-  private readonly bucket: TokenBucket;
-  private readonly excess: ExcessRun;
+  /** When this connection's next message is due at the steady rate (see MessageRate); 0 before the first. */
+  private messageDue = 0;
+  /** Made at the first message over the rate: most connections never send one. */
+  private excess: ExcessRun | undefined;
   /** Its place in the relay's expiry schedule, while its token has an end. */
   private expiry: { cancel(): void } | undefined;
   /** `action:channel` of the refusals logged so far. */
@@ -106,7 +110,6 @@ export class RelayConnection implements Subscriber {
 
   constructor(
     readonly id: number,
-    readonly remote: string,
     readonly socket: WebSocket,
     /** The TCP socket under `socket`, as handed over at the upgrade. */
     private readonly transport: Socket,
@@ -115,13 +118,14 @@ export class RelayConnection implements Subscriber {
     /** What the connection's credential allows. */
     private readonly grant: Grant,
   ) {
-    const { messagesPerSecond, messageBurst } = context.limits;
-    this.bucket = new TokenBucket(messagesPerSecond, messageBurst);
-    // Quiet for as long as the bucket takes to fill up again: the client is back within its rate.
-    this.excess = new ExcessRun(Math.max(MIN_QUIET_MS, (messageBurst / messagesPerSecond) * 1000));
     if (grant.expiresAt === undefined) return;
     if (grant.expiresAt <= Date.now()) this.expire();
     else this.expiry = context.expiries.add(this, grant.expiresAt);
+  }
+
+  /** The peer's address and port, for logs: read when needed (Node keeps it once read), not held as a string. */
+  get remote(): string {
+    return `${this.transport.remoteAddress}:${this.transport.remotePort}`;
   }
 
   /** Who holds the connection's credential, for logs. */
@@ -194,10 +198,12 @@ export class RelayConnection implements Subscriber {
     this.alive = true;
     this.context.metrics.messagesReceived++;
     if (this.closing) return;
-    if (!this.bucket.take()) {
+    const due = this.context.rate.take(this.messageDue);
+    if (Number.isNaN(due)) {
       this.onRateExceeded();
       return;
     }
+    this.messageDue = due;
     if (isBinary) {
       this.replyError('binary_not_supported', 'binary frames are not supported: send JSON as a text frame');
       return;
@@ -400,6 +406,8 @@ export class RelayConnection implements Subscriber {
   private onRateExceeded(): void {
     const { limits, metrics, log } = this.context;
     metrics.countError('rate_limited');
+    // Quiet for as long as a full burst takes to come back: the client is within its rate again.
+    this.excess ??= new ExcessRun(Math.max(MIN_QUIET_MS, (limits.messageBurst / limits.messagesPerSecond) * 1000));
     const dropped = this.excess.drop();
     if (dropped === 1) {
       this.reply(errorReply('rate_limited', `too many messages: at most ${limits.messagesPerSecond} per second (bursts of ${limits.messageBurst}); this one was dropped`));

@@ -1,31 +1,37 @@
 /**
- * A token bucket per connection: `ratePerSecond` messages a second on average, bursts
- * up to `burst`. Cheap enough to run on every frame.
+ * Message rates per connection: `ratePerSecond` messages a second on average, bursts up
+ * to `burst`. A token bucket, kept as GCRA (the generic cell rate algorithm): one number per
+ * connection, the time its next message is due at the steady rate, and the rate itself shared
+ * by every connection, since idle connections number in the tens of thousands.
  */
-/** One clock function for every bucket and run (a closure per connection would cost memory). */
+/** One clock function for every rate and run (a closure per connection would cost memory). */
 const monotonicNow = (): number => performance.now();
 
-export class TokenBucket {
-  private tokens: number;
-  private updatedAt: number;
+export class MessageRate {
+  /** Milliseconds between messages at the steady rate. */
+  private readonly intervalMs: number;
+  /** How far ahead of the steady rate a connection may run: a full burst less the message itself. */
+  private readonly toleranceMs: number;
 
   constructor(
-    private readonly ratePerSecond: number,
-    private readonly burst: number,
+    ratePerSecond: number,
+    burst: number,
     private readonly now: () => number = monotonicNow,
   ) {
-    this.tokens = burst;
-    this.updatedAt = now();
+    this.intervalMs = 1000 / ratePerSecond;
+    this.toleranceMs = (burst - 1) * this.intervalMs;
   }
 
-  /** Takes one token; false when the bucket is empty. */
-  take(): boolean {
+  /**
+   * Admits one message for a connection whose next message was `due` (0 for a new
+   * connection: a full burst is available). Returns the connection's new due time, or NaN
+   * when the message is over the rate (the due time then stays as it was).
+   */
+  take(due: number): number {
     const time = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((time - this.updatedAt) * this.ratePerSecond) / 1000);
-    this.updatedAt = time;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+    const start = due > time ? due : time;
+    // The margin absorbs rounding: a burst of exactly `burst` (interval × (burst − 1) ahead) must pass.
+    return start - time > this.toleranceMs + 1e-6 ? Number.NaN : start + this.intervalMs;
   }
 }
 

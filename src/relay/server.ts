@@ -20,6 +20,7 @@ import { RelayConnection } from './connection';
 import { handleHttpRequest } from './http';
 import { silentLogger, type RelayLogger } from './log';
 import { InMemoryChannelEngine } from './memory-engine';
+import { MessageRate } from './rate-limiter';
 import { RelayMetrics, socketErrorCode, type RelayErrorCode, type RelayGauges } from './metrics';
 import { capSockets, endSocket, requestTimeoutOptions, socketLimitsProblem } from './socket-limits';
 import { createWebSocketServer } from './websocket-server';
@@ -188,6 +189,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     metrics.countError('refused');
     log.warn(`closed a socket at once: the relay is at its limit of ${socketLimits.maxSockets} sockets`);
   });
+  // An accepted WebSocket's close is counted by its own 'close' (see SocketCount.handOver) where the
+  // upgraded socket is the counted one: not under TLS, where it is the TLSSocket above the counted socket.
+  const closeHandedOver = tlsServer === undefined;
   const wss = createWebSocketServer({ noServer: true, maxPayload: settings.maxPayloadBytes });
 
   // Every refusal happens here, before the WebSocket opens, as a plain HTTP answer.
@@ -254,7 +258,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   // Every connection shares one context and one set of WebSocket listeners, which find their
   // connection on the socket: an idle connection costs its objects, not closures and labels.
   const expiries = new ExpirySchedule<RelayConnection>(boundary.guard('a token expiry', (connection: RelayConnection) => connection.expire()));
-  const connectionContext = { engine, metrics, log, limits, boundary, expiries };
+  const rate = new MessageRate(limits.messagesPerSecond, limits.messageBurst);
+  const connectionContext = { engine, metrics, log, limits, boundary, expiries, rate };
   const label = (ws: WebSocket, what: string) => `#${connectionOf(ws)?.id ?? '?'} ${what}`;
   // A bug of ours must cost one reply, not the process.
   const onMessage = boundary.guardListener((ws: WebSocket) => label(ws, 'message'), (ws: WebSocket, data: Buffer, isBinary: boolean) => connectionOf(ws)?.handleFrame(data, isBinary));
@@ -271,14 +276,17 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     if (!connection) return;
     connection.dispose();
     connections.delete(connection);
+    if (closeHandedOver) tcp.release();
     const why = reason.length > 0 ? ` "${printable(reason.toString('utf8'), 123)}"` : '';
     log.info(`#${connection.id} disconnected (${code}${why}; ${connections.size} open)`);
   });
 
   const accept = (ws: WebSocket, request: IncomingMessage, transport: Socket, grant: Grant): void => {
-    const remote = `${request.socket.remoteAddress}:${request.socket.remotePort}`;
     const features = parseFeatures(request.headers[FEATURES_HEADER]).has('ack') ? WITH_ACKS : WITHOUT_ACKS;
-    const connection = new RelayConnection(nextId++, remote, ws, transport, connectionContext, features, grant);
+    const connection = new RelayConnection(nextId++, ws, transport, connectionContext, features, grant);
+    // ws now hears the socket's errors and close: a second listener on an event costs each idle socket an array.
+    transport.removeListener('error', destroySocket);
+    if (closeHandedOver) tcp.handOver(transport);
     linkConnection(ws, connection);
     ws.on('message', onMessage);
     ws.on('pong', onPong);
@@ -287,7 +295,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     connections.add(connection);
     metrics.connectionsTotal++;
     const holder = authorizer.open ? '' : ` as ${grant.who}`;
-    log.info(`#${connection.id} connected from ${remote}${holder} (${connections.size} open)`);
+    log.info(`#${connection.id} connected from ${connection.remote}${holder} (${connections.size} open)`);
   };
 
   const heartbeat =

@@ -35,8 +35,21 @@ export function requestTimeoutOptions(limits: SocketLimits): ServerOptions {
   };
 }
 
+export interface SocketCount {
+  /** TCP sockets open now, WebSockets included. */
+  open(): number;
+  /**
+   * For a socket whose close something else already hears (an accepted WebSocket's 'close'):
+   * the cap stops listening to it, and that listener must call `release()` once. Two
+   * listeners on one event cost every idle socket an array.
+   */
+  handOver(socket: Socket): void;
+  /** Counts a handed-over socket as closed. */
+  release(): void;
+}
+
 /** Caps `server`'s sockets; `onDrop` hears of each one closed for being over the cap. */
-export function capSockets(server: Server, limits: SocketLimits, onDrop: () => void): { open(): number } {
+export function capSockets(server: Server, limits: SocketLimits, onDrop: () => void): SocketCount {
   let open = 0;
   // One listener for every socket ('close' comes once): `once` would wrap it anew per socket.
   const closed = (): void => {
@@ -48,7 +61,13 @@ export function capSockets(server: Server, limits: SocketLimits, onDrop: () => v
     open++;
     socket.on('close', closed);
   });
-  return { open: () => open };
+  return {
+    open: () => open,
+    handOver: (socket) => {
+      socket.removeListener('close', closed);
+    },
+    release: closed,
+  };
 }
 
 /** Sends `answer` and ends the socket; destroys it if the peer has not closed it soon after. */

@@ -7,6 +7,7 @@ import { copyFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { channelMessage, responseDeltaPayload } from '../../src/protocol';
 import { rawExchange, spawnRelay, type RelayProcess } from '../support/relay-process';
 import { makeTestCa, type TestCa } from '../support/test-ca';
@@ -67,6 +68,15 @@ test('serves wss:// and https:// to clients that trust its CA', async () => {
   assert.equal(JSON.parse(health.body).status, 'ok');
   assert.match((await httpsText('/metrics')).body, /^weather_relay_connections 2$/m);
   await Promise.all([subscriber.close(), publisher.close()]);
+  // Under TLS the socket count hears the TCP socket beneath each WebSocket's TLS socket: every
+  // closed one is counted closed once (each reading is a fresh HTTPS connection: agent false).
+  let sockets = '';
+  for (let i = 0; i < 100; i++) {
+    sockets = /^weather_relay_sockets (\d+)$/m.exec((await httpsText('/metrics')).body)?.[1] ?? '';
+    if (sockets === '1') break;
+    await delay(50);
+  }
+  assert.equal(sockets, '1', 'only the metrics request is open');
 });
 
 test('a client that does not trust the CA, or speaks plain HTTP, gets nowhere and costs the relay nothing', async () => {
