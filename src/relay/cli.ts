@@ -15,6 +15,7 @@ import { createRateLimitedLogger, silentLogger, streamSink } from './log';
 import { runTokenCommand, TOKEN_USAGE } from './auth/token-command';
 import { RELAY_DEFAULTS, SOCKET_HEADROOM, startRelay, type RelayOptions, type TlsFiles } from './server';
 import { socketLimitsProblem } from './socket-limits';
+import { workerNodeStats } from './worker-stats';
 import { isWorker, MAX_WORKERS, reportListening, runWorkers } from './workers';
 
 const USAGE = `Usage: weather-relay [options]
@@ -282,7 +283,7 @@ async function main(): Promise<void> {
   }
   let relay;
   try {
-    relay = await startRelay({ ...options, tls, logger, engine });
+    relay = await startRelay({ ...options, tls, logger, engine, ...(isWorker() ? { nodeStats: workerNodeStats } : {}) });
   } catch (error) {
     process.stderr.write(`weather-relay: ${(error as Error).message}\n`);
     process.exit(1);

@@ -1,6 +1,6 @@
 /** Counters behind GET /metrics (Prometheus text format) and GET /healthz. */
 import type { ErrorCode } from '../protocol';
-import type { BackplaneGauges } from './channel-engine';
+import type { BackplaneGauges, EngineHealth } from './channel-engine';
 
 /**
  * Every label `weather_relay_errors_total` can carry: a closed set, so that nothing a
@@ -50,46 +50,69 @@ export interface MetricsGauges extends RelayGauges {
   backplane?: BackplaneGauges;
 }
 
-export function renderPrometheus(metrics: RelayMetrics, gauges: MetricsGauges): string {
-  const lines: string[] = [];
-  const metric = (name: string, type: 'gauge' | 'counter', help: string, samples: Array<[string, number]>) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+/** Everything /metrics and /healthz show of one relay process, as plain data (it crosses IPC in `--workers`). */
+export interface RelaySnapshot {
+  counters: { connectionsTotal: number; messagesReceived: number; messagesPublished: number; messagesDelivered: number };
+  errors: Array<[RelayErrorCode, number]>;
+  gauges: MetricsGauges;
+  memory: { rss: number; heapUsed: number };
+  health: EngineHealth;
+}
+
+export function takeSnapshot(metrics: RelayMetrics, gauges: MetricsGauges, health: EngineHealth): RelaySnapshot {
+  const { connectionsTotal, messagesReceived, messagesPublished, messagesDelivered } = metrics;
+  const { rss, heapUsed } = process.memoryUsage();
+  return {
+    counters: { connectionsTotal, messagesReceived, messagesPublished, messagesDelivered },
+    errors: [...metrics.errors],
+    gauges,
+    memory: { rss, heapUsed },
+    health,
   };
-  metric('weather_relay_connections', 'gauge', 'Open WebSocket connections.', [['', gauges.connections]]);
-  metric('weather_relay_channels', 'gauge', 'Channels with at least one subscriber.', [['', gauges.channels]]);
-  metric('weather_relay_subscriptions', 'gauge', 'Channel subscriptions across all connections.', [
-    ['', gauges.subscriptions],
-  ]);
-  metric('weather_relay_sockets', 'gauge', 'TCP sockets open, WebSockets included.', [['', gauges.sockets]]);
-  metric('weather_relay_history_bytes', 'gauge', 'Bytes of messages held for resuming subscribers.', [
-    ['', gauges.historyBytes],
-  ]);
-  metric('weather_relay_connections_total', 'counter', 'WebSocket connections accepted.', [
-    ['', metrics.connectionsTotal],
-  ]);
-  metric('weather_relay_messages_received_total', 'counter', 'Frames received from clients.', [
-    ['', metrics.messagesReceived],
-  ]);
-  metric('weather_relay_messages_published_total', 'counter', 'Valid channel messages published.', [
-    ['', metrics.messagesPublished],
-  ]);
-  metric('weather_relay_messages_delivered_total', 'counter', 'Channel messages delivered to subscribers.', [
-    ['', metrics.messagesDelivered],
-  ]);
-  const { backplane } = gauges;
-  if (backplane) {
-    if (backplane.roundTripSeconds !== undefined) {
-      metric('weather_relay_redis_round_trip_seconds', 'gauge', 'Round trip of the last PING to Redis.', [['', backplane.roundTripSeconds]]);
-    }
-    metric('weather_relay_redis_errors_total', 'counter', 'Redis operations that failed, and malformed messages from it.', [['', backplane.errors]]);
-    metric('weather_relay_redis_pubsub_reconnects_total', 'counter', 'Times the Redis pub/sub connection came back.', [['', backplane.pubsubReconnects]]);
-    metric('weather_relay_redis_pubsub_connected', 'gauge', 'Whether the Redis pub/sub connection is up (1) or not (0).', [['', backplane.pubsubConnected ? 1 : 0]]);
+}
+
+/** One process's snapshot; `worker` (its cluster id) labels its series when a node runs several. */
+export interface SnapshotPart {
+  worker?: number;
+  snapshot: RelaySnapshot;
+}
+
+/** Prometheus text for one process, or for every worker of a node, each series labelled `worker="N"`. */
+export function renderPrometheus(parts: readonly SnapshotPart[]): string {
+  const lines: string[] = [];
+  const labelsOf = (part: SnapshotPart, extra = ''): string => {
+    const all = [part.worker === undefined ? '' : `worker="${part.worker}"`, extra].filter((label) => label !== '');
+    return all.length === 0 ? '' : `{${all.join(',')}}`;
+  };
+  const metric = (name: string, type: 'gauge' | 'counter', help: string, value: (snapshot: RelaySnapshot) => number | undefined) => {
+    const samples = parts.flatMap((part) => {
+      const sample = value(part.snapshot);
+      return sample === undefined ? [] : [`${name}${labelsOf(part)} ${sample}`];
+    });
+    if (samples.length === 0) return;
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples);
+  };
+  metric('weather_relay_connections', 'gauge', 'Open WebSocket connections.', (s) => s.gauges.connections);
+  metric('weather_relay_channels', 'gauge', 'Channels with at least one subscriber.', (s) => s.gauges.channels);
+  metric('weather_relay_subscriptions', 'gauge', 'Channel subscriptions across all connections.', (s) => s.gauges.subscriptions);
+  metric('weather_relay_sockets', 'gauge', 'TCP sockets open, WebSockets included.', (s) => s.gauges.sockets);
+  metric('weather_relay_history_bytes', 'gauge', 'Bytes of messages held for resuming subscribers.', (s) => s.gauges.historyBytes);
+  metric('weather_relay_connections_total', 'counter', 'WebSocket connections accepted.', (s) => s.counters.connectionsTotal);
+  metric('weather_relay_messages_received_total', 'counter', 'Frames received from clients.', (s) => s.counters.messagesReceived);
+  metric('weather_relay_messages_published_total', 'counter', 'Valid channel messages published.', (s) => s.counters.messagesPublished);
+  metric('weather_relay_messages_delivered_total', 'counter', 'Channel messages delivered to subscribers.', (s) => s.counters.messagesDelivered);
+  metric('weather_relay_redis_round_trip_seconds', 'gauge', 'Round trip of the last PING to Redis.', (s) => s.gauges.backplane?.roundTripSeconds);
+  metric('weather_relay_redis_errors_total', 'counter', 'Redis operations that failed, and malformed messages from it.', (s) => s.gauges.backplane?.errors);
+  metric('weather_relay_redis_pubsub_reconnects_total', 'counter', 'Times the Redis pub/sub connection came back.', (s) => s.gauges.backplane?.pubsubReconnects);
+  metric('weather_relay_redis_pubsub_connected', 'gauge', 'Whether the Redis pub/sub connection is up (1) or not (0).', (s) =>
+    s.gauges.backplane === undefined ? undefined : s.gauges.backplane.pubsubConnected ? 1 : 0,
+  );
+  metric('weather_relay_resident_memory_bytes', 'gauge', 'Resident memory of the relay process.', (s) => s.memory.rss);
+  metric('weather_relay_heap_used_bytes', 'gauge', 'JavaScript heap in use.', (s) => s.memory.heapUsed);
+  // Always announced, even before any error: a scraper sees the series exists.
+  lines.push('# HELP weather_relay_errors_total Error replies and connection errors, by code.', '# TYPE weather_relay_errors_total counter');
+  for (const part of parts) {
+    for (const [code, count] of part.snapshot.errors) lines.push(`weather_relay_errors_total${labelsOf(part, `code="${code}"`)} ${count}`);
   }
-  const memory = process.memoryUsage();
-  metric('weather_relay_resident_memory_bytes', 'gauge', 'Resident memory of the relay process.', [['', memory.rss]]);
-  metric('weather_relay_heap_used_bytes', 'gauge', 'JavaScript heap in use.', [['', memory.heapUsed]]);
-  const errorSamples: Array<[string, number]> = [...metrics.errors].map(([code, count]) => [`{code="${code}"}`, count]);
-  metric('weather_relay_errors_total', 'counter', 'Error replies and connection errors, by code.', errorSamples);
   return `${lines.join('\n')}\n`;
 }

@@ -17,11 +17,11 @@ import type { Grant } from './auth/grant';
 import { isPending, type ChannelEngine } from './channel-engine';
 import { ExpirySchedule } from './expiry-schedule';
 import { RelayConnection } from './connection';
-import { handleHttpRequest } from './http';
+import { handleHttpRequest, type NodeStats } from './http';
 import { silentLogger, type RelayLogger } from './log';
 import { InMemoryChannelEngine } from './memory-engine';
 import { MessageRate } from './rate-limiter';
-import { RelayMetrics, socketErrorCode, type RelayErrorCode, type RelayGauges } from './metrics';
+import { RelayMetrics, socketErrorCode, takeSnapshot, type RelayErrorCode, type RelayGauges, type RelaySnapshot } from './metrics';
 import { capSockets, endSocket, requestTimeoutOptions, socketLimitsProblem } from './socket-limits';
 import { createWebSocketServer } from './websocket-server';
 
@@ -72,6 +72,11 @@ export interface RelayOptions {
   logger?: RelayLogger;
   /** Where channels live; in this process by default (then the history options apply). The relay closes it on close. */
   engine?: ChannelEngine;
+  /**
+   * What /healthz and /metrics report, given this process's own snapshot: by default this
+   * process alone; with `--workers`, every worker of the node (see worker-stats.ts).
+   */
+  nodeStats?: (local: () => RelaySnapshot) => NodeStats;
 }
 
 /** A certificate (chain) and its private key, PEM. */
@@ -132,6 +137,11 @@ const connectionOf = (ws: WebSocket): RelayConnection | undefined => (ws as Link
 const WITH_ACKS = Object.freeze({ acks: true });
 const WITHOUT_ACKS = Object.freeze({ acks: false });
 
+/** /healthz and /metrics of a relay that is a node by itself. */
+function thisProcessOnly(local: () => RelaySnapshot): NodeStats {
+  return { read: async () => ({ parts: [{ snapshot: local() }], missing: [] }) };
+}
+
 function destroySocket(this: Socket): void {
   this.destroy();
 }
@@ -168,10 +178,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     return { connections: connections.size, channels, subscriptions };
   };
 
+  const localSnapshot = (): RelaySnapshot =>
+    takeSnapshot(metrics, { connections: connections.size, ...engine.gauges(), sockets: tcp.open() }, engine.health());
+  const stats = (options.nodeStats ?? thisProcessOnly)(localSnapshot);
   const onRequest: RequestListener = boundary.guard(
     'an HTTP request',
     (request: IncomingMessage, response: ServerResponse) =>
-      handleHttpRequest(request, response, metrics, () => ({ connections: connections.size, ...engine.gauges(), sockets: tcp.open() }), () => engine.health()),
+      handleHttpRequest(request, response, stats),
     (_request, response) => {
       if (response.headersSent) response.destroy();
       else response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('internal error\n');

@@ -7,6 +7,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { serveWorkerStats } from './worker-stats';
 
 /** A worker that dies is started again after this long (and not in a tight loop). */
 const RESTART_DELAY_MS = 1_000;
@@ -38,12 +39,12 @@ export function reportListening(url: string): void {
 export function runWorkers(count: number, say: (line: string) => void, listening: (url: string) => void): void {
   let stopping = false;
   let reported = false;
-  const listeningWorkers = new Set<number>();
+  const listeningWorkers = new Map<number, Worker>();
   const start = (): Worker => {
     const worker = cluster.fork();
     worker.on('message', (message: ListeningMessage) => {
       if (message?.kind !== 'weather-relay:listening') return;
-      listeningWorkers.add(worker.id);
+      listeningWorkers.set(worker.id, worker);
       if (!reported && listeningWorkers.size >= count) {
         reported = true;
         listening(message.url);
@@ -79,5 +80,6 @@ export function runWorkers(count: number, say: (line: string) => void, listening
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   process.on('SIGHUP', () => each('SIGHUP'));
+  serveWorkerStats(() => [...listeningWorkers.values()]);
   for (let i = 0; i < count; i++) start();
 }
