@@ -239,6 +239,8 @@ export interface PanelLayout {
   height: number | 'fit-panel';
 }
 const MAX_WINDOW_HEIGHT = 3000;
+/** How long a shown Live Activity view may take to load its webview before it counts as not open. */
+const PANEL_LOAD_MS = 5000;
 
 /** A button of the Live Activity webview, found as a screen reader would: by its role and accessible name. */
 export interface PanelButton {
@@ -396,11 +398,20 @@ async function startUiDriver() {
     }
     return undefined;
   };
-  /** Runs `body` against the Live Activity webview's frame, or says why it cannot. */
+  /**
+   * Runs `body` against the Live Activity webview's frame, or says why it cannot. The
+   * webview loads some time after its view is shown, so a missing frame is waited for
+   * (bounded) rather than reported at once: a caller that just revealed the panel must
+   * not mistake "still loading" for "not open" and skip its checks.
+   */
   const withPanel = <T>(body: (frame: Frame) => Promise<T>) =>
     withPage(async (page) => {
-      const frame = await panelFrame(page);
-      return frame ? body(frame) : unavailable('the Live Activity webview is not open');
+      const deadline = Date.now() + PANEL_LOAD_MS;
+      for (let frame = await panelFrame(page); ; frame = await panelFrame(page)) {
+        if (frame) return body(frame);
+        if (Date.now() >= deadline) return unavailable('the Live Activity webview is not open');
+        await page.waitForTimeout(100);
+      }
     });
 
   return {
