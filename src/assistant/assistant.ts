@@ -7,13 +7,14 @@
 import { EventEmitter } from 'node:events';
 import OpenAI from 'openai';
 import { newThreadId } from '../protocol';
-import { createWeatherTool, type WeatherConfig, type WeatherTool } from '../weather';
+import type { WeatherConfig } from '../weather';
 import { ChatAdapter } from './chat-adapter';
 import { resolveAssistantConfig, type AssistantConfig, type ResolvedAssistantConfig } from './config';
 import { AssistantError } from './errors';
 import type { AssistantEvent, TurnResult } from './events';
 import type { ModelAdapter } from './model-adapter';
 import { ResponsesAdapter } from './responses-adapter';
+import { weatherToolbox, type Toolbox } from './toolbox';
 import { runTurn } from './turn';
 
 export interface WeatherAssistantOptions {
@@ -29,7 +30,8 @@ export interface AskOptions {
 
 export class WeatherAssistant extends EventEmitter<{ event: [AssistantEvent] }> {
   readonly config: ResolvedAssistantConfig;
-  readonly tool: WeatherTool;
+  /** get_weather and get_forecast, on the weather settings. */
+  readonly tools: Toolbox;
   private readonly adapter: ModelAdapter;
 
   /** Throws an Error naming every bad setting. */
@@ -38,7 +40,7 @@ export class WeatherAssistant extends EventEmitter<{ event: [AssistantEvent] }> 
     const resolved = resolveAssistantConfig(options.model);
     if (!resolved.ok) throw new Error(`Invalid model settings: ${resolved.problems.join('; ')}`);
     this.config = resolved.config;
-    this.tool = createWeatherTool(options.weather);
+    this.tools = weatherToolbox(options.weather);
     const client = new OpenAI({
       // Local servers ignore the key but the SDK wants one; OpenAI itself is checked in ask().
       apiKey: this.config.apiKey ?? 'no-key',
@@ -49,8 +51,8 @@ export class WeatherAssistant extends EventEmitter<{ event: [AssistantEvent] }> 
     });
     this.adapter =
       this.config.api === 'chat'
-        ? new ChatAdapter(client, this.config, this.tool.definition)
-        : new ResponsesAdapter(client, this.config, this.tool.definition);
+        ? new ChatAdapter(client, this.config, this.tools.definitions)
+        : new ResponsesAdapter(client, this.config, this.tools.definitions);
   }
 
   async ask(question: string, options: AskOptions = {}): Promise<TurnResult> {
@@ -63,7 +65,7 @@ export class WeatherAssistant extends EventEmitter<{ event: [AssistantEvent] }> 
       emit({ type: 'failed', threadId, message: precondition.message, cancelled: false });
       return { threadId, status: 'failed', text: '', error: precondition.message };
     }
-    return runTurn({ adapter: this.adapter, tool: this.tool, config: this.config, emit }, threadId, question.trim(), signal);
+    return runTurn({ adapter: this.adapter, tools: this.tools, config: this.config, emit }, threadId, question.trim(), signal);
   }
 
   /** Forgets a thread's conversation (New Chat). */

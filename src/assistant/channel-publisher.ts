@@ -1,7 +1,9 @@
 /**
  * The seed's MyEventHandler: turns assistant events into the seed's channel messages
  * and sends them through the WebSocketManager.
- *   tool call  → "Executing weather check for <location>" (started), then the result JSON (tool_executed)
+ *   tool call  → the tool's words, "Executing weather check for <location>" for get_weather
+ *                ("Executing weather forecast for <location>" for get_forecast; see toolbox.ts)
+ *                (started), then the result JSON (tool_executed)
  *   text delta → the delta (no status)
  *   retry wait → an empty delta whose `notice` says how long and why
  *   end        → the complete answer (completed), or the error text (error)
@@ -10,8 +12,8 @@
 import {
   responseCompletedPayload,
   responseDeltaPayload,
+  toolCallStartedPayload,
   toolExecutedPayload,
-  toolStartedPayload,
   turnFailedPayload,
   turnNoticePayload,
   type ChannelPayload,
@@ -37,11 +39,8 @@ export class ChannelPublisher {
   private toPayload(event: AssistantEvent): ChannelPayload | undefined {
     const options = () => ({ seq: this.nextSeq(event.threadId) });
     switch (event.type) {
-      case 'tool_started': {
-        const toolOptions = { ...options(), callId: event.callId };
-        if (event.name === 'get_weather') return toolStartedPayload(event.threadId, event.location || 'an unnamed place', toolOptions);
-        return { ...toolStartedPayload(event.threadId, event.name, toolOptions), message: `Executing ${event.name}` };
-      }
+      case 'tool_started':
+        return toolCallStartedPayload(event.threadId, event.message, { ...options(), callId: event.callId });
       case 'tool_executed':
         return toolExecutedPayload(event.threadId, event.resultJson, { ...options(), callId: event.callId });
       case 'delta':

@@ -29,7 +29,7 @@ export class ChatAdapter implements ModelAdapter {
   constructor(
     private readonly client: OpenAI,
     private readonly config: ResolvedAssistantConfig,
-    private readonly tool: ToolDefinition,
+    private readonly tools: readonly ToolDefinition[],
   ) {}
 
   forget(threadId: string): void {
@@ -51,7 +51,7 @@ export class ChatAdapter implements ModelAdapter {
       listener,
       (requestSignal) =>
         this.client.chat.completions.create(
-          { model: config.model, messages, tools: [toChatCompletionsTool(this.tool)], stream: true },
+          { model: config.model, messages, tools: this.tools.map((tool) => toChatCompletionsTool(tool)), stream: true },
           { signal: requestSignal },
         ),
       (stream) => readStream(stream, listener),

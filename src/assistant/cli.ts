@@ -26,6 +26,9 @@ const USAGE = `Usage: weather-assistant ask "QUESTION" [options]
   --units metric|imperial   default units (default metric)
   --weather-provider NAME   open-meteo (default, no key) or openweathermap (key in OPENWEATHERMAP_API_KEY)
   --forecast-url URL        weather endpoint (for mirrors and tests)
+  --openweathermap-forecast-url URL
+                            OpenWeatherMap's forecast endpoint (default: --forecast-url with
+                            /weather made /forecast, else OpenWeatherMap's own)
   --geocoding-url URL       geocoding endpoint (open-meteo)
   --flush-timeout-ms MS     how long to wait for the relay to take queued events at the end (default 5000)
   --token-env NAME          environment variable holding the relay's token, sent only to --server
@@ -53,6 +56,7 @@ function parseCli(argv: string[]) {
         units: { type: 'string', default: 'metric' },
         'weather-provider': { type: 'string', default: 'open-meteo' },
         'forecast-url': { type: 'string' },
+        'openweathermap-forecast-url': { type: 'string' },
         'geocoding-url': { type: 'string' },
         'flush-timeout-ms': { type: 'string', default: '5000' },
         'token-env': { type: 'string', default: 'WEATHER_RELAY_TOKEN' },
@@ -101,6 +105,7 @@ async function main(): Promise<number> {
         provider: values['weather-provider'] as 'open-meteo',
         units: values.units as 'metric',
         forecastUrl: values['forecast-url'],
+        openWeatherMapForecastUrl: values['openweathermap-forecast-url'],
         geocodingUrl: values['geocoding-url'],
         apiKey: process.env.OPENWEATHERMAP_API_KEY,
       },

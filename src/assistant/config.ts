@@ -9,8 +9,10 @@ export const MODEL_APIS: readonly ModelApi[] = ['responses', 'chat'];
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 export const DEFAULT_MODEL = 'gpt-5-mini';
 const DEFAULT_INSTRUCTIONS =
-  'You are a concise weather assistant. Use the get_weather tool for any question about current ' +
-  'weather, then answer in a few sentences of Markdown with the figures and their units.';
+  'You are a concise weather assistant. Use the get_weather tool for any question about the weather ' +
+  'now, and the get_forecast tool for later today, tomorrow or the coming days (up to 7); dates and ' +
+  'times in a forecast are local to the place. Then answer in a few sentences of Markdown with the ' +
+  'figures and their units.';
 
 /**
  * How a Responses conversation continues across turns: `server` sends only what is

@@ -6,7 +6,16 @@
 
 export type AssistantEvent =
   | { type: 'turn_started'; threadId: string; question: string }
-  | { type: 'tool_started'; threadId: string; callId: string; name: string; location: string; arguments: string }
+  | {
+      type: 'tool_started';
+      threadId: string;
+      callId: string;
+      name: string;
+      location: string;
+      arguments: string;
+      /** What the channel says: "Executing weather check for Makati", "Executing weather forecast for Tokyo". */
+      message: string;
+    }
   | {
       type: 'tool_executed';
       threadId: string;

@@ -37,7 +37,7 @@ export class ResponsesAdapter implements ModelAdapter {
   constructor(
     private readonly client: OpenAI,
     private readonly config: ResolvedAssistantConfig,
-    private readonly tool: ToolDefinition,
+    private readonly tools: readonly ToolDefinition[],
   ) {}
 
   forget(threadId: string): void {
@@ -90,7 +90,7 @@ export class ResponsesAdapter implements ModelAdapter {
           {
             model: config.model,
             instructions: config.instructions,
-            tools: [toResponsesTool(this.tool)],
+            tools: this.tools.map((tool) => toResponsesTool(tool)),
             input,
             store: config.conversationState === 'server',
             stream: true,

@@ -4,17 +4,17 @@
  * Every step is reported as an AssistantEvent; the turn always ends with exactly
  * one `completed` or `failed` event, so nobody waits forever.
  */
-import type { WeatherTool } from '../weather';
 import type { ResolvedAssistantConfig } from './config';
 import { AssistantError, describeModelError } from './errors';
 import type { AssistantEvent, TurnResult } from './events';
 import { checkAnswerLength, checkReasoningLength } from './limits';
 import type { ModelAdapter, RoundInput, ToolCall, ToolOutput } from './model-adapter';
 import { waitNotice } from './retry';
+import { unknownToolMessage, type Toolbox } from './toolbox';
 
 interface TurnContext {
   adapter: ModelAdapter;
-  tool: WeatherTool;
+  tools: Toolbox;
   config: ResolvedAssistantConfig;
   emit: (event: AssistantEvent) => void;
 }
@@ -59,18 +59,21 @@ export async function runTurn(context: TurnContext, threadId: string, question: 
 }
 
 async function runTool(context: TurnContext, threadId: string, call: ToolCall, signal: AbortSignal): Promise<ToolOutput> {
-  const { tool, emit } = context;
+  const { tools, emit } = context;
   const started = performance.now();
-  if (call.name !== tool.definition.name) {
+  const tool = tools.find(call.name);
+  if (tool === undefined) {
     // The model asked for a tool we never offered: it hears so and can recover.
-    const resultJson = JSON.stringify({ error: `There is no tool called "${call.name}"; the only tool is ${tool.definition.name}.` });
-    emit({ type: 'tool_started', threadId, callId: call.callId, name: call.name, location: '', arguments: call.arguments });
+    const resultJson = JSON.stringify({ error: tools.unknownToolError(call.name) });
+    const message = unknownToolMessage(call.name);
+    emit({ type: 'tool_started', threadId, callId: call.callId, name: call.name, location: '', arguments: call.arguments, message });
     emit({ type: 'tool_executed', threadId, callId: call.callId, name: call.name, location: '', resultJson, error: 'unknown tool', durationMs: 0 });
     return { callId: call.callId, name: call.name, output: resultJson };
   }
   const parsed = tool.parseArgs(call.arguments);
   const location = parsed.ok ? parsed.args.location : '';
-  emit({ type: 'tool_started', threadId, callId: call.callId, name: call.name, location, arguments: call.arguments });
+  const message = tool.startedMessage(location);
+  emit({ type: 'tool_started', threadId, callId: call.callId, name: call.name, location, arguments: call.arguments, message });
   const run = await tool.run(call.arguments, signal);
   emit({
     type: 'tool_executed',

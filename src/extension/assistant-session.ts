@@ -6,6 +6,8 @@
 import type { ActivityStore } from '../activity';
 import type { ChannelPublisher, TurnResult, WeatherAssistant } from '../assistant';
 import { newThreadId, type ChannelPayload } from '../protocol';
+// The name only (definition.ts holds no network code): the engine itself loads on the first question.
+import { FORECAST_TOOL_NAME } from '../weather/definition';
 import { loadEngine } from './load-engine';
 import type { ExtensionSettings } from './settings';
 
@@ -149,6 +151,7 @@ export class AssistantSession {
         provider: settings.weather.provider,
         units: settings.weather.units,
         forecastUrl: settings.weather.forecastUrl || undefined,
+        openWeatherMapForecastUrl: settings.weather.openWeatherMapForecastUrl || undefined,
         geocodingUrl: settings.weather.geocodingUrl || undefined,
         apiKey: this.weatherApiKey,
       },
@@ -161,7 +164,7 @@ export class AssistantSession {
 function progressOf(event: Parameters<ChannelPublisher['handle']>[0]): string | undefined {
   switch (event.type) {
     case 'tool_started':
-      return `Checking the weather for ${event.location.slice(0, 80)}…`;
+      return `Checking the ${event.name === FORECAST_TOOL_NAME ? 'forecast' : 'weather'} for ${event.location.slice(0, 80) || 'an unnamed place'}…`;
     case 'waiting':
       return event.message;
     case 'delta':

@@ -33,7 +33,7 @@ export interface ServerSettings {
 export interface ExtensionSettings {
   server: ServerSettings;
   model: Pick<AssistantConfig, 'api' | 'baseUrl' | 'model'>;
-  weather: Pick<WeatherConfig, 'provider' | 'units' | 'forecastUrl' | 'geocodingUrl'>;
+  weather: Pick<WeatherConfig, 'provider' | 'units' | 'forecastUrl' | 'openWeatherMapForecastUrl' | 'geocodingUrl'>;
   panel: { maxThreads: number };
   /** Set when a setting that says where questions or weather lookups go is unusable: nothing is asked. */
   assistantProblem?: string;
@@ -42,7 +42,7 @@ export interface ExtensionSettings {
 export const DEFAULT_SETTINGS: ExtensionSettings = {
   server: { uri: 'ws://localhost:4000', channel: 'weather-update', autoStart: true, caFile: '' },
   model: { api: 'responses', baseUrl: '', model: '' },
-  weather: { provider: 'open-meteo', units: 'metric', forecastUrl: '', geocodingUrl: '' },
+  weather: { provider: 'open-meteo', units: 'metric', forecastUrl: '', openWeatherMapForecastUrl: '', geocodingUrl: '' },
   panel: { maxThreads: DEFAULT_MAX_THREADS },
 };
 
@@ -114,6 +114,7 @@ export function readSettings(get: (key: string) => unknown): SettingsResult {
       provider: (refused('weather.provider', oneOf(WEATHER_PROVIDERS), NOT_ASKING, assistantRefusals) || defaults.weather.provider) as WeatherProvider,
       units: withFallback<'metric' | 'imperial'>('weather.units', 'metric', oneOf(['metric', 'imperial'] as const)),
       forecastUrl: refused('weather.forecastUrl', httpUrlProblem, NOT_ASKING, assistantRefusals) ?? '',
+      openWeatherMapForecastUrl: refused('weather.openWeatherMapForecastUrl', httpUrlProblem, NOT_ASKING, assistantRefusals) ?? '',
       geocodingUrl: refused('weather.geocodingUrl', httpUrlProblem, NOT_ASKING, assistantRefusals) ?? '',
     },
     panel: {

@@ -11,6 +11,8 @@ export const WEATHER_PROVIDERS: readonly WeatherProvider[] = ['open-meteo', 'ope
 export const DEFAULT_GEOCODING_URL = 'https://geocoding-api.open-meteo.com/v1/search';
 export const DEFAULT_OPEN_METEO_FORECAST_URL = 'https://api.open-meteo.com/v1/forecast';
 export const DEFAULT_OPENWEATHERMAP_URL = 'https://api.openweathermap.org/data/2.5/weather';
+/** OpenWeatherMap's free 5 day / 3 hour forecast, for get_forecast. */
+export const DEFAULT_OPENWEATHERMAP_FORECAST_URL = 'https://api.openweathermap.org/data/2.5/forecast';
 const DEFAULT_TIMEOUT_MS = 8_000;
 const DEFAULT_CACHE_TTL_MS = 5 * 60_000;
 const DEFAULT_CACHE_MAX_ENTRIES = 100;
@@ -24,8 +26,17 @@ export interface WeatherConfig {
   provider?: WeatherProvider;
   /** Units when the model does not ask for any. Default "metric". */
   units?: Units;
-  /** Current-weather endpoint: Open-Meteo forecast, or OpenWeatherMap `/data/2.5/weather`. */
+  /**
+   * Current-weather endpoint: Open-Meteo forecast, or OpenWeatherMap `/data/2.5/weather`.
+   * Open-Meteo's also serves get_forecast.
+   */
   forecastUrl?: string;
+  /**
+   * OpenWeatherMap's forecast endpoint (`/data/2.5/forecast`), for get_forecast; unused by
+   * Open-Meteo. Default: `forecastUrl` with its last segment `weather` made `forecast` when
+   * forecastUrl is set (a mirror stays a mirror), else OpenWeatherMap's own.
+   */
+  openWeatherMapForecastUrl?: string;
   /** Open-Meteo geocoding endpoint; unused by OpenWeatherMap, which geocodes itself. */
   geocodingUrl?: string;
   /** Required for OpenWeatherMap; for Open-Meteo it is sent as `apikey` (commercial plans). */
@@ -46,6 +57,11 @@ export interface ResolvedWeatherConfig {
   provider: WeatherProvider;
   units: Units;
   forecastUrl: string;
+  /**
+   * Undefined when forecastUrl is a custom OpenWeatherMap address that does not end in
+   * `/weather`: no forecast address can be derived, and get_forecast says so.
+   */
+  openWeatherMapForecastUrl?: string;
   geocodingUrl: string;
   apiKey?: string;
   timeoutMs: number;
@@ -107,7 +123,7 @@ export function resolveWeatherConfig(input: unknown = {}): ConfigResult {
     else check(`weather units must be "metric" or "imperial" (got ${JSON.stringify(raw.units)})`);
   }
 
-  for (const key of ['forecastUrl', 'geocodingUrl'] as const) {
+  for (const key of ['forecastUrl', 'openWeatherMapForecastUrl', 'geocodingUrl'] as const) {
     if (isSet(raw[key])) check(urlProblem(key, raw[key]));
   }
   if (isSet(raw.apiKey) && typeof raw.apiKey !== 'string') check(`weather apiKey must be a string (got ${typeof raw.apiKey})`);
@@ -134,5 +150,23 @@ export function resolveWeatherConfig(input: unknown = {}): ConfigResult {
     now: isSet(raw.now) ? (raw.now as () => number) : Date.now,
   };
   if (apiKey !== undefined) config.apiKey = apiKey;
+  const owmForecastUrl = isSet(raw.openWeatherMapForecastUrl)
+    ? (raw.openWeatherMapForecastUrl as string).trim()
+    : provider === 'openweathermap' && isSet(raw.forecastUrl)
+      ? forecastBeside(config.forecastUrl)
+      : DEFAULT_OPENWEATHERMAP_FORECAST_URL;
+  if (owmForecastUrl !== undefined) config.openWeatherMapForecastUrl = owmForecastUrl;
   return { ok: true, config };
+}
+
+/**
+ * OpenWeatherMap serves current weather at `…/weather` and its forecast beside it at
+ * `…/forecast`; a mirror of one is taken to mirror both (query parameters kept). A custom
+ * address of another form gives no forecast address rather than a guess or the public one.
+ */
+function forecastBeside(currentUrl: string): string | undefined {
+  const url = new URL(currentUrl);
+  if (!/\/weather\/?$/.test(url.pathname)) return undefined;
+  url.pathname = url.pathname.replace(/\/weather\/?$/, '/forecast');
+  return url.toString();
 }

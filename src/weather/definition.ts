@@ -1,10 +1,13 @@
 /**
- * The `get_weather` tool as a provider-neutral JSON-schema definition, plus the
- * two wrappers OpenAI's APIs expect. Kept apart from the runtime so adapters can
- * advertise the tool without pulling in any network code.
+ * The `get_weather` and `get_forecast` tools as provider-neutral JSON-schema
+ * definitions, plus the two wrappers OpenAI's APIs expect. Kept apart from the runtime
+ * so adapters can advertise the tools without pulling in any network code. The two
+ * descriptions divide the work by time: now (get_weather), later (get_forecast).
  */
+import { FORECAST_HOURS, MAX_FORECAST_DAYS, DEFAULT_FORECAST_DAYS } from './forecast-args';
 
 export const WEATHER_TOOL_NAME = 'get_weather';
+export const FORECAST_TOOL_NAME = 'get_forecast';
 
 /** The subset of JSON Schema the tool uses; plain data, safe to serialise. */
 // A type alias, not an interface: aliases are assignable to the SDK's index-signature types.
@@ -37,8 +40,9 @@ export const WEATHER_TOOL_DEFINITION: ToolDefinition = deepFreeze({
   name: WEATHER_TOOL_NAME,
   description:
     'Get the current weather for a place: temperature, feels-like temperature, relative humidity, ' +
-    'wind speed and conditions, with the units used. Call it whenever the user asks about current ' +
-    'weather, even for a place asked about before, since conditions change.',
+    'wind speed and conditions, with the units used. Call it whenever the user asks about the weather ' +
+    'now, even for a place asked about before, since conditions change. For later today, tomorrow or ' +
+    'the coming days use get_forecast instead.',
   parameters: {
     type: 'object',
     properties: {
@@ -52,6 +56,42 @@ export const WEATHER_TOOL_DEFINITION: ToolDefinition = deepFreeze({
         type: 'string',
         enum: ['metric', 'imperial'],
         description: 'metric: °C and km/h (m/s with OpenWeatherMap); imperial: °F and mph. Omit for the default.',
+      },
+    },
+    required: ['location'],
+    additionalProperties: false,
+  },
+});
+
+export const FORECAST_TOOL_DEFINITION: ToolDefinition = deepFreeze({
+  name: FORECAST_TOOL_NAME,
+  description:
+    `Get the weather forecast for a place, day by day for up to ${MAX_FORECAST_DAYS} days from today: lowest and ` +
+    'highest temperature, chance and amount of precipitation, strongest wind and conditions, in local ' +
+    `dates; optionally hour by hour for the next ${FORECAST_HOURS} hours. Call it for any question about ` +
+    'later today, tonight, tomorrow, the weekend or the coming days, e.g. "Will it rain in Tokyo ' +
+    'tomorrow?" or "Do I need an umbrella this weekend?". For the weather right now use get_weather.',
+  parameters: {
+    type: 'object',
+    properties: {
+      location: WEATHER_TOOL_DEFINITION.parameters.properties.location!,
+      days: {
+        type: 'integer',
+        description:
+          `Days to forecast, today first: 1 to ${MAX_FORECAST_DAYS}. Omit for ${DEFAULT_FORECAST_DAYS}. ` +
+          'Ask for enough to reach the day in question (tomorrow: 2; this weekend: up to Sunday).',
+      },
+      hourly: {
+        type: 'boolean',
+        description:
+          `true adds the next ${FORECAST_HOURS} hours hour by hour (in 3-hour steps with some providers), ` +
+          'for questions about particular hours such as "this evening". Omit otherwise: it makes the answer much longer.',
+      },
+      units: {
+        type: 'string',
+        enum: ['metric', 'imperial'],
+        description:
+          'metric: °C, mm and km/h (m/s with OpenWeatherMap); imperial: °F, inches and mph. Omit for the default.',
       },
     },
     required: ['location'],

@@ -1,6 +1,7 @@
 /**
  * Current weather from Open-Meteo (no key): geocode the name, then ask the
- * forecast API for the current values at those coordinates.
+ * forecast API for the current values at those coordinates. The geocoding, the
+ * request and the unit labels are exported for the forecast (open-meteo-forecast.ts).
  * https://open-meteo.com/en/docs/geocoding-api, https://open-meteo.com/en/docs
  */
 import type { Units } from './args';
@@ -17,6 +18,7 @@ import {
   unexpected,
   type JsonObject,
   type ProviderOutcome,
+  type Step,
   type WeatherUnits,
 } from './result';
 import { describeWmoCode } from './wmo';
@@ -27,13 +29,11 @@ export const OPEN_METEO_CURRENT = 'temperature_2m,apparent_temperature,relative_
 /** Enough candidates to find "Paris, Texas" among the Parises, sorted by population. */
 const QUALIFIED_CANDIDATES = 10;
 
-interface Place {
+export interface Place {
   label: string;
   latitude: number;
   longitude: number;
 }
-
-type Step<T> = { ok: true; value: T } | { ok: false; outcome: ProviderOutcome };
 
 export async function openMeteoCurrent(
   config: ResolvedWeatherConfig,
@@ -47,7 +47,7 @@ export async function openMeteoCurrent(
 }
 
 /** Reads a JSON answer, turning transport failures and HTTP errors into words. */
-async function fetchObject(context: CallContext, service: string, url: URL): Promise<Step<JsonObject>> {
+export async function fetchObject(context: CallContext, service: string, url: URL): Promise<Step<JsonObject>> {
   const outcome = await getJson(context, url);
   if (outcome.kind !== 'json') return { ok: false, outcome: failure(describeTransportFailure(service, outcome, context.timeoutMs)) };
   const { status, body } = outcome;
@@ -60,14 +60,14 @@ async function fetchObject(context: CallContext, service: string, url: URL): Pro
   return { ok: true, value: body };
 }
 
-function withKey(config: ResolvedWeatherConfig, base: string, params: Record<string, string>): URL {
+export function withKey(config: ResolvedWeatherConfig, base: string, params: Record<string, string>): URL {
   const url = new URL(base);
   for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
   if (config.apiKey !== undefined) url.searchParams.set('apikey', config.apiKey);
   return url;
 }
 
-async function geocode(config: ResolvedWeatherConfig, context: CallContext, location: string): Promise<Step<Place>> {
+export async function geocode(config: ResolvedWeatherConfig, context: CallContext, location: string): Promise<Step<Place>> {
   // The geocoder matches the name only: "Makati, Philippines" finds nothing
   // (open-meteo/open-meteo#125). So search the part before the first comma and
   // use the rest to choose among the candidates.
@@ -171,16 +171,23 @@ async function currentWeather(
   };
 }
 
-/** Open-Meteo spells miles per hour "mp/h"; the model and the UI expect "mph". */
-const UNIT_SPELLINGS: Record<string, string> = { 'mp/h': 'mph' };
+/** Open-Meteo spells miles per hour "mp/h" and inches "inch"; the model and the UI expect "mph" and "in". */
+const UNIT_SPELLINGS: Record<string, string> = { 'mp/h': 'mph', inch: 'in' };
 
-/** Prefers the labels the API says it used (a mirror may ignore a unit parameter); falls back to what was asked for. */
-function unitLabels(reported: unknown, units: Units): WeatherUnits {
+/**
+ * Reads unit labels from Open-Meteo's `…_units` object: `label(key, fallback)` prefers the
+ * label the API says it used (a mirror may ignore a unit parameter), else what was asked for.
+ */
+export function unitReader(reported: unknown): (key: string, fallback: string) => string {
   const labels = isObject(reported) ? reported : {};
-  const label = (key: string, fallback: string): string => {
+  return (key, fallback) => {
     const value = labels[key];
     return typeof value === 'string' && value !== '' ? (UNIT_SPELLINGS[value] ?? clampText(value)) : fallback;
   };
+}
+
+function unitLabels(reported: unknown, units: Units): WeatherUnits {
+  const label = unitReader(reported);
   return {
     system: units,
     temperature: label('temperature_2m', units === 'imperial' ? '°F' : '°C'),

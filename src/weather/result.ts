@@ -46,17 +46,24 @@ export interface WeatherError {
 
 export type WeatherResult = WeatherReport | WeatherError;
 
-export type ProviderOutcome = { ok: true; report: WeatherReport } | { ok: false; error: string };
+/** A provider could not answer: `error` is the sentence the model reads. */
+export type Failure = { ok: false; error: string };
 
-export function failure(error: string): ProviderOutcome {
+/** What a provider answers: a report (current weather by default, or a forecast), or a failure. */
+export type ProviderOutcome<R = WeatherReport> = { ok: true; report: R } | Failure;
+
+/** One step of a provider's work (geocoding, a request): its value, or the failure that ends the check. */
+export type Step<T> = { ok: true; value: T } | { ok: false; outcome: Failure };
+
+export function failure(error: string): Failure {
   return { ok: false, error };
 }
 
-export function notFound(location: string): ProviderOutcome {
+export function notFound(location: string): Failure {
   return failure(`No place called ${JSON.stringify(location)} was found`);
 }
 
-export function unexpected(service: string, detail: string): ProviderOutcome {
+export function unexpected(service: string, detail: string): Failure {
   return failure(`${service} sent an unexpected response: ${detail}`);
 }
 

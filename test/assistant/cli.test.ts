@@ -193,6 +193,32 @@ describe('CLI end to end on loopback', SUITE_TIMEOUT, () => {
     });
   }
 
+  test('a forecast on OpenWeatherMap: --openweathermap-forecast-url is used, and the subscriber hears "Executing weather forecast for Tokyo"', async (t) => {
+    fake.reset();
+    weather.reset();
+    const { relay, peer } = await relayWithSubscriber(t);
+    const answer = 'Rain is likely in Tokyo tomorrow.';
+    fake.enqueue(toolCallReply('get_forecast', { location: 'Tokyo', days: 2 }, { callId: 'call_forecast' }), textReply(answer));
+    const run = track(t, runCli(
+      [
+        'ask', 'Will it rain in Tokyo tomorrow?', '--server', relay.url, ...modelArgs(),
+        '--weather-provider', 'openweathermap', '--forecast-url', weather.owmUrl,
+        '--openweathermap-forecast-url', `${weather.owmForecastUrl}?lang=en`,
+      ],
+      { env: { OPENAI_API_KEY: 'test', OPENWEATHERMAP_API_KEY: weather.owmApiKey } },
+    ));
+    assert.equal(await run.exit, 0, run.stderr());
+    assert.equal(run.stdout(), `${answer}\n`);
+    assert.deepEqual(weather.requests.map((r) => [r.path, r.query.lang, r.query.q]), [['/data/2.5/forecast', 'en', 'Tokyo']]);
+    await peer.waitForFrames(1 + 2 + splitIntoDeltas(answer).length + 1);
+    const payloads = peer.messages.slice(1).map((m) => m.payload);
+    assert.deepEqual(payloads.slice(0, 2).map((p) => [p.status, p.tool_call_id]), [['started', 'call_forecast'], ['tool_executed', 'call_forecast']]);
+    assert.equal(payloads[0].message, 'Executing weather forecast for Tokyo');
+    const forecast = JSON.parse(payloads[1].message);
+    assert.deepEqual([forecast.source, forecast.utc_offset, forecast.daily.date.length], ['openweathermap', '+09:00', 2]);
+    assert.equal(payloads.at(-1).message, answer);
+  });
+
   test('--thread, --api-key-env and --channel are honoured', async (t) => {
     fake.reset();
     const relay = await startRelay({ host: '127.0.0.1', port: 0, heartbeatIntervalMs: 0 });

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ChannelPublisher, type AssistantEvent } from '../../src/assistant';
+import { unknownToolMessage, weatherToolbox } from '../../src/assistant/toolbox';
 import { validateWireMessage, type ChannelPayload } from '../../src/protocol';
 import { interruptedReply, refusalReply, splitIntoDeltas, textReply, toolCallReply, toolCallsReply } from '../fakes/openai-server';
 import { APIS, MAKATI, harness, nextAssistantEvent, within } from './helpers';
@@ -141,10 +142,11 @@ for (const api of APIS) {
 describe('ChannelPublisher mapping', SUITE_TIMEOUT, () => {
   test('seq is counted per thread; unknown tools and missing locations still read sensibly', () => {
     const { publisher, sent } = recordingPublisher();
+    const weather = weatherToolbox().find('get_weather')!;
     const events: AssistantEvent[] = [
       { type: 'turn_started', threadId: 'A', question: 'q' },
-      { type: 'tool_started', threadId: 'A', callId: 'c1', name: 'get_weather', location: '', arguments: '{}' },
-      { type: 'tool_started', threadId: 'B', callId: 'c2', name: 'get_time', location: '', arguments: '{}' },
+      { type: 'tool_started', threadId: 'A', callId: 'c1', name: 'get_weather', location: '', arguments: '{}', message: weather.startedMessage('') },
+      { type: 'tool_started', threadId: 'B', callId: 'c2', name: 'get_time', location: '', arguments: '{}', message: unknownToolMessage('get_time') },
       { type: 'tool_executed', threadId: 'A', callId: 'c1', name: 'get_weather', location: '', resultJson: '{"error":"x"}', error: 'x', durationMs: 1 },
       { type: 'delta', threadId: 'B', text: 'Hi' },
       { type: 'failed', threadId: 'A', message: 'the model request failed: boom', cancelled: false },

@@ -3,7 +3,7 @@
 // back to the model.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { WEATHER_TOOL_NAME } from '../../src/weather';
+import { FORECAST_TOOL_NAME, WEATHER_TOOL_NAME } from '../../src/weather';
 import { splitIntoDeltas, textReply, toolCallReply, toolCallsReply, toolOutputsOf } from '../fakes/openai-server';
 import { APIS, MAKATI, assertOneTerminal, bodyOf, harness, shape, within } from './helpers';
 
@@ -30,7 +30,7 @@ for (const api of APIS) {
       assert.ok(h.events.every((e) => e.threadId === 'thread_text'));
       assertOneTerminal(h.events, 'completed');
 
-      // The request: one streamed call with the tool offered and the question asked.
+      // The request: one streamed call with both tools offered and the question asked.
       assert.equal(h.fake.requests.length, 1);
       const request = h.fake.requests[0];
       assert.equal(request.api, api);
@@ -39,11 +39,11 @@ for (const api of APIS) {
       assert.equal(body.model, 'gpt-test');
       assert.equal(body.stream, true);
       if (api === 'responses') {
-        assert.deepEqual(body.tools.map((tool: any) => [tool.type, tool.name]), [['function', WEATHER_TOOL_NAME]]);
+        assert.deepEqual(body.tools.map((tool: any) => [tool.type, tool.name]), [['function', WEATHER_TOOL_NAME], ['function', FORECAST_TOOL_NAME]]);
         assert.deepEqual(body.input, [{ role: 'user', content: 'Hi there' }]);
         assert.equal(typeof body.instructions, 'string');
       } else {
-        assert.deepEqual(body.tools.map((tool: any) => [tool.type, tool.function.name]), [['function', WEATHER_TOOL_NAME]]);
+        assert.deepEqual(body.tools.map((tool: any) => [tool.type, tool.function.name]), [['function', WEATHER_TOOL_NAME], ['function', FORECAST_TOOL_NAME]]);
         assert.deepEqual(body.messages.map((m: any) => m.role), ['system', 'user']);
         assert.equal(body.messages[1].content, 'Hi there');
       }
@@ -173,7 +173,7 @@ for (const api of APIS) {
       assert.deepEqual([...outputs.keys()], ['call_nowhere', 'call_badargs', 'call_unknown']);
       assert.match(outputs.get('call_nowhere').error, /Atlantis/);
       assert.equal(typeof outputs.get('call_badargs').error, 'string');
-      assert.match(outputs.get('call_unknown').error, /get_time/);
+      assert.equal(outputs.get('call_unknown').error, 'There is no tool called "get_time"; the tools are get_weather and get_forecast.');
       const executed = h.of('tool_executed');
       assert.equal(executed.length, 3);
       assert.ok(executed.every((e) => typeof e.error === 'string' && e.error.length > 0), 'each carries its error');

@@ -95,4 +95,11 @@ test('the progress notification follows the turn: a retry wait in words, the wea
   assert.equal(progress[0], waiting.notice);
   assert.deepEqual(progress.slice(1, 2), ['Checking the weather for Makati…']);
   assert.equal(progress.at(-1), 'Answering…');
+
+  // A forecast says so.
+  openai.enqueue(toolCallReply('get_forecast', { location: 'Tokyo', days: 2 }), textReply('Rain on Tuesday.'));
+  const forecastProgress: string[] = [];
+  const forecast = await assistant.ask('Rain in Tokyo this week?', undefined, (message) => forecastProgress.push(message));
+  assert.equal(forecast.status, 'completed', JSON.stringify(forecast));
+  assert.deepEqual(forecastProgress.slice(0, 1), ['Checking the forecast for Tokyo…']);
 });

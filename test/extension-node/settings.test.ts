@@ -21,6 +21,7 @@ test('valid values are taken, trimmed', () => {
       'weather.provider': 'openweathermap',
       'weather.units': 'imperial',
       'weather.forecastUrl': 'http://127.0.0.1:8080/forecast',
+      'weather.openWeatherMapForecastUrl': ' https://owm-mirror.example/data/2.5/forecast ',
       'panel.maxThreads': 5,
     }),
   );
@@ -28,6 +29,7 @@ test('valid values are taken, trimmed', () => {
   assert.deepEqual(settings.server, { uri: 'wss://relay.example.org/ws', channel: 'team:weather', autoStart: false, caFile: '' });
   assert.deepEqual(settings.model, { api: 'chat', baseUrl: 'http://localhost:11434/v1', model: 'llama3.2' });
   assert.equal(settings.weather.units, 'imperial');
+  assert.equal(settings.weather.openWeatherMapForecastUrl, 'https://owm-mirror.example/data/2.5/forecast');
   assert.equal(settings.panel.maxThreads, 5);
 });
 
@@ -76,6 +78,7 @@ test('a bad model URL, weather provider or weather URL is never replaced by a pu
     ['weather.provider', 'openweathermapp', 'must be one of open-meteo, openweathermap, got "openweathermapp"'],
     ['weather.forecastUrl', 'ftp://mirror/forecast', 'must be an http(s) URL or empty, got "ftp://mirror/forecast"'],
     ['weather.geocodingUrl', ['http://x'], 'must be a string, got a list'],
+    ['weather.openWeatherMapForecastUrl', 'api.openweathermap.org/data/2.5/forecast', 'must be an http(s) URL or empty, got "api.openweathermap.org/data/2.5/forecast"'],
   ] as const) {
     const { settings, problems } = readSettings(reader({ [key]: value }));
     const sentence = `weatherAssistant.${key}: ${why}; questions are refused until it is fixed`;
@@ -91,7 +94,7 @@ test('hostile values: never a throw, problems stay short and printable, results 
   const hostile: unknown[] = [
     huge, `ws://${huge}`, `http://${huge}`, '\u0000\n\u202e', ' ', 0, -1, 1.5, NaN, Infinity, 1e300, true, false, {}, [], [1], { toString: () => 'ws://x' }, Symbol('s'), () => 1, 10n,
   ];
-  const keys = ['server.uri', 'server.channel', 'server.autoStart', 'api', 'baseUrl', 'model', 'weather.provider', 'weather.units', 'weather.forecastUrl', 'weather.geocodingUrl', 'panel.maxThreads'];
+  const keys = ['server.uri', 'server.channel', 'server.autoStart', 'api', 'baseUrl', 'model', 'weather.provider', 'weather.units', 'weather.forecastUrl', 'weather.openWeatherMapForecastUrl', 'weather.geocodingUrl', 'panel.maxThreads'];
   for (let round = 0; round < 300; round++) {
     const values = Object.fromEntries(keys.map((key) => [key, hostile[Math.floor(random() * hostile.length)]]));
     const { settings, problems } = readSettings(reader(values));

@@ -3,12 +3,12 @@
  * each, closed after. Returns a getter, because the server exists only once `before` ran.
  */
 import { after, before, beforeEach } from 'node:test';
-import { startFakeWeatherServer, type FakeWeatherServer } from '../fakes/weather-server';
+import { startFakeWeatherServer, type FakeWeatherOptions, type FakeWeatherServer } from '../fakes/weather-server';
 
-export function useFakeWeatherServer(): () => FakeWeatherServer {
+export function useFakeWeatherServer(options: FakeWeatherOptions = {}): () => FakeWeatherServer {
   let server: FakeWeatherServer | undefined;
   before(async () => {
-    server = await startFakeWeatherServer();
+    server = await startFakeWeatherServer(options);
   });
   after(() => server?.close());
   beforeEach(() => server?.reset());

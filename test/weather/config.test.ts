@@ -4,6 +4,7 @@ import {
   createWeatherTool,
   DEFAULT_GEOCODING_URL,
   DEFAULT_OPEN_METEO_FORECAST_URL,
+  DEFAULT_OPENWEATHERMAP_FORECAST_URL,
   DEFAULT_OPENWEATHERMAP_URL,
   resolveWeatherConfig,
   type ResolvedWeatherConfig,
@@ -56,6 +57,27 @@ test('keeps given endpoints, key and limits', opts, () => {
   assert.equal(config.geocodingUrl, 'https://mirror.example/v1/search?lang=en');
   assert.equal(config.apiKey, 'k');
   assert.deepEqual([config.timeoutMs, config.cacheTtlMs, config.cacheMaxEntries], [50, 0, 3]);
+});
+
+test('OpenWeatherMap\'s forecast URL: its own setting, else beside a custom /weather URL, else the public one; never a guess', opts, () => {
+  assert.equal(DEFAULT_OPENWEATHERMAP_FORECAST_URL, 'https://api.openweathermap.org/data/2.5/forecast');
+  assert.equal(resolved({ provider: 'openweathermap' }).openWeatherMapForecastUrl, DEFAULT_OPENWEATHERMAP_FORECAST_URL);
+  assert.equal(resolved({}).openWeatherMapForecastUrl, DEFAULT_OPENWEATHERMAP_FORECAST_URL);
+  // A mirror of the current weather is taken to mirror the forecast too, with its parameters.
+  assert.equal(
+    resolved({ provider: 'openweathermap', forecastUrl: 'http://127.0.0.1:9/data/2.5/weather?lang=de' }).openWeatherMapForecastUrl,
+    'http://127.0.0.1:9/data/2.5/forecast?lang=de',
+  );
+  assert.equal(resolved({ provider: 'openweathermap', forecastUrl: 'https://proxy.example/owm/weather/' }).openWeatherMapForecastUrl, 'https://proxy.example/owm/forecast');
+  // Another form: no address at all rather than the public service (get_forecast then says so).
+  assert.equal(resolved({ provider: 'openweathermap', forecastUrl: 'https://proxy.example/current' }).openWeatherMapForecastUrl, undefined);
+  assert.equal(
+    resolved({ provider: 'openweathermap', forecastUrl: 'https://proxy.example/current', openWeatherMapForecastUrl: ' https://proxy.example/later ' }).openWeatherMapForecastUrl,
+    'https://proxy.example/later',
+  );
+  // Open-Meteo's forecastUrl says nothing about OpenWeatherMap.
+  assert.equal(resolved({ forecastUrl: 'http://127.0.0.1:9/v1/forecast' }).openWeatherMapForecastUrl, DEFAULT_OPENWEATHERMAP_FORECAST_URL);
+  assert.deepEqual(problems({ openWeatherMapForecastUrl: 'file:///etc/passwd' }), ['weather openWeatherMapForecastUrl must use http or https (got file)']);
 });
 
 test('names each problem', opts, () => {

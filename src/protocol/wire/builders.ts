@@ -59,8 +59,19 @@ function payload(
   return built;
 }
 
+/** The seed's words for a weather check starting: "Executing weather check for Makati". */
+export function weatherCheckMessage(location: string): string {
+  return `Executing weather check for ${location}`;
+}
+
+/** A weather check starting, in the seed's words. */
 export function toolStartedPayload(threadId: string, location: string, options: ToolEventOptions = {}): ChannelPayload {
-  return payload(`Executing weather check for ${location}`, threadId, 'tool', 'started', options);
+  return toolCallStartedPayload(threadId, weatherCheckMessage(location), options);
+}
+
+/** Any tool call starting, `message` saying what runs (the seed's shape, another tool's words). */
+export function toolCallStartedPayload(threadId: string, message: string, options: ToolEventOptions = {}): ChannelPayload {
+  return payload(message, threadId, 'tool', 'started', options);
 }
 
 /** `result` is the tool's output as the seed sends it: a JSON document in a string. */

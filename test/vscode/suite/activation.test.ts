@@ -84,7 +84,7 @@ suite('activation & contributions', () => {
   test('contributes the documented settings with their defaults', () => {
     const configuration = vscode.workspace.getConfiguration('weatherAssistant');
     const defaults = Object.fromEntries(
-      ['server.uri', 'server.channel', 'server.autoStart', 'api', 'baseUrl', 'model', 'weather.provider', 'weather.units', 'weather.forecastUrl', 'weather.geocodingUrl'].map((key) => [
+      ['server.uri', 'server.channel', 'server.autoStart', 'api', 'baseUrl', 'model', 'weather.provider', 'weather.units', 'weather.forecastUrl', 'weather.openWeatherMapForecastUrl', 'weather.geocodingUrl'].map((key) => [
         key,
         configuration.inspect(key)?.defaultValue,
       ]),
@@ -99,6 +99,7 @@ suite('activation & contributions', () => {
       'weather.provider': 'open-meteo',
       'weather.units': 'metric',
       'weather.forecastUrl': '',
+      'weather.openWeatherMapForecastUrl': '',
       'weather.geocodingUrl': '',
     });
     const properties = extension.packageJSON.contributes.configuration.properties;
