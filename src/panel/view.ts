@@ -15,7 +15,7 @@ import { FollowScroll } from './follow';
 import { IncrementalMarkdown } from './markdown';
 import { PanelMemory, type StateStore } from './panel-memory';
 import { Welcome } from './welcome';
-import { summarizeWeather } from './weather-summary';
+import { renderToolResult } from './tool-result';
 
 interface TurnElements {
   thread: ThreadElements;
@@ -322,7 +322,7 @@ export class PanelView {
     if (!thread.root.isConnected) return;
     const shown = this.filter.matches(thread.origin, () => {
       const parts = [thread.subject.textContent ?? '', thread.threadId];
-      for (const node of Array.from(thread.body.querySelectorAll('.question, .tool-message, .weather, .answer, .outcome .error'))) parts.push(node.textContent ?? '');
+      for (const node of Array.from(thread.body.querySelectorAll('.question, .tool-message, .weather, .forecast-summary, .answer, .outcome .error'))) parts.push(node.textContent ?? '');
       return parts.join('\n');
     });
     if (thread.root.hidden === !shown) return;
@@ -491,13 +491,14 @@ export class PanelView {
       el('span', { class: 'tool-status' }, tool.durationMs !== undefined ? `${statusText} · ${formatDuration(tool.durationMs)}` : statusText),
     );
     const body: Node[] = [];
-    const weather = summarizeWeather(tool.result);
-    if (weather) body.push(el('p', { class: 'weather' }, el('strong', {}, clip(weather.title, DISPLAY_LIMITS.toolMessage)), el('br'), clip(weather.details, DISPLAY_LIMITS.summary)));
+    // Built once per result: a card is only rebuilt when its result (or status) changes.
+    const view = renderToolResult(tool.result);
+    if (view) body.push(view);
     if (tool.result !== undefined) {
       body.push(el('details', { class: 'raw' }, el('summary', {}, 'Raw result'), el('pre', {}, prettyJson(tool.result))));
     }
     const card = el('details', { class: `tool ${tool.status}` }, summary, ...body);
-    if (tool.status !== 'running' && weather) card.open = true;
+    if (tool.status !== 'running' && view) card.open = true;
     return card;
   }
 

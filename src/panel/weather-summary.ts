@@ -1,43 +1,48 @@
 /**
- * A readable line from a get_weather result ("31.2 °C, feels like 36 °C · Partly
- * cloudy · humidity 70% · wind 12 km/h"). The result comes from any publisher on the
- * channel, so every field is checked and the line is only ever used as text.
+ * The current-weather card of a get_weather result: the place, then a readable line ("31.2 °C,
+ * feels like 36.4 °C · ☁ Partly cloudy · humidity 70% · wind 12.3 km/h") with a unit beside
+ * every number and an icon beside the condition's words. The result comes from any publisher
+ * on the channel, so every field is checked and the line is only ever used as text.
  */
+import { DISPLAY_LIMITS, el } from './dom';
+import { FIELD_LIMITS, finite, shortText, unitsOf, withUnit, type Fields } from './result-fields';
+import { conditionIcon } from './weather-icons';
 
 export interface WeatherSummary {
   title: string;
-  details: string;
+  /** The line's parts, joined by " · "; the one that is the condition in words gets its icon. */
+  parts: Array<{ text: string; condition?: true }>;
 }
 
-export function summarizeWeather(resultText: string | undefined): WeatherSummary | undefined {
-  if (!resultText) return undefined;
-  let data: Record<string, unknown>;
-  try {
-    const parsed = JSON.parse(resultText) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-    data = parsed as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  if (typeof data.error === 'string') return { title: 'Weather check failed', details: data.error };
-  const units = (typeof data.units === 'object' && data.units !== null ? data.units : {}) as Record<string, unknown>;
-  const unit = (key: string, fallback: string) => (typeof units[key] === 'string' ? (units[key] as string) : fallback);
-  const number = (key: string) => (typeof data[key] === 'number' && Number.isFinite(data[key]) ? (data[key] as number) : undefined);
+export function summarizeWeather(data: Fields): WeatherSummary | undefined {
+  if (typeof data.error === 'string') return { title: 'Weather check failed', parts: [{ text: shortText(data.error, DISPLAY_LIMITS.summary) ?? '' }] };
+  const unit = unitsOf(data);
+  const number = (key: string) => finite(data[key]);
   const temperature = number('temperature');
   if (temperature === undefined) return undefined;
-  const parts: string[] = [];
   const feels = number('apparent_temperature');
-  const tempUnit = unit('temperature', '°');
-  parts.push(`${round(temperature)} ${tempUnit}${feels !== undefined ? `, feels like ${round(feels)} ${tempUnit}` : ''}`);
-  if (typeof data.condition === 'string') parts.push(data.condition);
+  const parts: WeatherSummary['parts'] = [
+    { text: `${withUnit(temperature, unit('temperature'))}${feels !== undefined ? `, feels like ${withUnit(feels, unit('temperature'))}` : ''}` },
+  ];
+  const condition = shortText(data.condition, FIELD_LIMITS.condition);
+  if (condition !== undefined) parts.push({ text: condition, condition: true });
   const humidity = number('humidity');
-  if (humidity !== undefined) parts.push(`humidity ${round(humidity)}${unit('humidity', '%')}`);
+  if (humidity !== undefined) parts.push({ text: `humidity ${withUnit(humidity, unit('humidity'))}` });
   const wind = number('wind_speed');
-  if (wind !== undefined) parts.push(`wind ${round(wind)} ${unit('wind_speed', '')}`.trim());
-  const title = typeof data.location === 'string' ? data.location : 'Weather';
-  return { title, details: parts.join(' · ') };
+  if (wind !== undefined) parts.push({ text: `wind ${withUnit(wind, unit('wind_speed'))}` });
+  return { title: shortText(data.location, FIELD_LIMITS.location) ?? 'Weather', parts };
 }
 
-function round(value: number): string {
-  return (Math.round(value * 10) / 10).toString();
+/** The card's paragraph, or undefined when the result is not a current-weather one (nor its error). */
+export function weatherCard(data: Fields): HTMLElement | undefined {
+  const summary = summarizeWeather(data);
+  if (!summary) return undefined;
+  const line: Array<Node | string> = [];
+  summary.parts.forEach((part, index) => {
+    if (index > 0) line.push(' · ');
+    // The icon only repeats the words beside it (aria-hidden), so colour or shape never carries them alone.
+    if (part.condition) line.push(conditionIcon(part.text));
+    line.push(part.text);
+  });
+  return el('p', { class: 'weather' }, el('strong', {}, summary.title), el('br'), ...line);
 }

@@ -41,12 +41,20 @@ declare global {
   }
 }
 
-/** VS Code's Dark Modern colours, as the real webview would inject them. */
-const THEME_CSS = `:root {
+const FONTS = `
   --vscode-font-family: system-ui, "Segoe UI", Ubuntu, "Droid Sans", sans-serif;
   --vscode-font-size: 13px;
   --vscode-editor-font-family: "DejaVu Sans Mono", "Droid Sans Mono", monospace;
-  --vscode-editor-font-size: 12px;
+  --vscode-editor-font-size: 12px;`;
+
+/**
+ * Built-in VS Code themes' colours, as the real webview would inject them: each theme's own
+ * colours, and the colour registry's defaults for the kind of theme where it sets none
+ * (VS Code 1.139; the high-contrast themes set almost none). A variable VS Code leaves out
+ * (no value for that kind of theme) is left out here too.
+ */
+export const THEMES = {
+  'dark-modern': `
   --vscode-foreground: #cccccc;
   --vscode-descriptionForeground: #9d9d9d;
   --vscode-sideBar-background: #181818;
@@ -68,8 +76,91 @@ const THEME_CSS = `:root {
   --vscode-textLink-activeForeground: #4daafc;
   --vscode-textBlockQuote-background: #2b2b2b;
   --vscode-textCodeBlock-background: #2b2b2b;
-}
-`;
+  --vscode-charts-foreground: #cccccc;
+  --vscode-charts-lines: #cccccc80;
+  --vscode-charts-red: #f14c4c;
+  --vscode-charts-blue: #59a4f9;`,
+  'light-modern': `
+  --vscode-foreground: #3b3b3b;
+  --vscode-descriptionForeground: #3b3b3b;
+  --vscode-sideBar-background: #f8f8f8;
+  --vscode-editor-background: #ffffff;
+  --vscode-panel-border: #e5e5e5;
+  --vscode-widget-border: #e5e5e5;
+  --vscode-editorWidget-background: #f8f8f8;
+  --vscode-errorForeground: #f85149;
+  --vscode-editorWarning-foreground: #bf8803;
+  --vscode-testing-iconPassed: #73c991;
+  --vscode-button-secondaryForeground: #3b3b3b;
+  --vscode-button-secondaryBackground: #e5e5e5;
+  --vscode-button-secondaryHoverBackground: #cccccc;
+  --vscode-button-border: #0000001a;
+  --vscode-focusBorder: #005fb8;
+  --vscode-badge-foreground: #3b3b3b;
+  --vscode-badge-background: #cccccc;
+  --vscode-textLink-foreground: #005fb8;
+  --vscode-textLink-activeForeground: #005fb8;
+  --vscode-textBlockQuote-background: #f8f8f8;
+  --vscode-textCodeBlock-background: #f8f8f8;
+  --vscode-charts-foreground: #3b3b3b;
+  --vscode-charts-lines: #3b3b3b80;
+  --vscode-charts-red: #e51400;
+  --vscode-charts-blue: #0063d3;`,
+  'high-contrast': `
+  --vscode-foreground: #ffffff;
+  --vscode-descriptionForeground: #ffffffb3;
+  --vscode-sideBar-background: #000000;
+  --vscode-editor-background: #000000;
+  --vscode-contrastBorder: #6fc3df;
+  --vscode-panel-border: #6fc3df;
+  --vscode-widget-border: #6fc3df;
+  --vscode-editorWidget-background: #0c141f;
+  --vscode-errorForeground: #f48771;
+  --vscode-editorWarning-foreground: #ffd370;
+  --vscode-testing-iconPassed: #73c991;
+  --vscode-button-secondaryForeground: #ffffff;
+  --vscode-button-border: #6fc3df;
+  --vscode-focusBorder: #f38518;
+  --vscode-badge-foreground: #ffffff;
+  --vscode-badge-background: #000000;
+  --vscode-textLink-foreground: #21a6ff;
+  --vscode-textLink-activeForeground: #21a6ff;
+  --vscode-textCodeBlock-background: #000000;
+  --vscode-charts-foreground: #ffffff;
+  --vscode-charts-lines: #ffffff80;
+  --vscode-charts-red: #f48771;
+  --vscode-charts-blue: #59a4f9;`,
+  'high-contrast-light': `
+  --vscode-foreground: #292929;
+  --vscode-descriptionForeground: #292929b3;
+  --vscode-sideBar-background: #ffffff;
+  --vscode-editor-background: #ffffff;
+  --vscode-contrastBorder: #0f4a85;
+  --vscode-panel-border: #0f4a85;
+  --vscode-widget-border: #0f4a85;
+  --vscode-editorWidget-background: #ffffff;
+  --vscode-errorForeground: #b5200d;
+  --vscode-editorWarning-foreground: #895503;
+  --vscode-testing-iconPassed: #007100;
+  --vscode-button-secondaryForeground: #292929;
+  --vscode-button-secondaryBackground: #ffffff;
+  --vscode-button-border: #0f4a85;
+  --vscode-focusBorder: #006bbd;
+  --vscode-badge-foreground: #ffffff;
+  --vscode-badge-background: #0f4a85;
+  --vscode-textLink-foreground: #0f4a85;
+  --vscode-textLink-activeForeground: #0f4a85;
+  --vscode-textBlockQuote-background: #f2f2f2;
+  --vscode-textCodeBlock-background: #f2f2f2;
+  --vscode-charts-foreground: #292929;
+  --vscode-charts-lines: #29292980;
+  --vscode-charts-red: #b5200d;
+  --vscode-charts-blue: #0063d3;`,
+} as const;
+
+export type ThemeName = keyof typeof THEMES;
+
+const themeCss = (theme: ThemeName) => `:root {${FONTS}${THEMES[theme]}\n}\n`;
 
 export interface HarnessServer {
   origin: string;
@@ -102,20 +193,23 @@ export async function startServer(): Promise<HarnessServer> {
       response.writeHead(405).end();
       return;
     }
-    if (path === '/panel.html') {
+    const [route, query = ''] = path.split('?');
+    // The page's theme: /panel.html?theme=<name> (Dark Modern unless said).
+    const theme = new URLSearchParams(query).get('theme') ?? 'dark-modern';
+    if (route === '/panel.html' && Object.hasOwn(THEMES, theme)) {
       const nonce = createNonce();
       nonces.push(nonce);
       const html = renderPanelHtml({
         cspSource: origin,
         scriptUri: `${origin}/dist/panel.js`,
-        styleUris: [`${origin}/harness/theme.css`, `${origin}/dist/codicons/codicon.css`, `${origin}/media/panel.css`],
+        styleUris: [`${origin}/harness/theme.css?theme=${theme}`, `${origin}/dist/codicons/codicon.css`, `${origin}/media/panel.css`],
         nonce,
       });
       response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(html);
       return;
     }
-    if (path === '/harness/theme.css') {
-      response.writeHead(200, { 'Content-Type': 'text/css; charset=utf-8' }).end(THEME_CSS);
+    if (route === '/harness/theme.css' && Object.hasOwn(THEMES, theme)) {
+      response.writeHead(200, { 'Content-Type': 'text/css; charset=utf-8' }).end(themeCss(theme as ThemeName));
       return;
     }
     const known = STATIC[path.split('?')[0]];
@@ -241,12 +335,13 @@ export interface PanelPage {
 export async function openPanel(
   browser: Browser,
   server: HarnessServer,
-  options: { viewport?: { width: number; height: number }; deviceScaleFactor?: number } = {},
+  options: { viewport?: { width: number; height: number }; deviceScaleFactor?: number; theme?: ThemeName } = {},
 ): Promise<PanelPage> {
+  const theme = options.theme ?? 'dark-modern';
   const context = await browser.newContext({
     viewport: options.viewport ?? { width: 420, height: 800 },
     deviceScaleFactor: options.deviceScaleFactor ?? 1,
-    colorScheme: 'dark',
+    colorScheme: theme.includes('light') ? 'light' : 'dark',
   });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
@@ -262,7 +357,7 @@ export async function openPanel(
   page.on('pageerror', (error) => pageErrors.push(String(error)));
   context.on('request', (request) => requestUrls.push(request.url()));
   await page.addInitScript(initScript);
-  await page.goto(`${server.origin}/panel.html`);
+  await page.goto(`${server.origin}/panel.html?theme=${theme}`);
   await page.waitForFunction(() => window.__harness.posted.some((message) => message.kind === 'ready'));
   return {
     context,

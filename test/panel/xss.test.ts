@@ -19,6 +19,7 @@ import {
 import { DEFAULT_HEADER, PanelHost, launchBrowser, openPanel, splitIntoDeltas, startServer, type HarnessServer, type PanelPage } from './harness';
 import { WebSocketManager } from '../../src/client';
 import { DISPLAY_LIMITS } from '../../src/panel/dom';
+import { FIELD_LIMITS } from '../../src/panel/result-fields';
 import { clip, TEXT_LIMITS } from '../../src/protocol';
 import { startRelay } from '../../src/relay';
 import { waitUntil } from '../support/wait';
@@ -107,6 +108,34 @@ function reportFor(text: string) {
 
 const errorFor = (text: string) => ({ error: text, location: text, source: 'open-meteo' });
 
+/** A forecast result with the hostile text in every text field, as a reading, and as a key; its hourly part unreadable. */
+function forecastFor(text: string) {
+  return {
+    location: text,
+    latitude: 1,
+    longitude: 2,
+    timezone: text,
+    utc_offset: text,
+    units: { system: text, temperature: text, precipitation: text, precipitation_probability: text, wind_speed: text },
+    daily: {
+      date: ['2026-12-01', '2026-12-02'],
+      temperature_min: [1, text],
+      temperature_max: [5, 6],
+      precipitation_probability: [text, 50],
+      precipitation: [1, 2],
+      wind_speed_max: [3, 4],
+      condition: [text, 'Rain'],
+      [text]: [text, text],
+    },
+    hourly: { time: [text], temperature: [1], condition: [text] },
+    source: text,
+    [text]: text,
+  };
+}
+
+/** Hostile text where a date must be: not a forecast, so only the raw result is shown. */
+const forecastWithDatesFor = (text: string) => ({ ...forecastFor(text), daily: { ...forecastFor(text).daily, date: [text, '2026-12-02'] }, hourly: undefined });
+
 function seed(threadId: string, type: PayloadType, message: string, status?: EventStatus): ChannelPayload {
   const payload = { message, timestamp: 1_700_000_000, thread_id: threadId } as ChannelPayload;
   if (status !== undefined) payload.status = status;
@@ -126,14 +155,25 @@ function inspectDom(page: Page): Promise<string[]> {
     ];
     // The one text box is the composer's own; any other input came from a message.
     // The panel's own controls, each at its one place: the composer's text box, the feed filter's two.
+    // Our own SVG (weather icons, forecast charts and their legend's samples) at their places in a tool card, made only of shapes and text.
+    const ourSvg = (element: Element) =>
+      element.matches(
+        '.tool > p.weather > svg.weather-icon, .tool .forecast-block > svg.forecast-chart, .tool .forecast-legend > li > svg.legend-swatch, .tool .forecast-data td.condition > svg.weather-icon',
+      );
     const ours = (element: Element) =>
-      element.matches('.composer > .composer-row > textarea#composer-input, header > .filter > select#feed-scope, header > .filter > input#feed-search');
+      ourSvg(element) || element.matches('.composer > .composer-row > textarea#composer-input, header > .filter > select#feed-scope, header > .filter > input#feed-search');
     for (const element of app.querySelectorAll(forbidden.join(','))) if (!ours(element)) problems.push(`<${element.tagName.toLowerCase()}> in the panel`);
+    const shapes = new Set(['g', 'path', 'line', 'polyline', 'polygon', 'rect', 'circle', 'text']);
+    for (const svg of app.querySelectorAll('svg')) {
+      if (!ourSvg(svg)) continue;
+      for (const part of svg.querySelectorAll('*')) if (!shapes.has(part.tagName)) problems.push(`<${part.tagName}> in our <svg>`);
+    }
     if (app.querySelectorAll('textarea').length > 1) problems.push('more than one text box');
     if (app.querySelectorAll('input, select').length > 2) problems.push('more than the filter\'s two controls');
     const scripts = Array.from(document.scripts);
     if (scripts.length !== 1 || !scripts[0].src.endsWith('/dist/panel.js')) problems.push(`${scripts.length} scripts in the document`);
-    if (document.querySelectorAll('iframe, frame, object, embed, img, svg, base, form').length > 0) problems.push('active element outside the panel');
+    const active = Array.from(document.querySelectorAll('iframe, frame, object, embed, img, svg, base, form')).filter((element) => !ourSvg(element));
+    if (active.length > 0) problems.push('active element outside the panel');
     if (document.head.querySelectorAll('link').length !== 3) problems.push('stylesheets were added');
     if (document.head.querySelectorAll('meta').length !== 3) problems.push('meta elements were added');
     const urlAttributes = new Set([
@@ -164,7 +204,7 @@ function inspectDom(page: Page): Promise<string[]> {
       if (!markdownTags.has(element.tagName.toLowerCase())) problems.push(`<${element.tagName.toLowerCase()}> in an answer`);
     }
     // Our own buttons sit only beside a thread's heading and in a turn's outcome; any other came from a message.
-    if (app.querySelectorAll('.threads button:not(.thread-head > button):not(.outcome > button)').length > 0) problems.push('buttons inside threads');
+    if (app.querySelectorAll('.threads button:not(.thread-head > button):not(.outcome > button):not(.tool .forecast-block > button.forecast-data-toggle)').length > 0) problems.push('buttons inside threads');
     if (app.querySelectorAll('.threads textarea, .threads input').length > 0) problems.push('an input inside threads');
     if (app.querySelectorAll('.threads details:not(.tool):not(.raw)').length > 0) problems.push('foreign <details>');
     return problems;
@@ -271,7 +311,8 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
         [...(reportFits ? [clip(text, DISPLAY_LIMITS.toolMessage)] : []), ...(errorFits ? ['Weather check failed'] : [])],
         `${payload.name}: summary title`,
       );
-      if (reportFits) assert.ok(shown.weather[0].includes(`20 ${text}, feels like 21 ${text} · ${text}`.slice(0, DISPLAY_LIMITS.summary)), `${payload.name}: summary details`);
+      const unit = clip(text, FIELD_LIMITS.unit);
+      if (reportFits) assert.ok(shown.weather[0].includes(`20 ${unit}, feels like 21 ${unit} · ${clip(text, FIELD_LIMITS.condition)}`), `${payload.name}: summary details`);
       if (errorFits) assert.equal(shown.weather.at(-1), `Weather check failed${clip(text, DISPLAY_LIMITS.summary)}`, `${payload.name}: failed summary`);
       const escaped = JSON.stringify(text).slice(1, -1);
       if (reportFits) assert.ok(shown.raw[0].includes(`"location": "${escaped}"`), `${payload.name}: raw JSON shown as text`);
@@ -332,6 +373,55 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
       }
       assert.equal(shown.secondRaw, raw, `${payload.name}: a non-JSON result is shown verbatim (up to its limit)`);
       assert.equal(shown.secondError, ` ${clip(payload.text, TEXT_LIMITS.error)}`, `${payload.name}: error text shown as text`);
+    }
+  });
+
+  test('forecast results: hostile location, conditions, units, time zone, keys and dates stay text; a hostile date means no chart', { timeout: TIMEOUT }, async () => {
+    const { store } = host;
+    for (const [index, payload] of payloads.entries()) {
+      const t = `f${index}:${payload.text.slice(0, 60)}`;
+      store.ingest({ ...seed(t, 'tool', 'Executing weather forecast', 'started'), id: `fs${index}` }, 'channel');
+      store.ingest({ ...seed(t, 'tool', JSON.stringify(forecastFor(payload.text)), 'tool_executed'), id: `fr${index}` }, 'channel');
+      store.ingest({ ...seed(t, 'tool', 'Executing weather forecast', 'started'), id: `ds${index}` }, 'channel');
+      store.ingest({ ...seed(t, 'tool', JSON.stringify(forecastWithDatesFor(payload.text)), 'tool_executed'), id: `dr${index}` }, 'channel');
+      if (index % 5 === 4) await host.settle();
+    }
+    await host.settle();
+    await assertInert('forecasts');
+    const shown = await panel.page.evaluate(() =>
+      Array.from(document.querySelectorAll('article.thread'))
+        .filter((article) => /^Thread f\d+:/.test(article.getAttribute('aria-label') ?? ''))
+        .map((article) => {
+          const [forecast, dates] = Array.from(article.querySelectorAll('details.tool'));
+          return {
+            title: forecast.querySelector('.forecast-title')?.textContent ?? null,
+            summary: forecast.querySelector('.forecast-summary')?.textContent ?? '',
+            units: Array.from(forecast.querySelectorAll('.fc-unit'), (element) => element.textContent),
+            firstRow: Array.from(forecast.querySelectorAll('tbody tr:first-child > *'), (element) => element.textContent),
+            headers: Array.from(forecast.querySelectorAll('thead th'), (element) => element.textContent),
+            note: forecast.querySelector('.forecast-note')?.textContent ?? null,
+            datesChart: dates.querySelectorAll('.forecast, svg').length,
+            datesRaw: dates.querySelector('.raw pre')?.textContent ?? '',
+          };
+        }),
+    );
+    assert.equal(shown.length, payloads.length);
+    for (const [index, payload] of payloads.entries()) {
+      const text = payload.text;
+      const card = shown[index];
+      assert.equal(card.datesChart, 0, `${payload.name}: a hostile date is no forecast`);
+      assert.ok(card.datesRaw.length > 0, `${payload.name}: its raw result is shown`);
+      if (JSON.stringify(forecastFor(text)).length > TEXT_LIMITS.toolResult) {
+        assert.equal(card.title, null, `${payload.name}: a result cut by the host is no forecast`);
+        continue;
+      }
+      const unit = clip(text, FIELD_LIMITS.unit);
+      assert.equal(card.title, clip(text, FIELD_LIMITS.location), `${payload.name}: the place, as text`);
+      assert.ok(card.summary.startsWith(`${clip(text, FIELD_LIMITS.location)}, 2 days (Tue 1 Dec to Wed 2 Dec): highs 5 to 6 ${unit}, lows 1 ${unit};`), `${payload.name}: ${card.summary.slice(0, 200)}`);
+      assert.deepEqual(card.units, [unit, unit], `${payload.name}: the chart's units, as text`);
+      assert.deepEqual(card.firstRow, ['Tue 1 Dec', clip(text, FIELD_LIMITS.condition), '5', '1', '–no value', '1', '3'], `${payload.name}: the table, as text`);
+      assert.equal(card.headers[2], `High (${unit})`);
+      assert.equal(card.note, 'The hourly part of this result could not be read, so it is not shown.');
     }
   });
 
@@ -441,6 +531,28 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
     assert.ok(problems.some((problem) => problem.startsWith('<img>')), problems.join('\n'));
     assert.ok(problems.some((problem) => problem.startsWith('event handler')));
     assert.ok(problems.some((problem) => problem.startsWith('dangerous URL')));
+    // Our own SVG is allowed only where the panel puts it, and only made of shapes and text.
+    const sneaky = await page.evaluate(() => {
+      const ns = 'http://www.w3.org/2000/svg';
+      const loose = document.createElementNS(ns, 'svg');
+      loose.setAttribute('class', 'forecast-chart');
+      const weather = document.querySelector('.tool > p.weather')!;
+      const icon = document.createElementNS(ns, 'svg');
+      icon.setAttribute('class', 'weather-icon');
+      icon.append(document.createElementNS(ns, 'foreignObject'));
+      weather.append(icon);
+      const button = document.createElement('button');
+      button.className = 'forecast-data-toggle';
+      document.getElementById('control')!.append(loose, button);
+      return weather.isConnected;
+    });
+    assert.equal(sneaky, true);
+    const more = await inspectDom(page);
+    assert.ok(more.includes('<svg> in the panel'), more.join('\n'));
+    assert.ok(more.includes('<foreignObject> in our <svg>'), more.join('\n'));
+    assert.ok(more.includes('active element outside the panel'), more.join('\n'));
+    assert.ok(more.includes('buttons inside threads'), more.join('\n'));
+    await page.evaluate(() => document.querySelector('.tool > p.weather > svg.weather-icon:last-child')!.remove());
     // The CSP is the second line of defence: the handler and the image are both refused.
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
     const directives = (await panel.violations()).map((violation) => violation.directive);
