@@ -513,6 +513,8 @@ async function idleSession(context, target, round, rounds) {
       const rss = await settledRss(server.pid);
       const gc = await rssAfterGc(server);
       const metrics = target.metrics ? await relayMetrics(server.port) : undefined;
+      // What an operator would read at this scale: /healthz and /metrics must count every subscriber.
+      const healthConnections = target.metrics ? await relayConnections(server.port) : undefined;
       const record = {
         connections: step,
         subscribed: total,
@@ -527,10 +529,12 @@ async function idleSession(context, target, round, rounds) {
         gcForced: gc.forced,
         perConnection: total > 0 && gc.forced && baseGc.forced ? (gc.min - baseGc.min) / total : NaN,
         metrics,
+        healthConnections,
+        figuresExact: target.metrics ? metrics?.connections === total && metrics?.subscriptions === total && healthConnections === total : undefined,
         heapPerConnection: metrics && run.baseMetrics ? (metrics.heapUsed - run.baseMetrics.heapUsed) / total : undefined,
       };
       run.steps.push(record);
-      log(`${tag} ${fmt(total).padStart(6)} subscribed${connected.failed ? ` (${connected.failed} failed: ${connected.firstError})` : ''} in ${record.connectSeconds.toFixed(1)} s; VmRSS ${fmt(rss.min / 2 ** 20, 1)} MiB (${fmt(record.settledPerConnection)} B per connection), after a full GC ${fmt(gc.min / 2 ** 20, 1)} MiB (${fmt(record.perConnection)} B per connection)${metrics ? `, heap used ${fmt(metrics.heapUsed / 2 ** 20, 1)} MiB` : ''}`);
+      log(`${tag} ${fmt(total).padStart(6)} subscribed${connected.failed ? ` (${connected.failed} failed: ${connected.firstError})` : ''} in ${record.connectSeconds.toFixed(1)} s; VmRSS ${fmt(rss.min / 2 ** 20, 1)} MiB (${fmt(record.settledPerConnection)} B per connection), after a full GC ${fmt(gc.min / 2 ** 20, 1)} MiB (${fmt(record.perConnection)} B per connection)${metrics ? `, heap used ${fmt(metrics.heapUsed / 2 ** 20, 1)} MiB; /metrics ${fmt(metrics.connections)} connections, ${fmt(metrics.subscriptions)} subscriptions, /healthz ${fmt(healthConnections)}` : ''}`);
     }
 
     // Idle CPU with the default heartbeat (ours pings every 30 s; bare ws has no timer at all).
@@ -732,6 +736,8 @@ function summarize({ idleRuns, churnRuns, fanoutRuns, size, rounds, configs }) {
       });
     }
   }
+  const readings = idleRuns.flatMap((r) => r.steps).filter((step) => step.figuresExact !== undefined);
+  const figures = { readings: readings.length, exact: readings.filter((step) => step.figuresExact).length };
   const cpu = TARGET_SERVERS.map((target) => {
     const runs = byServer(idleRuns, target.id).filter((r) => r.cpu);
     return {
@@ -796,7 +802,7 @@ function summarize({ idleRuns, churnRuns, fanoutRuns, size, rounds, configs }) {
       pairedVsOne: medianPairedFanout(fanoutRuns, rounds, config.id, 'one'),
     };
   });
-  return { memory, cpu, churn, broadcast, fanout };
+  return { memory, figures, cpu, churn, broadcast, fanout };
 }
 
 function paired(runs, rounds, a, b, field) {
@@ -825,6 +831,8 @@ function judge(summary, size) {
     const row = summary.memory.find((m) => m.connections === step && m.server === 'ours');
     targets.push({ check: `memory per idle connection at ${fmt(step)}, ours ÷ bare ws`, measured: ratio(row.pairedVsBare), target: `≤ ${TARGETS.memoryVsBare}×`, pass: row.pairedVsBare <= TARGETS.memoryVsBare });
   }
+  const ourSteps = summary.figures;
+  targets.push({ check: `/healthz and /metrics count every subscriber at ${size.idleSteps.map((step) => fmt(step)).join(' and ')}`, measured: `${ourSteps.exact}/${ourSteps.readings} exact`, target: 'all', pass: ourSteps.readings > 0 && ourSteps.exact === ourSteps.readings });
   const cpu = summary.cpu.find((c) => c.server === 'ours');
   targets.push({ check: `idle CPU at ${fmt(cpu.connections)} connections, default heartbeat, ${fmt(cpu.seconds)} s`, measured: `${fmt(cpu.percentOfCore, 2)}% of a core`, target: `≤ ${TARGETS.idleCpuPercent}%`, pass: cpu.percentOfCore <= TARGETS.idleCpuPercent && cpu.closedByServer === 0 });
   const churn = summary.churn.find((c) => c.server === 'ours');
