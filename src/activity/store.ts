@@ -8,7 +8,6 @@
  * Every change is reported as a small HostToPanel message carrying only what changed
  * (a turn's header, one tool card, an answer append); the whole state only on (re)load.
  */
-import { EventEmitter } from 'node:events';
 import { RecentIds } from '../collections/recent-ids';
 import {
   clip,
@@ -41,6 +40,8 @@ export interface ActivityStoreOptions {
 
 export type PayloadSource = 'local' | 'channel';
 
+export type ChangeListener = (change: HostToPanel) => void;
+
 interface TurnState extends TurnView {
   /** performance-style clock of each running tool's start, for durations. */
   toolStarts: Map<string, number>;
@@ -62,7 +63,13 @@ interface ThreadState {
   awaiting: Set<string>;
 }
 
-export class ActivityStore extends EventEmitter<{ change: [HostToPanel] }> {
+/**
+ * Plain TypeScript with no Node module (not even `events`): the relay's watch page runs this
+ * same store in the browser. Its one event, `change`, works as an EventEmitter's would:
+ * listeners in the order added, a listener added twice called twice, what one throws thrown.
+ */
+export class ActivityStore {
+  private listeners: ChangeListener[] = [];
   private readonly threads = new Map<string, ThreadState>();
   /** Ids we published and have not yet seen come back: an echo of one is not shown twice. */
   private readonly awaitingEcho = new Map<string, ThreadState>();
@@ -75,12 +82,28 @@ export class ActivityStore extends EventEmitter<{ change: [HostToPanel] }> {
   private retained = 0;
 
   constructor(options: ActivityStoreOptions = {}) {
-    super();
     this.maxThreads = options.maxThreads ?? DEFAULT_MAX_THREADS;
     this.maxTurns = options.maxTurnsPerThread ?? MAX_TURNS_PER_THREAD;
     this.maxAnswer = options.maxAnswerLength ?? TEXT_LIMITS.answer;
     this.maxRetained = options.maxRetainedChars ?? MAX_RETAINED_CHARS;
     this.now = options.now ?? Date.now;
+  }
+
+  on(event: 'change', listener: ChangeListener): this {
+    this.listeners = [...this.listeners, listener];
+    return this;
+  }
+
+  /** Removes the most recently added registration of `listener`. */
+  off(event: 'change', listener: ChangeListener): this {
+    const at = this.listeners.lastIndexOf(listener);
+    if (at >= 0) this.listeners = this.listeners.filter((_, index) => index !== at);
+    return this;
+  }
+
+  private emit(event: 'change', change: HostToPanel): void {
+    // A copy-on-write list: listeners added or removed by a listener take effect from the next change.
+    for (const listener of this.listeners) listener(change);
   }
 
   get threadCount(): number {

@@ -2,11 +2,10 @@
 // a real relay, a raw subscriber on the channel, the fake OpenAI and weather servers.
 // Run `npm run build` first: these tests spawn the bundled dist/cli.js.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
-import { resolve } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import { CLI, runCli, track } from '../support/cli-process';
 import { startRelay, type RunningRelay } from '../../src/relay';
 import { validateWireMessage } from '../../src/protocol';
 import { rateLimited, refusalReply, startFakeOpenAI, splitIntoDeltas, textReply, toolCallReply, unauthorized, type FakeOpenAI } from '../fakes/openai-server';
@@ -17,47 +16,11 @@ import { waitUntil } from '../support/wait';
 import { WsPeer } from '../support/ws-peer';
 import { MAKATI, unusedPort, within } from './helpers';
 
-const CLI = resolve(__dirname, '../../../dist/cli.js');
 const CHANNEL = 'weather-update';
 const QUESTION = "What's the weather in Makati?";
 const ANSWER = 'In Makati it is 31.2 °C (feels like 37.4 °C), partly cloudy, with 70% humidity.';
 /** For a whole describe(): the sum of its tests, with room for a busy machine. */
 const SUITE_TIMEOUT = { timeout: 120_000 };
-
-interface CliRun {
-  child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Exit code (or signal name); the process is killed if it outlives `timeoutMs`. */
-  exit: Promise<number | string>;
-}
-
-function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): CliRun {
-  // A clean environment: no key, base URL or proxy settings leak in from the outer shell.
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...options.env };
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const timeoutMs = options.timeoutMs ?? 15_000;
-  const exit = new Promise<number | string>((resolvePromise) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolvePromise(code ?? signal ?? 'unknown');
-    });
-  });
-  return { child, stdout: () => stdout, stderr: () => stderr, exit };
-}
-
-/** Kills the child if the test ends while it still runs. */
-function track(t: TestContext, run: CliRun): CliRun {
-  t.after(() => {
-    if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
-  });
-  return run;
-}
 
 let fake: FakeOpenAI;
 let weather: FakeWeatherServer;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import {
   isSafeLink,
   responseDeltaPayload,
@@ -23,196 +23,16 @@ import { FIELD_LIMITS } from '../../src/panel/result-fields';
 import { clip, TEXT_LIMITS } from '../../src/protocol';
 import { startRelay } from '../../src/relay';
 import { waitUntil } from '../support/wait';
+import { assertPlantedCaught, corpus, errorFor, forecastFor, forecastWithDatesFor, inspectDom, normalize, PANEL_SHAPE, reportFor, type Payload } from './xss-corpus';
 import { WsPeer } from '../support/ws-peer';
 
 const TIMEOUT = 20_000;
-
-interface Payload {
-  name: string;
-  text: string;
-  /**
-   * Text that must be visible in the rendered markdown (answer, completion): the payload
-   * itself unless markdown legitimately turns it into something else. null: no check.
-   */
-  markdown?: string | null;
-}
-
-function corpus(origin: string): Payload[] {
-  const leak = (tag: string) => `${origin}/leak?${tag}`;
-  return [
-    { name: 'script tag', text: '<script>window.__pwned=1</script>' },
-    { name: 'script tag, alert', text: '<SCRIPT>alert("xss")</SCRIPT>' },
-    { name: 'img onerror', text: '<img src=x onerror="window.__pwned=1">' },
-    { name: 'img onerror alert', text: "<img src=x onerror=alert('img')>" },
-    { name: 'attribute break-out', text: '"><img src=x onerror=window.__pwned=1>' },
-    { name: 'single-quote break-out', text: "'><svg/onload=window.__pwned=1>" },
-    { name: 'svg onload', text: '<svg onload="window.__pwned=1"><circle r="9"/></svg>' },
-    { name: 'svg script', text: '<svg><script>window.__pwned=1</script></svg>' },
-    { name: 'iframe srcdoc', text: '<iframe srcdoc="<script>parent.__pwned=1</script>"></iframe>' },
-    { name: 'iframe javascript', text: '<iframe src="javascript:parent.__pwned=1"></iframe>' },
-    { name: 'object / embed', text: `<object data="javascript:window.__pwned=1"></object><embed src="${leak('embed')}">` },
-    { name: 'details ontoggle', text: '<details open ontoggle="window.__pwned=1">x</details>' },
-    { name: 'autofocus onfocus', text: '<input autofocus onfocus="window.__pwned=1">' },
-    { name: 'video source onerror', text: '<video><source onerror="window.__pwned=1"></video>' },
-    { name: 'form action', text: '<form action="javascript:window.__pwned=1"><button>go</button></form>' },
-    { name: 'meta refresh', text: '<meta http-equiv="refresh" content="0;url=javascript:window.__pwned=1">' },
-    { name: 'base href', text: `<base href="${leak('base')}/">` },
-    { name: 'raw anchor javascript', text: '<a href="javascript:window.__pwned=1">raw link</a>' },
-    { name: 'markdown javascript link', text: '[click me](javascript:window.__pwned=1)' },
-    { name: 'markdown javascript alert', text: '[x](javascript:alert(1))' },
-    { name: 'mixed-case scheme', text: '[x](JaVaScRiPt:alert(1))' },
-    { name: 'entity-encoded scheme', text: '[x](&#106;avascript:alert(1))', markdown: null },
-    { name: 'named-entity colon', text: '[x](javascript&colon;alert(1))', markdown: null },
-    { name: 'tab in scheme', text: '[x](java\tscript:alert(1))', markdown: null },
-    { name: 'vbscript / file links', text: '[a](vbscript:msgbox(1)) [b](file:///etc/passwd)' },
-    { name: 'autolink javascript', text: '<javascript:alert(1)>' },
-    { name: 'reference link javascript', text: '[ref][r]\n\n[r]: javascript:alert(1)', markdown: null },
-    { name: 'data: html link', text: '[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)' },
-    { name: 'data: image', text: '![pixel](data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==)', markdown: '[image: pixel]' },
-    { name: 'remote markdown image', text: `![tracker](${leak('markdown-image')})`, markdown: '[image: tracker]' },
-    { name: 'remote raw image', text: `<img src="${leak('raw-image')}">` },
-    { name: 'link title break-out', text: '[t](https://example.com "a\\" onmouseover=\\"window.__pwned=1")', markdown: null },
-    { name: 'style tag', text: '<style>body{display:none} *{background:url(x)}</style>' },
-    { name: 'style attribute', text: `<div style="background:url(${leak('css')})">styled</div>` },
-    { name: 'stylesheet link', text: `<link rel="stylesheet" href="${leak('link')}"><link rel="prefetch" href="${leak('prefetch')}">` },
-    { name: 'html entities', text: '&lt;script&gt;window.__pwned=1&lt;/script&gt; &#60;img src=x onerror=window.__pwned=1&#62;', markdown: '<script>window.__pwned=1</script> <img src=x onerror=window.__pwned=1>' },
-    { name: 'mXSS math/style', text: '<math><mtext><table><mglyph><style><img src=x onerror=window.__pwned=1>' },
-    { name: 'noscript title', text: '<noscript><p title="</noscript><img src=x onerror=window.__pwned=1>">' },
-    { name: 'closing script in JSON', text: '</script><script>window.__pwned=1</script>' },
-    { name: 'template injection', text: "{{constructor.constructor('window.__pwned=1')()}} ${window.__pwned=1}" },
-    { name: 'html comment / CDATA', text: '<!--<img src=x onerror=window.__pwned=1>--><![CDATA[<script>window.__pwned=1</script>]]>' },
-    { name: 'unicode RTL override', text: 'invoice\u202Efdp.exe \u200B\u2066zero\u2069width' },
-    { name: 'NUL and controls', text: 'nul\u0000byte \u0007bell \u001b[31mred', markdown: null },
-    // Long but breakable (long unbroken words are clamped: see the test below).
-    { name: 'very long', text: `${'<b> '.repeat(2_000)}${'AAAAAAA '.repeat(5_000)}<img src=x onerror=window.__pwned=1>` },
-  ];
-}
-
-/** A weather result with the hostile text in every field. */
-function reportFor(text: string) {
-  return {
-    location: text,
-    latitude: 1,
-    longitude: 2,
-    temperature: 20,
-    apparent_temperature: 21,
-    humidity: 50,
-    wind_speed: 3,
-    condition: text,
-    units: { system: 'metric', temperature: text, wind_speed: text, humidity: '%' },
-    observed_at: text,
-    source: text,
-    [text]: text,
-  };
-}
-
-const errorFor = (text: string) => ({ error: text, location: text, source: 'open-meteo' });
-
-/** A forecast result with the hostile text in every text field, as a reading, and as a key; its hourly part unreadable. */
-function forecastFor(text: string) {
-  return {
-    location: text,
-    latitude: 1,
-    longitude: 2,
-    timezone: text,
-    utc_offset: text,
-    units: { system: text, temperature: text, precipitation: text, precipitation_probability: text, wind_speed: text },
-    daily: {
-      date: ['2026-12-01', '2026-12-02'],
-      temperature_min: [1, text],
-      temperature_max: [5, 6],
-      precipitation_probability: [text, 50],
-      precipitation: [1, 2],
-      wind_speed_max: [3, 4],
-      condition: [text, 'Rain'],
-      [text]: [text, text],
-    },
-    hourly: { time: [text], temperature: [1], condition: [text] },
-    source: text,
-    [text]: text,
-  };
-}
-
-/** Hostile text where a date must be: not a forecast, so only the raw result is shown. */
-const forecastWithDatesFor = (text: string) => ({ ...forecastFor(text), daily: { ...forecastFor(text).daily, date: [text, '2026-12-02'] }, hourly: undefined });
 
 function seed(threadId: string, type: PayloadType, message: string, status?: EventStatus): ChannelPayload {
   const payload = { message, timestamp: 1_700_000_000, thread_id: threadId } as ChannelPayload;
   if (status !== undefined) payload.status = status;
   payload.type = type;
   return payload;
-}
-
-/** Everything in the DOM that could run code or load something. Runs in the page. */
-function inspectDom(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const problems: string[] = [];
-    const app = document.getElementById('app')!;
-    const forbidden = [
-      'script', 'img', 'iframe', 'frame', 'frameset', 'svg', 'math', 'object', 'embed', 'style', 'link', 'meta', 'base',
-      'form', 'input', 'textarea', 'select', 'video', 'audio', 'source', 'track', 'picture', 'canvas', 'template',
-      'noscript', 'applet', 'marquee', 'xmp', 'plaintext', 'portal', 'image',
-    ];
-    // The one text box is the composer's own; any other input came from a message.
-    // The panel's own controls, each at its one place: the composer's text box, the feed filter's two.
-    // Our own SVG (weather icons, forecast charts and their legend's samples) at their places in a tool card, made only of shapes and text.
-    const ourSvg = (element: Element) =>
-      element.matches(
-        '.tool > p.weather > svg.weather-icon, .tool .forecast-block > svg.forecast-chart, .tool .forecast-legend > li > svg.legend-swatch, .tool .forecast-data td.condition > svg.weather-icon',
-      );
-    const ours = (element: Element) =>
-      ourSvg(element) || element.matches('.composer > .composer-row > textarea#composer-input, header > .filter > select#feed-scope, header > .filter > input#feed-search');
-    for (const element of app.querySelectorAll(forbidden.join(','))) if (!ours(element)) problems.push(`<${element.tagName.toLowerCase()}> in the panel`);
-    const shapes = new Set(['g', 'path', 'line', 'polyline', 'polygon', 'rect', 'circle', 'text']);
-    for (const svg of app.querySelectorAll('svg')) {
-      if (!ourSvg(svg)) continue;
-      for (const part of svg.querySelectorAll('*')) if (!shapes.has(part.tagName)) problems.push(`<${part.tagName}> in our <svg>`);
-    }
-    if (app.querySelectorAll('textarea').length > 1) problems.push('more than one text box');
-    if (app.querySelectorAll('input, select').length > 2) problems.push('more than the filter\'s two controls');
-    const scripts = Array.from(document.scripts);
-    if (scripts.length !== 1 || !scripts[0].src.endsWith('/dist/panel.js')) problems.push(`${scripts.length} scripts in the document`);
-    const active = Array.from(document.querySelectorAll('iframe, frame, object, embed, img, svg, base, form')).filter((element) => !ourSvg(element));
-    if (active.length > 0) problems.push('active element outside the panel');
-    if (document.head.querySelectorAll('link').length !== 3) problems.push('stylesheets were added');
-    if (document.head.querySelectorAll('meta').length !== 3) problems.push('meta elements were added');
-    const urlAttributes = new Set([
-      'href', 'src', 'srcset', 'action', 'formaction', 'xlink:href', 'srcdoc', 'data', 'poster', 'background', 'ping',
-      'lowsrc', 'dynsrc', 'codebase', 'cite', 'longdesc', 'usemap', 'manifest',
-    ]);
-    for (const element of document.querySelectorAll('*')) {
-      for (const attribute of Array.from(element.attributes)) {
-        const name = attribute.name.toLowerCase();
-        const where = `<${element.tagName.toLowerCase()} ${name}="${attribute.value.slice(0, 60)}">`;
-        if (name.startsWith('on')) problems.push(`event handler ${where}`);
-        if (name === 'style') problems.push(`style attribute ${where}`);
-        if (/^\s*(javascript|data|vbscript|file):/i.test(attribute.value) && name !== 'title' && name !== 'aria-label' && !name.startsWith('data-')) {
-          problems.push(`dangerous URL ${where}`);
-        }
-        if (urlAttributes.has(name) && app.contains(element)) {
-          const ok = element.tagName === 'A' && name === 'href' && /^(https?:|mailto:)/i.test(attribute.value);
-          if (!ok) problems.push(`URL attribute ${where}`);
-        }
-      }
-    }
-    // Markdown produces only these; anything else came from a message.
-    const markdownTags = new Set([
-      'div', 'p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'ul', 'ol', 'li', 'strong', 'em', 'code', 'pre', 'blockquote', 'a',
-      'table', 'thead', 'tbody', 'tr', 'th', 'td', 'hr', 'br', 's',
-    ]);
-    for (const element of app.querySelectorAll('.answer *')) {
-      if (!markdownTags.has(element.tagName.toLowerCase())) problems.push(`<${element.tagName.toLowerCase()}> in an answer`);
-    }
-    // Our own buttons sit only beside a thread's heading and in a turn's outcome; any other came from a message.
-    if (app.querySelectorAll('.threads button:not(.thread-head > button):not(.outcome > button):not(.tool .forecast-block > button.forecast-data-toggle)').length > 0) problems.push('buttons inside threads');
-    if (app.querySelectorAll('.threads textarea, .threads input').length > 0) problems.push('an input inside threads');
-    if (app.querySelectorAll('.threads details:not(.tool):not(.raw)').length > 0) problems.push('foreign <details>');
-    return problems;
-  });
-}
-
-function normalize(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 describe('hostile publishers: an XSS corpus in every field stays inert', () => {
@@ -245,7 +65,7 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
   async function assertInert(stage: string): Promise<void> {
     await sleep(300); // time for any onerror/onload/ontoggle/autofocus to fire
     const { page } = panel;
-    assert.deepEqual(await inspectDom(page), [], `${stage}: nothing active in the DOM`);
+    assert.deepEqual(await inspectDom(page, PANEL_SHAPE), [], `${stage}: nothing active in the DOM`);
     assert.equal(await page.evaluate(() => window.__pwned), undefined, `${stage}: no payload ran`);
     assert.deepEqual(panel.dialogs, [], `${stage}: no dialog`);
     assert.deepEqual(panel.pageErrors, [], `${stage}: no page errors`);
@@ -520,17 +340,7 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
 
   test('control: the checks do catch an active payload in the DOM', { timeout: TIMEOUT }, async () => {
     const { page } = panel;
-    await page.evaluate((origin) => {
-      const box = document.createElement('div');
-      box.id = 'control';
-      box.innerHTML = `<img src="${origin}/leak?control" onerror="window.__pwned=1"><a href="javascript:void 0">j</a>`;
-      document.querySelector('.threads')!.append(box);
-    }, server.origin);
-    await sleep(200);
-    const problems = await inspectDom(page);
-    assert.ok(problems.some((problem) => problem.startsWith('<img>')), problems.join('\n'));
-    assert.ok(problems.some((problem) => problem.startsWith('event handler')));
-    assert.ok(problems.some((problem) => problem.startsWith('dangerous URL')));
+    await assertPlantedCaught(page, `${server.origin}/leak?control`, PANEL_SHAPE);
     // Our own SVG is allowed only where the panel puts it, and only made of shapes and text.
     const sneaky = await page.evaluate(() => {
       const ns = 'http://www.w3.org/2000/svg';
@@ -547,7 +357,7 @@ describe('hostile publishers: an XSS corpus in every field stays inert', () => {
       return weather.isConnected;
     });
     assert.equal(sneaky, true);
-    const more = await inspectDom(page);
+    const more = await inspectDom(page, PANEL_SHAPE);
     assert.ok(more.includes('<svg> in the panel'), more.join('\n'));
     assert.ok(more.includes('<foreignObject> in our <svg>'), more.join('\n'));
     assert.ok(more.includes('active element outside the panel'), more.join('\n'));
