@@ -1,6 +1,7 @@
 // Bundles every runnable entry point with esbuild. `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -21,6 +22,54 @@ const panelOptions = {
   format: 'iife',
   sourcemap: !production,
   minify: production,
+  logLevel: 'warning',
+};
+
+/**
+ * The relay's pages in a browser (src/watch: the channel list and the live watch page, the
+ * panel's view read-only): one bundle and one stylesheet (media/panel.css's rules with
+ * src/watch/watch.css's page layer), written to dist/watch/ under names carrying the first 12 hex
+ * digits of their SHA-256, with manifest.json naming them; the relay serves exactly those two,
+ * cached for good. No source map: nothing else is served. Older builds' files are removed
+ * once the new manifest is in place.
+ */
+const watchOutput = {
+  name: 'watch-output',
+  setup(build) {
+    build.onEnd((result) => {
+      if (result.errors.length > 0) return;
+      const dir = 'dist/watch';
+      mkdirSync(dir, { recursive: true });
+      const manifest = {};
+      for (const file of result.outputFiles) {
+        const kind = file.path.endsWith('.css') ? 'style' : 'script';
+        const hash = createHash('sha256').update(file.contents).digest('hex').slice(0, 12);
+        manifest[kind] = `watch.${hash}.${kind === 'style' ? 'css' : 'js'}`;
+        writeFileSync(`${dir}/${manifest[kind]}`, file.contents);
+      }
+      if (!manifest.script || !manifest.style) throw new Error('the watch page build made no script or no stylesheet');
+      // A relay reading the manifest meanwhile sees the old one or the new one whole, never half of one.
+      writeFileSync(`${dir}/manifest.json.tmp`, `${JSON.stringify({ script: manifest.script, style: manifest.style })}\n`);
+      renameSync(`${dir}/manifest.json.tmp`, `${dir}/manifest.json`);
+      const current = new Set(['manifest.json', manifest.script, manifest.style]);
+      for (const name of readdirSync(dir)) if (!current.has(name)) rmSync(`${dir}/${name}`, { force: true });
+    });
+  },
+};
+const watchOptions = {
+  entryPoints: [
+    { in: 'src/watch/main.ts', out: 'watch' },
+    { in: 'src/watch/watch.css', out: 'watch' },
+  ],
+  outdir: 'dist/watch',
+  bundle: true,
+  platform: 'browser',
+  // Any current browser a teammate may open it in (light-dark() in the stylesheet needs these).
+  target: ['chrome123', 'edge123', 'firefox120', 'safari17.5'],
+  format: 'iife',
+  minify: production,
+  write: false,
+  plugins: [watchOutput],
   logLevel: 'warning',
 };
 
@@ -55,6 +104,7 @@ const hasExtension = existsSync('src/extension/extension.ts');
 
 const contexts = [
   await esbuild.context(panelOptions),
+  await esbuild.context(watchOptions),
   ...(hasExtension ? [await esbuild.context(extensionOptions)] : []),
   await esbuild.context({
     entryPoints: nodeEntries,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run docs:images`: retakes the README's pictures in the real VS Code (and the forecast card in
-// the panel's Chromium harness) and copies them into docs/images/. The pictures are taken by the
-// suites on every `npm test` run (into test-output/);
+// the panel's Chromium harness, the watch page in Chromium from the real relay) and copies them
+// into docs/images/. The pictures are taken by the suites on every `npm test` run (into test-output/);
 // this runs only those suites (after a build) and copies the files the README shows.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -18,6 +18,7 @@ const PICTURES = [
   ['docs-status-connected.png', 'status-connected.png'],
   ['docs-status-offline.png', 'status-offline.png'],
   ['forecast-3-days-dark-modern.png', 'forecast-card.png'], // test/panel/forecast.test.ts (the panel in Chromium)
+  ['watch-page.png', 'watch-page.png'], // test/watch/accessibility.test.ts (the relay's watch page in Chromium)
 ];
 
 const run = (command, args, env = {}) => {
@@ -34,8 +35,9 @@ run(process.execPath, ['test/run.mjs', 'test/vscode/extension-host'], {
   WEATHER_VSCODE_RUN: 'development',
   WEATHER_VSCODE_GREP: '^(docs pictures|accessibility): ',
 });
-// The forecast card is taken by the panel's own Chromium suite, in VS Code's four kinds of theme.
-run(process.execPath, ['test/run.mjs', 'out/test/panel/forecast']);
+// The forecast card is taken by the panel's own Chromium suite, in VS Code's four kinds of theme;
+// the watch page by its own suite, served by the real relay.
+run(process.execPath, ['test/run.mjs', 'out/test/panel/forecast', 'out/test/watch/accessibility']);
 const missing = PICTURES.filter(([from]) => !existsSync(join(repo, 'test-output', from)));
 if (missing.length > 0) {
   console.error(`docs:images: not taken: ${missing.map(([from]) => from).join(', ')} (was the UI driver off?); docs/images/ is unchanged.`);

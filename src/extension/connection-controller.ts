@@ -268,7 +268,8 @@ export class ConnectionController extends EventEmitter<{ status: [ConnectionStat
     const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, '');
     const port = url.port ? Number(url.port) : 80;
     try {
-      const relay = await startRelay({ host, port, logger: relayLogger(this.options.log) });
+      // No watch page: this relay is the window's own, on loopback (`web` is off unless given; said here so it stays so).
+      const relay = await startRelay({ host, port, logger: relayLogger(this.options.log), web: false });
       if (this.disposed || this.settings !== settings) {
         await relay.close();
         return;

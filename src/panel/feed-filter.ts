@@ -38,7 +38,8 @@ export class FeedFilter {
   private readonly status: HTMLElement;
   private needle = '';
 
-  constructor(initial: FilterState, onChange: (state: FilterState) => void) {
+  /** `withScope` false: the search alone, where every thread comes from the channel (a read-only page). */
+  constructor(initial: FilterState, onChange: (state: FilterState) => void, withScope = true) {
     this.scope = el('select', { id: 'feed-scope', 'aria-label': 'Show threads from' }, ...SCOPES.map(([id, label]) => el('option', { value: id }, label)));
     this.search = el('input', {
       id: 'feed-search',
@@ -49,8 +50,8 @@ export class FeedFilter {
       'aria-describedby': 'feed-filter-status',
     });
     this.status = el('span', { id: 'feed-filter-status', class: 'filter-status' });
-    this.root = el('div', { class: 'filter', role: 'search' }, icon('filter'), this.scope, this.search, this.status);
-    this.scope.value = initial.scope;
+    this.root = el('div', { class: 'filter', role: 'search' }, icon('filter'), ...(withScope ? [this.scope] : []), this.search, this.status);
+    this.scope.value = withScope ? initial.scope : 'all';
     this.search.value = initial.text;
     this.needle = normalize(initial.text);
     const changed = () => {
@@ -67,6 +68,10 @@ export class FeedFilter {
       this.search.value = '';
       changed();
     });
+  }
+
+  focus(): void {
+    this.search.focus({ preventScroll: true });
   }
 
   get state(): FilterState {

@@ -5,7 +5,7 @@
  * applied at once; answer text is only re-rendered on the next animation frame, once per
  * frame however many deltas arrived.
  */
-import { clip, MAX_TOOLS_PER_TURN, TEXT_LIMITS } from '../protocol/panel';
+import { clip, isSafeLink, MAX_TOOLS_PER_TURN, TEXT_LIMITS } from '../protocol/panel';
 import { addCodeCopyButtons, acknowledgeCopy, codeOfCopyButton } from './code-copy';
 import { Composer } from './composer';
 import type { HeaderView, HostToPanel, PanelToHost, ThreadView, ToolCard, TurnHeader } from '../protocol';
@@ -54,6 +54,17 @@ let threadBodies = 0;
 /** Announcements kept per batch: a flood of turns must not queue minutes of speech. */
 const MAX_ANNOUNCEMENTS = 4;
 
+export interface PanelViewOptions {
+  /**
+   * Read-only, for a teammate watching the channel in a browser (the relay's watch page): no
+   * toolbar, composer, welcome steps or Export, nor the filter's "This window" (every thread is
+   * the channel's); the empty feed says it waits for activity on the channel; links in answers
+   * are followed by the browser itself, in a new tab, with rel="noopener noreferrer". Copy
+   * still posts its intent. `controls` (the page's own) go in the header, under the status.
+   */
+  readOnly?: { controls?: Node[] };
+}
+
 const CONNECTION_TEXT: Record<HeaderView['connection'], string> = {
   connecting: 'Connecting…',
   connected: 'Connected',
@@ -73,9 +84,12 @@ export class PanelView {
   private readonly headerProblem: HTMLElement;
   private readonly list: HTMLElement;
   private readonly empty: HTMLElement;
-  private readonly welcome: Welcome;
+  private readonly welcome: Welcome | undefined;
   private readonly announcer: HTMLElement;
-  private readonly composer: Composer;
+  private readonly composer: Composer | undefined;
+  private readonly readOnly: boolean;
+  /** The channel a read-only view's empty feed says it waits for. */
+  private waitingFor: string | undefined;
   private readonly filter: FeedFilter;
   private readonly follow: FollowScroll;
   private readonly memory: PanelMemory;
@@ -91,42 +105,38 @@ export class PanelView {
     root: HTMLElement,
     private readonly post: (message: PanelToHost) => void,
     stateStore?: StateStore,
+    options: PanelViewOptions = {},
   ) {
+    this.readOnly = options.readOnly !== undefined;
     this.memory = new PanelMemory(stateStore);
     this.headerStatus = el('span', { class: 'connection', role: 'status' });
     this.headerDetail = el('span', { class: 'detail' });
     this.headerProblem = el('div', { class: 'problem', hidden: '' });
-    const toolbar = el(
-      'div',
-      { class: 'toolbar', role: 'toolbar', 'aria-label': 'Weather Assistant actions' },
-      this.button('Ask', 'comment-discussion', { kind: 'ask' }),
-      this.button('New Chat', 'add', { kind: 'newChat' }),
-      this.button('Clear', 'clear-all', { kind: 'clear' }),
-      this.button('Reconnect', 'debug-restart', { kind: 'reconnect' }),
-    );
-    rovingFocus(toolbar);
-    this.empty = el('div', { class: 'empty welcome' });
-    this.welcome = new Welcome(this.empty, (label, codicon, intent, description) => this.button(label, codicon, intent, description));
+    this.empty = el('div', { class: this.readOnly ? 'empty' : 'empty welcome' });
+    if (!this.readOnly) {
+      this.welcome = new Welcome(this.empty, (label, codicon, intent, description) => this.button(label, codicon, intent, description));
+      this.composer = new Composer(post, () => this.post({ kind: 'setApiKey' }));
+    }
     this.list = el('div', { class: 'threads', role: 'feed', 'aria-label': 'Assistant activity' });
     this.announcer = el('div', { class: 'visually-hidden', 'aria-live': 'polite' });
-    this.composer = new Composer(post, () => this.post({ kind: 'setApiKey' }));
-    this.filter = new FeedFilter(this.memory.filter, (state) => {
-      this.memory.setFilter(state);
-      for (const thread of this.threads.values()) this.refilter(thread);
-      this.countShown();
-    });
+    this.filter = new FeedFilter(
+      this.memory.filter,
+      (state) => {
+        this.memory.setFilter(state);
+        for (const thread of this.threads.values()) this.refilter(thread);
+        this.countShown();
+      },
+      !this.readOnly,
+    );
     // The feed scrolls on its own, between the header and the composer.
     const feed = el('div', { class: 'feed-scroll' }, this.empty, this.list);
     this.follow = new FollowScroll(feed, this.list, () => this.catchUp());
     root.replaceChildren(
-      el('header', {}, el('div', { class: 'status-line' }, this.headerStatus, this.headerDetail), this.headerProblem, toolbar, this.filter.root),
+      el('header', {}, el('div', { class: 'status-line' }, this.headerStatus, this.headerDetail), this.headerProblem, ...(options.readOnly ? (options.readOnly.controls ?? []) : [this.toolbar()]), this.filter.root),
       feed,
-      el('div', { class: 'foot' }, this.follow.button, this.composer.root),
+      el('div', { class: 'foot' }, this.follow.button, ...(this.composer ? [this.composer.root] : [])),
       this.announcer,
     );
-    // Links inside answers are never followed by the webview itself: the host opens them.
-    // VS Code's webview wrapper also listens for link clicks on the window and opens them
-    // itself, ignoring defaultPrevented: stop the event here so a link opens once, via the host.
     root.addEventListener('click', (event) => {
       const copy = codeOfCopyButton(event.target as Element | null);
       if (copy) {
@@ -136,9 +146,17 @@ export class PanelView {
       }
       const anchor = (event.target as Element | null)?.closest?.('a');
       if (!anchor) return;
+      const href = anchor.getAttribute('href');
+      if (this.readOnly) {
+        // A browser page: the browser follows the link (target="_blank", rel="noopener noreferrer"), if it is a web page or mail.
+        if (!href || !isSafeLink(href)) event.preventDefault();
+        return;
+      }
+      // Links inside answers are never followed by the webview itself: the host opens them.
+      // VS Code's webview wrapper also listens for link clicks on the window and opens them
+      // itself, ignoring defaultPrevented: stop the event here so a link opens once, via the host.
       event.preventDefault();
       event.stopPropagation();
-      const href = anchor.getAttribute('href');
       if (href) this.post({ kind: 'openLink', href });
     });
     this.renderEmptyState();
@@ -180,7 +198,7 @@ export class PanelView {
         this.setHeader(message.header);
         return;
       case 'focusComposer':
-        this.composer.focus();
+        this.composer?.focus();
         return;
       case 'thread': {
         const thread = this.thread(message.threadId, message.origin);
@@ -235,8 +253,27 @@ export class PanelView {
     }
   }
 
+  private toolbar(): HTMLElement {
+    const toolbar = el(
+      'div',
+      { class: 'toolbar', role: 'toolbar', 'aria-label': 'Weather Assistant actions' },
+      this.button('Ask', 'comment-discussion', { kind: 'ask' }),
+      this.button('New Chat', 'add', { kind: 'newChat' }),
+      this.button('Clear', 'clear-all', { kind: 'clear' }),
+      this.button('Reconnect', 'debug-restart', { kind: 'reconnect' }),
+    );
+    rovingFocus(toolbar);
+    return toolbar;
+  }
+
+  /** Where focus goes when what held it leaves the feed: the composer, or on a read-only page the filter's search. */
+  private focusHome(): void {
+    if (this.composer) this.composer.focus();
+    else this.filter.focus();
+  }
+
   private clear(): void {
-    if (this.list.contains(document.activeElement)) this.composer.focus();
+    if (this.list.contains(document.activeElement)) this.focusHome();
     this.threads.clear();
     this.dirty.clear();
     this.touched.clear();
@@ -252,7 +289,7 @@ export class PanelView {
     this.threads.delete(thread.threadId);
     this.touched.delete(thread);
     this.pendingMoves.delete(thread);
-    if (hadFocus) this.composer.focus();
+    if (hadFocus) this.focusHome();
   }
 
   private addSnapshotThread(thread: ThreadView): void {
@@ -283,7 +320,8 @@ export class PanelView {
     const collapse = el('button', { type: 'button', class: 'collapse', 'aria-controls': body.id });
     const collapsedNote = el('span', { class: 'collapsed-note', hidden: '' });
     // The buttons sit beside the heading, not in it: the heading's name stays the thread's.
-    const head = el('div', { class: 'thread-head' }, collapse, title, collapsedNote, this.button('Export', 'export', { kind: 'exportThread', threadId }, `Export thread ${clip(threadId, 40)} as Markdown`));
+    const exportButton = this.readOnly ? [] : [this.button('Export', 'export', { kind: 'exportThread', threadId }, `Export thread ${clip(threadId, 40)} as Markdown`)];
+    const head = el('div', { class: 'thread-head' }, collapse, title, collapsedNote, ...exportButton);
     // Focusable by script (not a Tab stop): "New activity" takes the reader here.
     const root = el('article', { class: 'thread', tabindex: '-1', 'aria-label': `Thread ${threadId}` }, head, body);
     const name = origin === 'local' ? 'This window' : `Channel thread ${clip(threadId, 24)}`;
@@ -364,7 +402,8 @@ export class PanelView {
       const notice = el('p', { class: 'notice', role: 'status', 'aria-live': 'polite' });
       const outcome = el('div', { class: 'outcome' });
       const root = el('section', { class: 'turn' }, tools, omitted, answerBox, notice, outcome);
-      turn = { thread, root, question, tools, omitted, answer: new IncrementalMarkdown(answerBox, addCodeCopyButtons), notice, outcome, status: 'running' };
+      const decorate = this.readOnly ? decorateForBrowser : addCodeCopyButtons;
+      turn = { thread, root, question, tools, omitted, answer: new IncrementalMarkdown(answerBox, decorate), notice, outcome, status: 'running' };
       thread.turns.set(header.index, turn);
       thread.body.append(root);
       if (header.question !== undefined && thread.turns.size === 1) {
@@ -443,7 +482,7 @@ export class PanelView {
     const at = { threadId: thread.threadId, turnIndex: header.index };
     if (header.status === 'running') {
       const running = el('span', { class: 'running' }, icon('loading codicon-modifier-spin'), ' Working…');
-      const stop = thread.origin === 'local' ? [this.button('Stop', 'debug-stop', { kind: 'stop' }, 'Stop this turn')] : [];
+      const stop = thread.origin === 'local' && !this.readOnly ? [this.button('Stop', 'debug-stop', { kind: 'stop' }, 'Stop this turn')] : [];
       turn.outcome.replaceChildren(running, ...stop);
     } else if (header.status === 'completed') {
       turn.outcome.replaceChildren(el('span', { class: 'done' }, icon('check'), ' Completed'), this.button('Copy', 'copy', { kind: 'copyAnswer', ...at }, 'Copy the answer'));
@@ -451,7 +490,7 @@ export class PanelView {
     } else {
       const error = clip(header.error ?? 'Failed', TEXT_LIMITS.error);
       // Announced once through the live region, like every other outcome (an alert role would say it twice).
-      const retry = header.question !== undefined ? [this.button('Retry', 'refresh', { kind: 'retry', ...at }, 'Retry: ask this question again')] : [];
+      const retry = header.question !== undefined && !this.readOnly ? [this.button('Retry', 'refresh', { kind: 'retry', ...at }, 'Retry: ask this question again')] : [];
       turn.outcome.replaceChildren(el('span', { class: 'error' }, icon('error'), ` ${error}`), ...retry);
       if (changed) this.announce(thread, `failed: ${clip(error, 120)}`);
     }
@@ -525,13 +564,18 @@ export class PanelView {
     this.headerDetail.textContent = ` · ${header.channel} · ${clip(header.uri, DISPLAY_LIMITS.header)}`;
     this.headerProblem.hidden = !header.problem;
     this.headerProblem.textContent = clip(header.problem ?? '', DISPLAY_LIMITS.header);
-    this.composer.update(header);
+    this.composer?.update(header);
   }
 
   private renderEmptyState(): void {
     const isEmpty = this.threads.size === 0;
     this.empty.hidden = !isEmpty;
-    if (isEmpty) this.welcome.render(this.header);
+    if (!isEmpty) return;
+    if (this.welcome) this.welcome.render(this.header);
+    else if (this.header && this.waitingFor !== this.header.channel) {
+      this.waitingFor = this.header.channel;
+      this.empty.replaceChildren(el('p', {}, 'Waiting for activity on ', el('strong', {}, this.header.channel), '…'), el('p', {}, 'Questions, weather checks and answers published on the channel appear here as they happen.'));
+    }
   }
 
   private button(label: string, codicon: string, intent: PanelToHost, description = label): HTMLButtonElement {
@@ -552,6 +596,15 @@ export class PanelView {
     const said = this.announcements.slice(-MAX_ANNOUNCEMENTS);
     this.announcements = [];
     this.announcer.textContent = said.join('. ');
+  }
+}
+
+/** Copy on code blocks, and the answer's links opened by the browser in a new tab that cannot reach back to this page. */
+function decorateForBrowser(rendered: HTMLElement): void {
+  addCodeCopyButtons(rendered);
+  for (const anchor of Array.from(rendered.querySelectorAll('a[href]'))) {
+    anchor.setAttribute('target', '_blank');
+    anchor.setAttribute('rel', 'noopener noreferrer');
   }
 }
 

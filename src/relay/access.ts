@@ -4,7 +4,7 @@
  * HTTP answer with one sentence. Everything here reads hostile input, so nothing here throws.
  */
 import type { IncomingMessage } from 'node:http';
-import { printable } from '../protocol';
+import { BEARER_SUBPROTOCOL_PREFIX, MAX_BEARER_TOKEN_LENGTH, printable } from '../protocol';
 
 export interface Refusal {
   status: number;
@@ -36,17 +36,52 @@ export function checkTarget(request: IncomingMessage): Refusal | undefined {
   return parseRequestTarget(request.url) ? undefined : refuse(400, `the request target "${printable(request.url ?? '')}" is not a path such as /`);
 }
 
-/** The credential of an upgrade: `Authorization: Bearer <token>`, else `?token=<token>`; undefined when neither. */
+/**
+ * The credential of an upgrade: `Authorization: Bearer <token>`, else a browser's
+ * `weather-relay.bearer.<base64url(token)>` subprotocol, else `?token=<token>`; undefined when none.
+ */
 export function credentialOf(request: IncomingMessage): string | undefined {
-  const header = request.headers.authorization ?? '';
-  const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
-  return bearer || parseRequestTarget(request.url)?.searchParams.get('token') || undefined;
+  return bearerOf(request) ?? subprotocolBearerOf(request) ?? (parseRequestTarget(request.url)?.searchParams.get('token') || undefined);
 }
 
-/** Refuses a browser whose Origin is not in `allowOrigins` (when given); clients that send no Origin pass. */
-export function checkOrigin(request: IncomingMessage, allowOrigins: string[] | undefined): Refusal | undefined {
+/** The token of `Authorization: Bearer <token>`; undefined without one. The only credential plain HTTP requests (the watch page's API) may carry. */
+export function bearerOf(request: IncomingMessage): string | undefined {
+  const header = request.headers.authorization ?? '';
+  return /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() || undefined;
+}
+
+/** Longest subprotocol list read for a credential: a token of MAX_BEARER_TOKEN_LENGTH in base64url, with room for the rest. */
+const MAX_SUBPROTOCOLS_LENGTH = Math.ceil((MAX_BEARER_TOKEN_LENGTH * 4) / 3) + 256;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The token a browser offers as a subprotocol. One that is not base64url is returned as it
+ * came, so that the Authorizer refuses it as a wrong token rather than as a missing one.
+ */
+function subprotocolBearerOf(request: IncomingMessage): string | undefined {
+  const header = request.headers['sec-websocket-protocol'];
+  if (typeof header !== 'string' || !header.includes(BEARER_SUBPROTOCOL_PREFIX)) return undefined;
+  if (header.length > MAX_SUBPROTOCOLS_LENGTH) return header.slice(0, MAX_SUBPROTOCOLS_LENGTH);
+  for (const entry of header.split(',')) {
+    const protocol = entry.trim();
+    if (!protocol.startsWith(BEARER_SUBPROTOCOL_PREFIX)) continue;
+    const encoded = protocol.slice(BEARER_SUBPROTOCOL_PREFIX.length);
+    return BASE64URL.test(encoded) ? Buffer.from(encoded, 'base64url').toString('utf8') : protocol;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a browser whose Origin is not in `allowOrigins` (when given); clients that send no
+ * Origin pass, and so does the relay's own page (`ownOrigin` of the request, when it serves one).
+ */
+export function checkOrigin(
+  request: IncomingMessage,
+  allowOrigins: string[] | undefined,
+  ownOrigin?: (request: IncomingMessage) => string | undefined,
+): Refusal | undefined {
   const origin = request.headers.origin;
-  if (allowOrigins && allowOrigins.length > 0 && origin !== undefined && !allowOrigins.includes(origin)) {
+  if (allowOrigins && allowOrigins.length > 0 && origin !== undefined && !allowOrigins.includes(origin) && origin.toLowerCase() !== ownOrigin?.(request)) {
     return refuse(403, `origin "${printable(origin)}" is not allowed`);
   }
   return undefined;

@@ -7,7 +7,7 @@
  */
 import type { ChannelPayload } from '../protocol';
 import type { HistoryCursor } from './history';
-import type { Subscriber } from './local-fan-out';
+import type { LocalChannel, Subscriber } from './local-fan-out';
 
 /** Where a publish landed: its channel's offset, counted in that channel's epoch. */
 export interface Published {
@@ -84,6 +84,12 @@ export interface ChannelEngine {
   publish(channel: string, frame: Buffer, payload: ChannelPayload): Published | Promise<Published>;
   /** Where a subscriber that last saw `since` (counted in `epoch`, if given) resumes; fails as publish does. */
   resume(channel: string, since: number, epoch: string | undefined): Resumed | Promise<Resumed>;
+  /**
+   * This process's channels that have subscribers here, with their counts: at most `limit` of
+   * those `include` accepts, by name, from a bounded scan (LocalFanOut.list). With a backplane,
+   * channels watched only on other nodes are not among them.
+   */
+  localChannels(include: (channel: string) => boolean, limit: number): LocalChannel[];
   /** Whether the engine can work now; /healthz answers 503 with the reason when not. */
   health(): EngineHealth;
   gauges(): EngineGauges;

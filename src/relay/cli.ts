@@ -16,6 +16,7 @@ import { runTokenCommand, TOKEN_USAGE } from './auth/token-command';
 import { RELAY_DEFAULTS, SOCKET_HEADROOM, startRelay, type RelayOptions, type TlsFiles } from './server';
 import { socketLimitsProblem } from './socket-limits';
 import { workerNodeStats } from './worker-stats';
+import { publicUrlProblem } from './web/address';
 import { isWorker, MAX_WORKERS, reportListening, runWorkers } from './workers';
 
 const USAGE = `Usage: weather-relay [options]
@@ -60,7 +61,11 @@ const USAGE = `Usage: weather-relay [options]
   --workers N            run N relay processes on this port, one per core, sharing
                          channels through --redis (needed); limits apply per process
                          (default 1)
-  --allow-origin ORIGIN  allowed browser Origin; repeat for several (default: any)
+  --allow-origin ORIGIN  allowed browser Origin; repeat for several (default: any);
+                         the relay's own watch page is allowed too
+  --public-url URL       the address the watch page announces, e.g. https://relay.example.com
+                         behind a TLS proxy (default: the Host each browser asked for)
+  --no-web               no watch page: / answers 426 and /watch, /assets and /api 404
   --log-rate N           log lines per second before lines are only counted (default 20)
   --quiet                no connection logs
   -h, --help             show this help
@@ -139,6 +144,8 @@ export function parseRelayArgs(
         redis: { type: 'string' },
         workers: { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
+        'public-url': { type: 'string' },
+        'no-web': { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -162,6 +169,10 @@ export function parseRelayArgs(
   if (workers > 1 && redisUrl === undefined) {
     throw new UsageError('--workers needs --redis URL: the workers are separate processes and share channels only through Redis');
   }
+  const publicUrl = values['public-url'];
+  if (publicUrl !== undefined && values['no-web']) throw new UsageError('--public-url is the watch page\'s address: it has no use with --no-web');
+  const publicProblem = publicUrl === undefined ? undefined : publicUrlProblem(publicUrl);
+  if (publicProblem) throw new UsageError(publicProblem);
   const maxConnections = integerFlag('--max-connections', values['max-connections'], 1, 1_000_000);
   const maxSockets = integerFlag('--max-sockets', values['max-sockets'], 2, 2_000_000);
   const problem = maxSockets === undefined ? undefined : socketLimitsProblem(maxSockets, maxConnections ?? RELAY_DEFAULTS.maxConnections);
@@ -189,6 +200,7 @@ export function parseRelayArgs(
     redisUrl,
     workers,
     allowOrigins: values['allow-origin'],
+    web: values['no-web'] ? false : { publicUrl },
     logRate: integerFlag('--log-rate', values['log-rate'], 1, 1_000_000) ?? 20,
     quiet: values.quiet ?? false,
     help: values.help ?? false,
@@ -292,6 +304,7 @@ async function main(): Promise<void> {
   logger[access.level](access.text);
   logger.info(engineLine);
   if (!redisHealth.ok) logger.warn(`Redis is not reachable yet (${redisHealth.reason}); relaying anyway`);
+  if (relay.web) logger[relay.web.ok ? 'info' : 'warn'](relay.web.text);
   if (isWorker()) reportListening(relay.url);
   else process.stdout.write(`weather-relay listening on ${relay.url}\n`);
 

@@ -1,6 +1,7 @@
-/** Plain HTTP on the relay's port: health and metrics for humans and scrapers. */
+/** Plain HTTP on the relay's port: health and metrics for humans and scrapers, and the watch page's routes when it serves them. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { renderPrometheus, type SnapshotPart } from './metrics';
+import type { WebRoutes } from './web/router';
 
 /**
  * Where /healthz and /metrics get their figures: this process alone, or (with `--workers`)
@@ -11,12 +12,14 @@ export interface NodeStats {
   read(): Promise<{ parts: SnapshotPart[]; missing: string[] }>;
 }
 
-export function handleHttpRequest(request: IncomingMessage, response: ServerResponse, stats: NodeStats): void {
+/** `web`: the watch page's routes (/, /watch/…, /assets/…, /api/…), absent with --no-web (then / answers 426). */
+export function handleHttpRequest(request: IncomingMessage, response: ServerResponse, stats: NodeStats, web?: WebRoutes): void {
   const path = (request.url ?? '/').split('?')[0];
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     send(response, 405, 'text/plain; charset=utf-8', 'Only GET is supported here.\n', { allow: 'GET, HEAD' });
     return;
   }
+  if (web?.handle(request, response, path)) return;
   switch (path) {
     case '/healthz':
       answerWith(response, stats, ({ parts, missing }) => {

@@ -10,6 +10,15 @@ export interface Subscriber {
   deliver(delivery: Delivery): void;
 }
 
+/** A channel with subscribers on this process, and how many. */
+export interface LocalChannel {
+  readonly name: string;
+  readonly subscribers: number;
+}
+
+/** Channels one listing looks at, however many this process has: a listing's cost stays bounded. */
+export const MAX_CHANNELS_SCANNED = 10_000;
+
 export class LocalFanOut {
   private readonly channels = new Map<string, Set<Subscriber>>();
   private subscriptions = 0;
@@ -46,6 +55,21 @@ export class LocalFanOut {
 
   hasSubscribers(channel: string): boolean {
     return this.channels.has(channel);
+  }
+
+  /**
+   * At most `limit` of the channels `include` accepts, sorted by name, with their subscriber
+   * counts. It looks at the first MAX_CHANNELS_SCANNED channels only (those that have had
+   * subscribers longest), so a process with more lists some of them, never all.
+   */
+  list(include: (channel: string) => boolean, limit: number): LocalChannel[] {
+    const found: LocalChannel[] = [];
+    let scanned = 0;
+    for (const [name, subscribers] of this.channels) {
+      if (scanned++ >= MAX_CHANNELS_SCANNED) break;
+      if (include(name)) found.push({ name, subscribers: subscribers.size });
+    }
+    return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, limit);
   }
 
   get channelCount(): number {

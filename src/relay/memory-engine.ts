@@ -7,7 +7,7 @@ import type { ChannelPayload } from '../protocol';
 import type { ChannelEngine, EngineGauges, EngineHealth, Published, Resumed } from './channel-engine';
 import { Delivery } from './delivery';
 import { RelayHistory, type HistoryLimits } from './history';
-import { LocalFanOut, type Subscriber } from './local-fan-out';
+import { LocalFanOut, type LocalChannel, type Subscriber } from './local-fan-out';
 import { idKey, RecentPublishes } from './recent-publishes';
 
 const HEALTHY: EngineHealth = { ok: true };
@@ -53,6 +53,10 @@ export class InMemoryChannelEngine implements ChannelEngine {
 
   health(): EngineHealth {
     return HEALTHY;
+  }
+
+  localChannels(include: (channel: string) => boolean, limit: number): LocalChannel[] {
+    return this.fanOut.list(include, limit);
   }
 
   gauges(): EngineGauges {

@@ -24,6 +24,7 @@ import { MessageRate } from './rate-limiter';
 import { RelayMetrics, socketErrorCode, takeSnapshot, type RelayErrorCode, type RelayGauges, type RelaySnapshot } from './metrics';
 import { capSockets, endSocket, requestTimeoutOptions, socketLimitsProblem } from './socket-limits';
 import { createWebSocketServer } from './websocket-server';
+import { createWebRoutes, type WebOptions } from './web/router';
 
 export interface RelayOptions {
   /** Interface to listen on; loopback unless asked otherwise. */
@@ -77,6 +78,12 @@ export interface RelayOptions {
    * process alone; with `--workers`, every worker of the node (see worker-stats.ts).
    */
   nodeStats?: (local: () => RelaySnapshot) => NodeStats;
+  /**
+   * The read-only watch page for browsers (GET /, /watch/<channel>, /assets/…, /api/…): off
+   * unless given (the extension's embedded relay has none); the standalone relay turns it on
+   * unless `--no-web`. Its own origin is then allowed beside `allowOrigins`.
+   */
+  web?: false | WebOptions;
 }
 
 /** A certificate (chain) and its private key, PEM. */
@@ -116,6 +123,8 @@ export interface RunningRelay {
   readonly epoch: string;
   /** How connections are checked, in one line (for the relay's log). */
   readonly access: string;
+  /** Where the watch page is, or why it cannot be served, in one line (for the relay's log); undefined without one. */
+  readonly web?: { readonly ok: boolean; readonly text: string };
   gauges(): RelayGauges;
   /**
    * Serves new TLS connections with this certificate and key (open connections keep theirs).
@@ -181,10 +190,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const localSnapshot = (): RelaySnapshot =>
     takeSnapshot(metrics, { connections: connections.size, ...engine.gauges(), sockets: tcp.open() }, engine.health());
   const stats = (options.nodeStats ?? thisProcessOnly)(localSnapshot);
+  const web = settings.web ? createWebRoutes(settings.web, { authorizer, engine, metrics, log, tls: settings.tls !== undefined }) : undefined;
   const onRequest: RequestListener = boundary.guard(
     'an HTTP request',
     (request: IncomingMessage, response: ServerResponse) =>
-      handleHttpRequest(request, response, stats),
+      handleHttpRequest(request, response, stats, web),
     (_request, response) => {
       if (response.headersSent) response.destroy();
       else response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('internal error\n');
@@ -237,7 +247,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const admit = (request: IncomingMessage, socket: Socket, head: Buffer, authorized: Authorized): void => {
     if (socket.destroyed) return;
     if ('refused' in authorized) return refuseUpgrade(request, socket, refuse(401, authorized.refused), authorized.who);
-    const refusal = atCapacity() ?? checkOrigin(request, settings.allowOrigins);
+    const refusal = atCapacity() ?? checkOrigin(request, settings.allowOrigins, web?.ownOrigin);
     if (refusal) return refuseUpgrade(request, socket, refusal, authorized.grant.who);
     const { grant } = authorized;
     wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request, socket, grant));
@@ -348,6 +358,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       return engine.epoch;
     },
     access: authorizer.describe(),
+    web: web?.status,
     reloadTls(tls: TlsFiles) {
       if (!tlsServer) throw new Error('this relay serves no TLS');
       tlsServer.setSecureContext(tlsPair(tls));

@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { get } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { checkConfig, DEPLOY_HAPROXY_CONFIG, renderTestConfig, startHaproxy, type RunningHaproxy } from '../support/haproxy';
+import { requestRelay } from '../support/http-request';
 import { healthzConnections, spawnRelay, type RelayProcess } from '../support/relay-process';
 import { failOnUnhandledRejections } from '../support/unhandled';
 import { delay, within } from '../support/wait';
@@ -145,6 +146,27 @@ describeCluster('three relay nodes behind HAProxy', (current) => {
     const body = JSON.parse(health.body);
     assert.equal(body.status, 'ok');
     assert.equal(typeof body.connections, 'number');
+  });
+
+  test('the watch page and its files through HAProxy, the same from whichever node answers', async () => {
+    const cluster = current();
+    const built = resolve(__dirname, '../../../dist/watch');
+    const { script, style } = JSON.parse(readFileSync(join(built, 'manifest.json'), 'utf8')) as { script: string; style: string };
+    const host = { host: `127.0.0.1:${cluster.lb.port}` };
+    // Each node asked directly, as HAProxy forwards (the balancer's Host): every one serves the same page.
+    const direct = await Promise.all(cluster.nodes.map((node) => requestRelay(node.port, '/watch/weather-update', { headers: host })));
+    assert.equal(new Set(direct.map((page) => page.body)).size, 1, 'one page, whichever node');
+    for (let i = 0; i < cluster.nodes.length * 2; i++) {
+      const page = await requestRelay(cluster.lb.port, '/watch/weather-update');
+      assert.equal(page.status, 200, page.body);
+      assert.equal(page.body, direct[0].body);
+      assert.match(page.body, new RegExp(` data-relay-url="ws://127\\.0\\.0\\.1:${cluster.lb.port}/" `), 'the page connects through the balancer');
+      for (const name of [script, style]) {
+        const asset = await requestRelay(cluster.lb.port, `/assets/${name}`);
+        assert.equal(asset.status, 200, name);
+        assert.ok(asset.bytes.equals(readFileSync(join(built, name))), `${name}, byte for byte`);
+      }
+    }
   });
 
   test('WebSocket clients through HAProxy are spread evenly over the nodes', async () => {

@@ -44,6 +44,7 @@ const NEVER: Array<[RegExp, string]> = [
   [/(^|\/)\.[^/]+$/, 'a dotfile'],
   [/\.vsix$/, 'another .vsix'],
   [/^extension\/dist\/(relay|cli)\.js$/, 'the relay or CLI bundle (the extension embeds the relay; the CLI is not part of it)'],
+  [/^extension\/dist\/watch\//, "the relay's browser pages (the relay serves them; the embedded relay runs without them)"],
 ];
 
 let vsix: string;

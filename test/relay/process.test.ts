@@ -34,7 +34,9 @@ test('first stdout line is exactly the listening line, and /healthz and /metrics
       assert.ok(metrics.split('\n').includes(line), `metrics should contain "${line}":\n${metrics}`);
     }
     assert.equal((await fetch(`${base}/nope`)).status, 404);
-    assert.equal((await fetch(`${base}/`)).status, 426);
+    const page = await fetch(`${base}/`);
+    assert.equal(page.status, 200, 'the watch page (web.test.ts has the rest; with --no-web, / answers 426)');
+    assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
     assert.equal((await fetch(`${base}/healthz`, { method: 'POST' })).status, 405);
     await peer.close();
     assert.match(relay.stderr(), /#1 connected from 127\.0\.0\.1:\d+ \(1 open\)/);

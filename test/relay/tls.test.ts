@@ -9,6 +9,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { channelMessage, responseDeltaPayload } from '../../src/protocol';
+import { requestRelay } from '../support/http-request';
 import { rawExchange, spawnRelay, type RelayProcess } from '../support/relay-process';
 import { makeTestCa, type TestCa } from '../support/test-ca';
 import { waitUntil } from '../support/wait';
@@ -55,6 +56,18 @@ function httpsText(path: string): Promise<{ status: number; body: string }> {
     }).on('error', reject);
   });
 }
+
+test('the watch page over HTTPS announces wss://, in the page and in its CSP', async () => {
+  const page = await requestRelay(relay.port, '/watch/secure', { ca: ca.ca });
+  assert.equal(page.status, 200, page.body);
+  assert.match(page.body, new RegExp(` data-relay-url="wss://127\\.0\\.0\\.1:${relay.port}/" `));
+  assert.match(page.headers['content-security-policy'] as string, new RegExp(`connect-src 'self' wss://127\\.0\\.0\\.1:${relay.port};`));
+  const script = /<script defer src="(\/assets\/[^"]+)">/.exec(page.body)?.[1];
+  assert.ok(script, page.body);
+  const asset = await requestRelay(relay.port, script, { ca: ca.ca });
+  assert.equal(asset.status, 200);
+  assert.equal(asset.headers['content-type'], 'text/javascript; charset=utf-8');
+});
 
 test('serves wss:// and https:// to clients that trust its CA', async () => {
   assert.match(relay.url, /^wss:\/\/127\.0\.0\.1:\d+$/);

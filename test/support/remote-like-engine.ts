@@ -4,7 +4,7 @@
  */
 import type { ChannelPayload } from '../../src/protocol';
 import { EngineUnavailableError, type ChannelEngine, type Published, type Resumed } from '../../src/relay/channel-engine';
-import type { Subscriber } from '../../src/relay/local-fan-out';
+import type { LocalChannel, Subscriber } from '../../src/relay/local-fan-out';
 import { InMemoryChannelEngine } from '../../src/relay/memory-engine';
 
 /**
@@ -38,6 +38,9 @@ export class RemoteLikeEngine implements ChannelEngine {
   }
   health() {
     return this.outage === undefined ? ({ ok: true } as const) : ({ ok: false, reason: this.outage } as const);
+  }
+  localChannels(include: (channel: string) => boolean, limit: number): LocalChannel[] {
+    return this.inner.localChannels(include, limit);
   }
   gauges() {
     return this.inner.gauges();

@@ -22,3 +22,12 @@ export function parseFeatures(header: string | string[] | undefined): Set<string
       .filter((feature) => feature.length > 0),
   );
 }
+
+/**
+ * The WebSocket subprotocol a browser offers, and the only one the relay selects for it. A
+ * browser cannot set `Authorization` on a WebSocket, and a token must never travel in a URL,
+ * so the watch page offers its token as a second subprotocol, `BEARER_SUBPROTOCOL_PREFIX`
+ * followed by the token in base64url; the relay reads it and never selects (echoes) it.
+ */
+export const RELAY_SUBPROTOCOL = 'weather-relay';
+export const BEARER_SUBPROTOCOL_PREFIX = 'weather-relay.bearer.';

@@ -12,7 +12,7 @@
 import type { ChannelPayload } from '../../protocol';
 import { EngineUnavailableError, type ChannelEngine, type EngineGauges, type EngineHealth, type Published, type Resumed } from '../channel-engine';
 import { Delivery } from '../delivery';
-import { LocalFanOut, type Subscriber } from '../local-fan-out';
+import { LocalFanOut, type LocalChannel, type Subscriber } from '../local-fan-out';
 import { RedisChannelStore } from './channel-store';
 import { newEpoch } from './epochs';
 import { RedisUnavailableError } from './errors';
@@ -162,6 +162,10 @@ export class RedisChannelEngine implements ChannelEngine {
 
   health(): EngineHealth {
     return this.closed ? { ok: false, reason: 'The relay is closing.' } : this.lastHealth;
+  }
+
+  localChannels(include: (channel: string) => boolean, limit: number): LocalChannel[] {
+    return this.fanOut.list(include, limit);
   }
 
   gauges(): EngineGauges {
