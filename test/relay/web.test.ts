@@ -294,6 +294,14 @@ describe('the watch page of an open relay', () => {
     }
   });
 
+  test('/favicon.ico, which browsers ask for on every page: 204 and cached, not a 404 in every viewer\'s console', async () => {
+    const answer = await get('/favicon.ico');
+    assert.equal(answer.status, 204);
+    assert.equal(answer.body, '');
+    assert.equal(answer.headers['cache-control'], 'public, max-age=86400');
+    assert.equal(answer.headers['x-content-type-options'], 'nosniff');
+  });
+
   test('other methods are 405, as everywhere on the relay', async () => {
     for (const path of ['/', '/watch/weather-update', `/assets/${bundle.script}`, '/api/channels']) {
       const answer = await get(path, {}, 'POST');

@@ -5,6 +5,7 @@
  *   GET /watch/<channel>   one channel, live and read-only (an HTML shell)
  *   GET /assets/<file>     the bundle's script and stylesheet, by their hashed names only
  *   GET /api/…             see channel-api.ts
+ *   GET /favicon.ico       204: browsers ask for it on every page, and a 404 is an error in each viewer's console
  *
  * HEAD answers as GET without the body (Node drops it; Content-Length stays). Every answer
  * carries security-headers.ts's headers; the shells and the API are never stored, the
@@ -79,7 +80,7 @@ export function createWebRoutes(options: WebOptions, context: ChannelApiContext 
       : { ok: false, text: `watch page: its files cannot be served (${bundle.problem}): run \`npm run build\` and restart the relay; until then / and /watch/… answer 503` },
     ownOrigin: (request) => addressOf(request)?.pageOrigin,
     handle(request, response, path) {
-      const web = path === '/' || path === '/watch' || path.startsWith('/watch/') || path.startsWith('/assets/') || path.startsWith('/api/');
+      const web = path === '/' || path === '/favicon.ico' || path === '/watch' || path.startsWith('/watch/') || path.startsWith('/assets/') || path.startsWith('/api/');
       if (!web) return false;
       const address = addressOf(request);
       const security = securityHeaders(address?.relayOrigin);
@@ -92,6 +93,7 @@ export function createWebRoutes(options: WebOptions, context: ChannelApiContext 
       };
       const json: JsonReply = (status, body, headers = {}) => send(status, JSON_TYPE, `${JSON.stringify(body)}\n`, { ...NO_STORE, ...headers });
       if (path === '/') page(send, address);
+      else if (path === '/favicon.ico') send(204, TEXT, '', { 'cache-control': 'public, max-age=86400' });
       else if (path === '/watch' || path.startsWith('/watch/')) watch(send, address, path.slice('/watch/'.length));
       else if (path.startsWith('/assets/')) asset(send, path.slice('/assets/'.length));
       else if (path === '/api/channels') answerChannels(request, json, context);
