@@ -15,7 +15,7 @@ import { createRateLimitedLogger, silentLogger, streamSink } from './log';
 import { runTokenCommand, TOKEN_USAGE } from './auth/token-command';
 import { RELAY_DEFAULTS, SOCKET_HEADROOM, startRelay, type RelayOptions, type TlsFiles } from './server';
 import { socketLimitsProblem } from './socket-limits';
-import { workerNodeStats } from './worker-stats';
+import { WorkerNode } from './worker-node';
 import { publicUrlProblem } from './web/address';
 import { isWorker, MAX_WORKERS, reportListening, runWorkers } from './workers';
 
@@ -295,7 +295,7 @@ async function main(): Promise<void> {
   }
   let relay;
   try {
-    relay = await startRelay({ ...options, tls, logger, engine, ...(isWorker() ? { nodeStats: workerNodeStats } : {}) });
+    relay = await startRelay({ ...options, tls, logger, engine, ...(isWorker() ? { workerNode: new WorkerNode() } : {}) });
   } catch (error) {
     process.stderr.write(`weather-relay: ${(error as Error).message}\n`);
     process.exit(1);

@@ -25,6 +25,7 @@ import { RelayMetrics, socketErrorCode, takeSnapshot, type RelayErrorCode, type 
 import { capSockets, endSocket, requestTimeoutOptions, socketLimitsProblem } from './socket-limits';
 import { createWebSocketServer } from './websocket-server';
 import { createWebRoutes, type WebOptions } from './web/router';
+import type { ChannelLister, WorkerNode } from './worker-node';
 
 export interface RelayOptions {
   /** Interface to listen on; loopback unless asked otherwise. */
@@ -74,10 +75,10 @@ export interface RelayOptions {
   /** Where channels live; in this process by default (then the history options apply). The relay closes it on close. */
   engine?: ChannelEngine;
   /**
-   * What /healthz and /metrics report, given this process's own snapshot: by default this
-   * process alone; with `--workers`, every worker of the node (see worker-stats.ts).
+   * With `--workers`, this worker's link to the others: /healthz, /metrics and the watch page's
+   * channel list then answer for the whole node (see worker-node.ts). Without it, for this process.
    */
-  nodeStats?: (local: () => RelaySnapshot) => NodeStats;
+  workerNode?: WorkerNode;
   /**
    * The read-only watch page for browsers (GET /, /watch/<channel>, /assets/…, /api/…): off
    * unless given (the extension's embedded relay has none); the standalone relay turns it on
@@ -189,8 +190,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
 
   const localSnapshot = (): RelaySnapshot =>
     takeSnapshot(metrics, { connections: connections.size, ...engine.gauges(), sockets: tcp.open() }, engine.health());
-  const stats = (options.nodeStats ?? thisProcessOnly)(localSnapshot);
-  const web = settings.web ? createWebRoutes(settings.web, { authorizer, engine, metrics, log, tls: settings.tls !== undefined }) : undefined;
+  const stats = options.workerNode?.stats(localSnapshot) ?? thisProcessOnly(localSnapshot);
+  const localChannels = (include: (channel: string) => boolean, limit: number) => engine.localChannels(include, limit);
+  const listChannels: ChannelLister = options.workerNode?.channels(localChannels) ?? (async (include, limit) => localChannels(include, limit));
+  const web = settings.web ? createWebRoutes(settings.web, { authorizer, listChannels, metrics, log, tls: settings.tls !== undefined }) : undefined;
   const onRequest: RequestListener = boundary.guard(
     'an HTTP request',
     (request: IncomingMessage, response: ServerResponse) =>

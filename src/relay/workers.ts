@@ -7,7 +7,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { serveWorkerStats } from './worker-stats';
+import { serveWorkerNode } from './worker-node';
 
 /** A worker that dies is started again after this long (and not in a tight loop). */
 const RESTART_DELAY_MS = 1_000;
@@ -80,6 +80,6 @@ export function runWorkers(count: number, say: (line: string) => void, listening
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   process.on('SIGHUP', () => each('SIGHUP'));
-  serveWorkerStats(() => [...listeningWorkers.values()]);
+  serveWorkerNode(() => [...listeningWorkers.values()]);
   for (let i = 0; i < count; i++) start();
 }

@@ -80,6 +80,9 @@ test('2 workers on one port: connections spread over both, a publish reaches sub
       assert.equal([...connections.values()].reduce((a, b) => a + b), 20);
       const health = await healthz(relay.port);
       assert.deepEqual(health, { status: 200, body: { status: 'ok', connections: 20, channels: 2, subscriptions: 20, workers: 2 } });
+      // The watch page's channel list is the node's too: one channel, its subscribers on both workers summed.
+      const listing = await fetch(`http://127.0.0.1:${relay.port}/api/channels`, { headers: { connection: 'close' } });
+      assert.deepEqual(await listing.json(), { channels: [{ name: 'weather-update', subscribers: 20 }] });
     }
 
     peers[0].send(channelMessage('weather-update', responseDeltaPayload('thread_w', 'Sunny', { id: 'w-1' })));

@@ -2,7 +2,7 @@
  * The watch page's two questions to the relay, answered in JSON with the same Authorizer and
  * grants as an upgrade and a subscribe, so the page can say why before it connects:
  *
- *   GET /api/channels               the channels with subscribers on this process that the caller may watch
+ *   GET /api/channels               the channels with subscribers on this process (this node, with --workers) that the caller may watch
  *   GET /api/access?channel=NAME    whether the caller may watch NAME (and publish on it)
  *
  * A protected relay wants `Authorization: Bearer <token>` (never a token in the URL): 401
@@ -14,16 +14,18 @@ import { channelNameProblem, printable } from '../../protocol';
 import { bearerOf } from '../access';
 import type { Authorized, Authorizer } from '../auth/authorizer';
 import type { Grant } from '../auth/grant';
-import { isPending, type ChannelEngine } from '../channel-engine';
+import { isPending } from '../channel-engine';
 import type { RelayLogger } from '../log';
 import type { RelayErrorCode, RelayMetrics } from '../metrics';
+import type { ChannelLister } from '../worker-node';
 
 /** Channels one listing holds at most. */
 export const MAX_LISTED_CHANNELS = 200;
 
 export interface ChannelApiContext {
   authorizer: Authorizer;
-  engine: ChannelEngine;
+  /** This process's channels, or with `--workers` the node's (worker-node.ts). */
+  listChannels: ChannelLister;
   metrics: RelayMetrics;
   log: RelayLogger;
 }
@@ -36,8 +38,10 @@ const UNAUTHORIZED_HEADERS = { 'www-authenticate': 'Bearer realm="weather-relay"
 /** GET /api/channels. */
 export function answerChannels(request: IncomingMessage, reply: JsonReply, context: ChannelApiContext): void {
   withGrant(request, reply, context, (grant) => {
-    const channels = context.engine.localChannels((channel) => grant.subscribe.matches(channel), MAX_LISTED_CHANNELS);
-    reply(200, { channels });
+    context.listChannels((channel) => grant.subscribe.matches(channel), MAX_LISTED_CHANNELS).then(
+      (channels) => reply(200, { channels }),
+      (error: unknown) => reply(503, { error: `the channels could not be listed: ${error instanceof Error ? error.message : String(error)}` }),
+    );
   });
 }
 
