@@ -30,6 +30,7 @@ import type { RelayMetrics } from './metrics';
 import { ExcessRun, type MessageRate } from './rate-limiter';
 import { Replay } from './replay';
 import { Subscriptions } from './subscriptions';
+import { beforeWrite, type Corkable } from './write-batching';
 import type { ExpirySchedule } from './expiry-schedule';
 
 /** A run of excess ends after this long without a dropped message, or after the bucket's refill time if longer. */
@@ -81,12 +82,7 @@ export interface ConnectionFeatures {
   acks: boolean;
 }
 
-/** process.nextTick's callback for every connection (a bound function each would cost memory). */
-function uncorkConnection(connection: RelayConnection): void {
-  connection.uncork();
-}
-
-export class RelayConnection implements Subscriber {
+export class RelayConnection implements Subscriber, Corkable {
   /** Subscribed channels; true for those delivered with offsets (subscribed with `since`). */
   readonly channels = new Subscriptions();
   // Most connections never resume, wait on the engine or get refused: these three are made on
@@ -98,7 +94,9 @@ export class RelayConnection implements Subscriber {
   /** Cleared on each heartbeat, set again by any sign of life from the peer. */
   alive = true;
   private closing = false;
-  private corked = false;
+  /** Kept by write-batching.ts: whether its socket is corked until the tick ends, and the tick it last wrote in. */
+  corked = false;
+  lastWriteTick = 0;
   /** When this connection's next message is due at the steady rate (see MessageRate); 0 before the first. */
   private messageDue = 0;
   /** Made at the first message over the rate: most connections never send one. */
@@ -147,13 +145,8 @@ export class RelayConnection implements Subscriber {
   /** Writes one pre-encoded frame; false when the peer is closing, or was just cut off. */
   private send(frame: Buffer, flushed?: (error?: Error | null) => void): boolean {
     if (!this.hasRoom()) return false;
-    // Writes made while handling one batch of incoming frames leave in as few syscalls as
-    // possible: the socket is corked until the current operation has run to completion.
-    if (!this.corked) {
-      this.corked = true;
-      this.transport.cork();
-      process.nextTick(uncorkConnection, this);
-    }
+    // A stream's frames of one tick leave in one writev; a broadcast's single frame at once (write-batching.ts).
+    beforeWrite(this);
     // The pre-encoded frame goes straight to the TCP socket that ws itself writes to. ws's
     // own writes (replies, pings, close) are synchronous too, so frames never interleave:
     // createWebSocketServer refuses compression, the one thing that would make ws queue.
@@ -162,9 +155,12 @@ export class RelayConnection implements Subscriber {
     return true;
   }
 
-  /** Sends what was written while corked (see `send`). */
+  cork(): void {
+    this.transport.cork();
+  }
+
+  /** Sends what was written while corked (see write-batching.ts). */
   uncork(): void {
-    this.corked = false;
     this.transport.uncork();
   }
 
