@@ -50,11 +50,11 @@ class WatchPage {
     this.tokenForm = new TokenForm((token) => {
       saveToken(token);
       this.token = token;
-      this.tokenForm.hide(this.otherToken.hidden ? undefined : this.otherToken);
+      this.hideTokenForm();
       void this.connect();
     });
     this.reconnect = button('Reconnect', () => void this.connect());
-    this.otherToken = button('Use another token', () => this.tokenForm.show('Enter another token for this relay.', true));
+    this.otherToken = button('Use another token', () => this.showTokenForm('Enter another token for this relay.', true));
     this.otherToken.hidden = data.auth !== 'token';
     this.said = el('span', { class: 'watch-said', role: 'status' });
     const controls = el(
@@ -89,7 +89,7 @@ class WatchPage {
     });
     if (this.data.auth === 'token' && this.token === undefined) {
       this.setConnection('offline');
-      this.tokenForm.show(`This relay needs a token to watch channel ${this.data.channel}.`, true);
+      this.showTokenForm(`This relay needs a token to watch channel ${this.data.channel}.`, true);
       return;
     }
     void this.connect();
@@ -107,7 +107,7 @@ class WatchPage {
       return;
     }
     // Allowed, or the relay did not say (it may be restarting): the socket retries, and asks again after an attempt that fails to open.
-    this.tokenForm.hide(this.otherToken.hidden ? undefined : this.otherToken);
+    this.hideTokenForm();
     this.socket.setToken(this.token);
     this.socket.start();
   }
@@ -130,7 +130,19 @@ class WatchPage {
     }
     this.setConnection('offline');
     const reason = refusal.kind === 'forbidden' ? `${refusal.reason} Enter another token, or watch another channel.` : refusal.reason;
-    this.tokenForm.show(reason, false);
+    this.showTokenForm(reason, false);
+  }
+
+  /** The token form, and no "Use another token" beside it while it is open (it would only open it again). */
+  private showTokenForm(reason: string, focus: boolean): void {
+    this.otherToken.hidden = true;
+    this.tokenForm.show(reason, focus);
+  }
+
+  private hideTokenForm(): void {
+    if (!this.tokenForm.shown) return;
+    this.otherToken.hidden = this.data.auth !== 'token';
+    this.tokenForm.hide(this.otherToken.hidden ? undefined : this.otherToken);
   }
 
   private setConnection(connection: ConnectionView, problem?: string): void {

@@ -102,6 +102,8 @@ describe('the watch page on a protected relay', SUITE, () => {
     const { tab, page } = await relayWithTab(t, browser, ['--jwt-secret', SECRET], '/watch/secret');
     await waitForReason(page, 'This relay needs a token to watch channel secret.');
     assert.equal(await tab.connection(), 'Offline');
+    const otherToken = page.getByRole('button', { name: 'Use another token' });
+    assert.equal(await otherToken.isHidden(), true, 'no "Use another token" beside the open form');
 
     await enterToken(page, 'wrong');
     assert.match(await waitForReason(page, /^The relay refused the token/), /^The relay refused the token: [^\n]+\.$/);
@@ -118,6 +120,7 @@ describe('the watch page on a protected relay', SUITE, () => {
     await enterToken(page, allowed);
     await tab.waitForConnection('Connected');
     assert.equal(await page.locator('form.token-form').isHidden(), true);
+    assert.equal(await otherToken.isVisible(), true, 'the way to another token, once the form is closed');
     await assertTokenKeptInTab(tab, allowed);
   });
 
