@@ -62,7 +62,8 @@ describe('the watch page, live from the real relay', SUITE, () => {
     fake.enqueue(toolCallReply('get_weather', { location: 'Makati' }, { callId: 'call_watch' }), textReply(ANSWER, { delayMs: 40 }));
     const run = track(t, runCli(['ask', "What's the weather in Makati?", '--server', relay.url, '--channel', CHANNEL, ...modelArgs()], { env: { OPENAI_API_KEY: 'test' } }));
 
-    const [thread] = await waitForThreads(tab.page, (threads) => threads[0]?.turns[0]?.outcome === 'Completed', 'the completed turn');
+    // Completed and its answer drawn (the answer's Markdown may land a frame after the outcome).
+    const [thread] = await waitForThreads(tab.page, (threads) => threads[0]?.turns[0]?.outcome === 'Completed' && threads[0].turns[0].answer === ANSWER, 'the completed turn');
     assert.equal(await run.exit, 0, run.stderr());
     assert.equal(run.stdout(), `${ANSWER}\n`);
     assert.match(thread.threadId, /^thread_[0-9a-f]+$/);
@@ -123,7 +124,15 @@ describe('the watch page, live from the real relay', SUITE, () => {
     assert.equal(relay2.url, relay1.url);
 
     await tab.waitForConnection('Connected', 30_000);
-    const threads = await waitForThreads(tab.page, (shown) => onlyThread(shown, 'thread_after')[0]?.turns[0]?.outcome === 'Completed', 'the turn published during the outage');
+    // Completed and its answer drawn (the answer's Markdown may land a frame after the outcome).
+    const threads = await waitForThreads(
+      tab.page,
+      (shown) => {
+        const after = onlyThread(shown, 'thread_after')[0]?.turns[0];
+        return after?.outcome === 'Completed' && after.answer === 'Rain after the restart.';
+      },
+      'the turn published during the outage',
+    );
     // The publisher resent what the killed relay had confirmed (in memory the new relay cannot vouch for it): shown once all the same.
     await new Promise((done) => setTimeout(done, 500));
     const settled = await shownThreads(tab.page);
@@ -197,7 +206,13 @@ describe('the watch page, live from the real relay', SUITE, () => {
       await tab.waitForConnection('Connected', 30_000);
       await waitForThreads(tab.page, (threads) => onlyThread(threads, 'seed_during')[0]?.turns[0]?.outcome === 'Completed', 'the turn published while the page was away');
       seedTurn('seed_after', 'Calm after.');
-      const threads = await waitForThreads(tab.page, (shown) => onlyThread(shown, 'seed_after')[0]?.turns[0]?.outcome === 'Completed', 'a turn after the resume');
+      // Every turn completed with its answer drawn (an answer's Markdown may land a frame after its outcome).
+      const answers: Record<string, string> = { seed_before: 'Clear before.', seed_during: 'Stormy while the page was away.', seed_after: 'Calm after.' };
+      const threads = await waitForThreads(
+        tab.page,
+        (shown) => Object.entries(answers).every(([id, answer]) => onlyThread(shown, id)[0]?.turns[0]?.answer === answer && onlyThread(shown, id)[0]?.turns[0]?.outcome === 'Completed'),
+        'a turn after the resume',
+      );
       const expected = (answer: string) => [[{ tools: ['Executing weather check for Makati'], toolStates: ['executed'], answer, outcome: 'Completed', actions: ['Copy'] }]];
       assert.deepEqual(onlyThread(threads, 'seed_before').map((thread) => thread.turns), expected('Clear before.'));
       assert.deepEqual(onlyThread(threads, 'seed_during').map((thread) => thread.turns), expected('Stormy while the page was away.'));
