@@ -101,7 +101,7 @@ describe('the watch page on a protected relay', SUITE, () => {
   test('a token for other channels: the page says it may not watch this one, and takes another token', async (t) => {
     const { tab, page } = await relayWithTab(t, browser, ['--jwt-secret', SECRET], '/watch/secret');
     await waitForReason(page, 'This relay needs a token to watch channel secret.');
-    assert.equal(await tab.connection(), 'Offline');
+    await tab.waitForConnection('Offline', 2000); // the header is drawn on the next frame, after the form
     const otherToken = page.getByRole('button', { name: 'Use another token' });
     assert.equal(await otherToken.isHidden(), true, 'no "Use another token" beside the open form');
 
@@ -112,7 +112,7 @@ describe('the watch page on a protected relay', SUITE, () => {
       await waitForReason(page, /may not watch/),
       'This token may not watch channel secret. Enter another token, or watch another channel.',
     );
-    assert.equal(await tab.connection(), 'Offline');
+    await tab.waitForConnection('Offline', 2000); // the header is drawn on the next frame, after the form
     assert.equal(tab.sockets.length, 0, 'no connection was even tried');
     assert.equal(await page.locator('header nav a[href="/"]').textContent(), 'All channels', 'the way to another channel');
 
@@ -130,7 +130,7 @@ describe('the watch page on a protected relay', SUITE, () => {
     await enterToken(page, await token([CHANNEL], [], 3));
     await tab.waitForConnection('Connected');
     assert.equal(await waitForReason(page, 'The relay closed the connection: the token expired.'), 'The relay closed the connection: the token expired.');
-    assert.equal(await tab.connection(), 'Offline');
+    await tab.waitForConnection('Offline', 2000); // the header is drawn on the next frame, after the form
     await delay(1500);
     assert.equal(tab.sockets.length, 1, 'no retry with a token that cannot work');
     assert.equal(await page.evaluate(() => Object.keys(sessionStorage).some((key) => key.includes('token'))), false, 'the dead token is forgotten');
