@@ -2,7 +2,9 @@
 // `npm run docs:images`: retakes the README's pictures in the real VS Code (and the forecast card in
 // the panel's Chromium harness, the watch page in Chromium from the real relay) and copies them
 // into docs/images/. The pictures are taken by the suites on every `npm test` run (into test-output/);
-// this runs only those suites (after a build) and copies the files the README shows.
+// this runs only those suites (after a build) and copies the files the README shows, reduced to a
+// palette by Debian's `pngquant` (`apt-get install pngquant`): the .vsix must carry every picture the
+// README shows and stay under 1 MiB, and a screenshot needs no more than 256 colours to read well.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -29,6 +31,11 @@ const run = (command, args, env = {}) => {
   }
 };
 
+if (spawnSync('pngquant', ['--version'], { stdio: 'ignore' }).status !== 0) {
+  console.error('docs:images: needs pngquant to keep the pictures small (Debian: `apt-get install pngquant`); docs/images/ is unchanged.');
+  process.exit(1);
+}
+
 run('npm', ['run', 'build']);
 run('npm', ['run', 'compile']);
 run(process.execPath, ['test/run.mjs', 'test/vscode/extension-host'], {
@@ -45,6 +52,13 @@ if (missing.length > 0) {
 }
 mkdirSync(join(repo, 'docs', 'images'), { recursive: true });
 for (const [from, to] of PICTURES) {
-  copyFileSync(join(repo, 'test-output', from), join(repo, 'docs', 'images', to));
-  console.log(`docs/images/${to} ← test-output/${from}`);
+  const target = join(repo, 'docs', 'images', to);
+  // Quality 80–98: pngquant keeps the full-colour file (exit 99) rather than a palette that loses text edges.
+  const reduced = spawnSync('pngquant', ['--quality=80-98', '--speed', '1', '--strip', '--force', '--output', target, join(repo, 'test-output', from)], { stdio: 'inherit' });
+  if (reduced.status === 99) copyFileSync(join(repo, 'test-output', from), target);
+  else if (reduced.status !== 0) {
+    console.error(`docs:images: pngquant failed on test-output/${from} (exit ${reduced.status ?? reduced.signal}).`);
+    process.exit(1);
+  }
+  console.log(`docs/images/${to} ← test-output/${from}${reduced.status === 99 ? ' (as taken: a palette would lose detail)' : ''}`);
 }
