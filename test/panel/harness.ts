@@ -233,7 +233,8 @@ export async function startServer(): Promise<HarnessServer> {
   };
 }
 
-export function launchBrowser(): Promise<Browser> {
+/** Headless Chromium; `extraArgs` are added to its command line (e.g. --host-resolver-rules). */
+export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -247,6 +248,7 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

@@ -294,6 +294,18 @@ describe('the watch page of an open relay', () => {
     }
   });
 
+  test('Cross-Origin-Opener-Policy only where browsers honour it: https or this machine, not plain http on a network', async () => {
+    for (const host of [`127.0.0.1:${relay.port}`, 'localhost:4000', 'watch.localhost', '127.1.2.3', '[::1]:4000']) {
+      assert.equal((await get('/', { host })).headers['cross-origin-opener-policy'], 'same-origin', host);
+    }
+    for (const host of ['relay.example.com:4000', '10.0.0.5:4000', 'relay.localhost.example', '[::2]:4000']) {
+      const answer = await get('/watch/weather-update', { host });
+      assert.equal(answer.status, 200, host);
+      assert.equal(answer.headers['cross-origin-opener-policy'], undefined, `${host}: ignored there, with an error in the console`);
+      assert.equal(answer.headers['cross-origin-resource-policy'], 'same-origin', host);
+    }
+  });
+
   test('/favicon.ico, which browsers ask for on every page: 204 and cached, not a 404 in every viewer\'s console', async () => {
     const answer = await get('/favicon.ico');
     assert.equal(answer.status, 204);
@@ -496,6 +508,7 @@ describe('the watch page of a protected relay', () => {
       assert.equal((await upgradeFrom(relay.port, [`Origin: http://127.0.0.1:${relay.port}`])).status, 403, 'not the Host, once the address is fixed');
       const page = await requestRelay(relay.port, '/watch/weather-update', { headers: { host: 'evil.example' } });
       assertHtmlPage(page, 'wss://relay.example.com', '--public-url');
+      assert.equal(page.headers['cross-origin-opener-policy'], 'same-origin', 'an https page, whatever the Host');
       assert.equal(page.body, watchOf(bundle, 'weather-update', 'wss://relay.example.com/', 'open'));
     });
     await withRelay({ allowOrigins: ['https://dash.example'] }, async (relay) => {

@@ -41,6 +41,17 @@ function addressOf(secure: boolean, host: string): PageAddress {
   return { relayUrl: `${relayOrigin}/`, relayOrigin, pageOrigin: `${secure ? 'https' : 'http'}://${host}` };
 }
 
+/**
+ * Whether browsers count `pageOrigin` as potentially trustworthy (a secure context): https, or
+ * this machine by name or loopback address. Elsewhere they ignore, and complain in the console
+ * about, headers such as Cross-Origin-Opener-Policy.
+ */
+export function isTrustworthyOrigin(pageOrigin: string): boolean {
+  const { protocol, hostname } = new URL(pageOrigin);
+  if (protocol === 'https:') return true;
+  return hostname === 'localhost' || hostname.endsWith('.localhost') || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+}
+
 const PUBLIC_SCHEMES: Record<string, boolean> = { 'http:': false, 'ws:': false, 'https:': true, 'wss:': true };
 
 /** Why `raw` cannot be the relay's public address (`--public-url`), in one sentence; undefined when it can. */

@@ -83,7 +83,7 @@ export function createWebRoutes(options: WebOptions, context: ChannelApiContext 
       const web = path === '/' || path === '/favicon.ico' || path === '/watch' || path.startsWith('/watch/') || path.startsWith('/assets/') || path.startsWith('/api/');
       if (!web) return false;
       const address = addressOf(request);
-      const security = securityHeaders(address?.relayOrigin);
+      const security = securityHeaders(address);
       const send: Send = (status, contentType, body, headers = NO_STORE) => {
         // A peer gone while a signed token was checked (its socket ended or destroyed) gets nothing.
         if (response.headersSent || response.destroyed || response.socket?.writable === false) return;

@@ -3,6 +3,7 @@
  * webview's: a CSP that allows only the relay's own files (no inline script or style, nothing
  * from a third party) and a connection to the relay, no framing, no sniffing, no referrer.
  */
+import { isTrustworthyOrigin, type PageAddress } from './address';
 
 /** The Content-Security-Policy; `relayOrigin` (ws(s)://host:port) is where the page may connect besides 'self'. */
 export function contentSecurityPolicy(relayOrigin: string | undefined): string {
@@ -18,14 +19,17 @@ export function contentSecurityPolicy(relayOrigin: string | undefined): string {
   ].join('; ');
 }
 
-export function securityHeaders(relayOrigin: string | undefined): Record<string, string> {
-  return {
-    'content-security-policy': contentSecurityPolicy(relayOrigin),
+/** The headers for a page served at `address` (undefined: a Host that names no address, so nothing may connect). */
+export function securityHeaders(address: PageAddress | undefined): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-security-policy': contentSecurityPolicy(address?.relayOrigin),
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
-    'cross-origin-opener-policy': 'same-origin',
     'cross-origin-resource-policy': 'same-origin',
   };
+  // Over plain http on a team's network browsers ignore it, with an error in every viewer's console.
+  if (address !== undefined && isTrustworthyOrigin(address.pageOrigin)) headers['cross-origin-opener-policy'] = 'same-origin';
+  return headers;
 }
 
 /** For the HTML shells and every API answer: never stored, since they name channels and grants. */
