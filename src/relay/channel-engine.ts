@@ -90,6 +90,14 @@ export interface ChannelEngine {
    * channels watched only on other nodes are not among them.
    */
   localChannels(include: (channel: string) => boolean, limit: number): LocalChannel[];
+  /** With a backplane: this process's name among the processes sharing the storage. */
+  readonly processId?: string;
+  /**
+   * With a backplane: the channels with subscribers on the other processes sharing the
+   * storage, summed by name, as each last reported them (a few seconds ago at most), leaving
+   * out this process and those in `skip`. Fails as publish does.
+   */
+  elsewhereChannels?(skip: ReadonlySet<string>): Promise<LocalChannel[]>;
   /** Whether the engine can work now; /healthz answers 503 with the reason when not. */
   health(): EngineHealth;
   gauges(): EngineGauges;

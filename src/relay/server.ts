@@ -15,17 +15,19 @@ import { JwtVerifier, type JwtKeySource } from './auth/jwt-verifier';
 import { createBoundary } from './boundary';
 import type { Grant } from './auth/grant';
 import { isPending, type ChannelEngine } from './channel-engine';
+import { channelLister, type ProcessChannels } from './channel-listing';
 import { ExpirySchedule } from './expiry-schedule';
 import { RelayConnection } from './connection';
 import { handleHttpRequest, type NodeStats } from './http';
 import { silentLogger, type RelayLogger } from './log';
+import { MAX_CHANNELS_SCANNED } from './local-fan-out';
 import { InMemoryChannelEngine } from './memory-engine';
 import { MessageRate } from './rate-limiter';
 import { RelayMetrics, socketErrorCode, takeSnapshot, type RelayErrorCode, type RelayGauges, type RelaySnapshot } from './metrics';
 import { capSockets, endSocket, requestTimeoutOptions, socketLimitsProblem } from './socket-limits';
 import { createWebSocketServer } from './websocket-server';
 import { createWebRoutes, type WebOptions } from './web/router';
-import type { ChannelLister, WorkerNode } from './worker-node';
+import type { WorkerNode } from './worker-node';
 
 export interface RelayOptions {
   /** Interface to listen on; loopback unless asked otherwise. */
@@ -169,7 +171,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   if (problem) throw new RangeError(problem);
   const log = options.logger ?? silentLogger;
   const authorizer = new Authorizer({ sharedToken: settings.token, jwt: settings.jwt && JwtVerifier.fromKey(settings.jwt) });
-  const engine = options.engine ?? new InMemoryChannelEngine({ perChannel: settings.historySize, channels: settings.historyChannels, bytes: settings.historyBytes });
+  const engine: ChannelEngine = options.engine ?? new InMemoryChannelEngine({ perChannel: settings.historySize, channels: settings.historyChannels, bytes: settings.historyBytes });
   const metrics = new RelayMetrics();
   const boundary = createBoundary(metrics, log);
   const limits = {
@@ -191,8 +193,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const localSnapshot = (): RelaySnapshot =>
     takeSnapshot(metrics, { connections: connections.size, ...engine.gauges(), sockets: tcp.open() }, engine.health());
   const stats = options.workerNode?.stats(localSnapshot) ?? thisProcessOnly(localSnapshot);
-  const localChannels = (include: (channel: string) => boolean, limit: number) => engine.localChannels(include, limit);
-  const listChannels: ChannelLister = options.workerNode?.channels(localChannels) ?? (async (include, limit) => localChannels(include, limit));
+  const localChannels = (): ProcessChannels => ({ processId: engine.processId, channels: engine.localChannels(() => true, MAX_CHANNELS_SCANNED) });
+  const listChannels = channelLister(options.workerNode?.channels(localChannels) ?? (async () => [localChannels()]), engine);
   const web = settings.web ? createWebRoutes(settings.web, { authorizer, listChannels, metrics, log, tls: settings.tls !== undefined }) : undefined;
   const onRequest: RequestListener = boundary.guard(
     'an HTTP request',

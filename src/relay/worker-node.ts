@@ -7,9 +7,8 @@
  * waited for, so a stuck worker cannot hang the health check that would reveal it.
  */
 import cluster, { type Worker } from 'node:cluster';
+import type { ProcessChannels } from './channel-listing';
 import type { NodeStats } from './http';
-import type { LocalChannel } from './local-fan-out';
-import { MAX_CHANNELS_SCANNED } from './local-fan-out';
 import type { RelaySnapshot } from './metrics';
 
 /** How long the primary waits for every worker's answer. */
@@ -21,8 +20,8 @@ const MAX_PENDING_REQUESTS = 16;
 interface Topics {
   /** This worker's figures for /healthz and /metrics. */
   stats: RelaySnapshot;
-  /** This worker's channels with subscribers (at most MAX_CHANNELS_SCANNED, by name). */
-  channels: LocalChannel[];
+  /** This worker's channels with subscribers (at most MAX_CHANNELS_SCANNED, by name), and its name in the census. */
+  channels: ProcessChannels;
 }
 type Topic = keyof Topics;
 const TOPICS: readonly Topic[] = ['stats', 'channels'];
@@ -61,9 +60,6 @@ function isTopic(topic: unknown): topic is Topic {
   return TOPICS.includes(topic as Topic);
 }
 
-/** Lists channels with subscribers that `include` accepts: at most `limit`, by name. */
-export type ChannelLister = (include: (channel: string) => boolean, limit: number) => Promise<LocalChannel[]>;
-
 /** In a worker: answers the primary's collections, and asks the whole node through it. */
 export class WorkerNode {
   private readonly providers: { [T in Topic]?: () => Topics[T] } = {};
@@ -92,23 +88,10 @@ export class WorkerNode {
     };
   }
 
-  /**
-   * The node's channels, each with its subscribers summed over the workers, from each
-   * worker's `local` listing. Workers that do not answer in time are left out of the list.
-   */
-  channels(local: (include: (channel: string) => boolean, limit: number) => LocalChannel[]): ChannelLister {
-    this.providers.channels = () => local(() => true, MAX_CHANNELS_SCANNED);
-    return async (include, limit) => {
-      const { parts } = await this.gather('channels');
-      const subscribers = new Map<string, number>();
-      for (const { value } of parts) {
-        for (const channel of value) if (include(channel.name)) subscribers.set(channel.name, (subscribers.get(channel.name) ?? 0) + channel.subscribers);
-      }
-      return [...subscribers]
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .slice(0, limit)
-        .map(([name, count]) => ({ name, subscribers: count }));
-    };
+  /** Every worker's channels (from its `local` listing), for channel-listing.ts; workers that do not answer in time are left out. */
+  channels(local: () => ProcessChannels): () => Promise<ProcessChannels[]> {
+    this.providers.channels = local;
+    return async () => (await this.gather('channels')).parts.map(({ value }) => value);
   }
 
   private gather<T extends Topic>(topic: T): Promise<{ parts: Array<{ worker: number; value: Topics[T] }>; missing: string[] }> {

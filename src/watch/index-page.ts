@@ -1,6 +1,6 @@
 /**
  * The relay's front page: the channels this page may watch (GET /api/channels: those with
- * subscribers on this relay, as far as the token allows), each a link to its watch page, and a
+ * subscribers on this relay, or with Redis on any of its nodes, as far as the token allows), each a link to its watch page, and a
  * field to type a channel's name. A protected relay asks for its token first, once.
  */
 import { channelNameProblem } from '../protocol';
@@ -24,6 +24,7 @@ export function startIndexPage(app: HTMLElement, data: IndexPageData): void {
     if (answer.kind === 'channels') {
       tokenForm.hide(refresh);
       showChannels(answer.channels);
+      if (answer.incomplete) status.textContent = `${status.textContent} ${answer.incomplete}`;
     } else if (answer.kind === 'refused' && answer.refusal.kind === 'token') {
       forgetToken();
       token = undefined;

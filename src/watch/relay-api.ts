@@ -20,7 +20,7 @@ export interface WatchableChannel {
   subscribers: number;
 }
 
-export type ChannelsAnswer = { kind: 'channels'; channels: WatchableChannel[] } | { kind: 'refused'; refusal: Refusal } | { kind: 'unknown'; problem: string };
+export type ChannelsAnswer = { kind: 'channels'; channels: WatchableChannel[]; incomplete?: string } | { kind: 'refused'; refusal: Refusal } | { kind: 'unknown'; problem: string };
 
 /** Our relay lists at most this many; more is not an answer of ours. */
 export const MAX_CHANNELS = 200;
@@ -47,7 +47,7 @@ export async function listChannels(token: string | undefined): Promise<ChannelsA
     const refusal = refusalOf(answer.status, answer.body);
     return refusal ? { kind: 'refused', refusal } : { kind: 'unknown', problem: `The relay answered HTTP ${answer.status} when asked for its channels.` };
   }
-  const listed = (answer.body as { channels?: unknown } | undefined)?.channels;
+  const { channels: listed, incomplete } = (answer.body ?? {}) as { channels?: unknown; incomplete?: unknown };
   if (!Array.isArray(listed)) return { kind: 'unknown', problem: 'The relay sent no list of channels.' };
   const channels: WatchableChannel[] = [];
   for (const entry of listed.slice(0, MAX_CHANNELS)) {
@@ -55,7 +55,8 @@ export async function listChannels(token: string | undefined): Promise<ChannelsA
     if (channelNameProblem(name) !== undefined) continue;
     channels.push({ name: name as string, subscribers: typeof subscribers === 'number' && Number.isSafeInteger(subscribers) && subscribers >= 0 ? subscribers : 0 });
   }
-  return { kind: 'channels', channels };
+  // With Redis, a relay that could not read the other nodes' channels says so.
+  return typeof incomplete === 'string' && incomplete !== '' ? { kind: 'channels', channels, incomplete: sentence(clip(incomplete.trim(), MAX_REASON)) } : { kind: 'channels', channels };
 }
 
 /** 401: the token is missing or refused; 403: this token may not watch; 400: a bad request. */

@@ -4,26 +4,23 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createClient } from '@redis/client';
 import { RedisChannelStore } from '../../src/relay/redis/channel-store';
 import { KeyNames } from '../../src/relay/redis/keys';
 import type { RedisStoreOptions } from '../../src/relay/redis/options';
-import { startRedisServer, type RedisServer } from '../support/redis-server';
+import { rawClient, startRedisServer, type RawRedisClient, type RedisServer } from '../support/redis-server';
 import { failOnUnhandledRejections } from '../support/unhandled';
 import { waitUntil } from '../support/wait';
 
 failOnUnhandledRejections();
 
 let server: RedisServer;
-let raw: ReturnType<typeof createClient>;
+let raw: RawRedisClient;
 const stores: RedisChannelStore[] = [];
 const keys = new KeyNames();
 
 before(async () => {
   server = await startRedisServer();
-  raw = createClient({ url: server.url });
-  raw.on('error', () => undefined);
-  await raw.connect();
+  raw = await rawClient(server);
 });
 
 after(async () => {

@@ -175,6 +175,36 @@ describe('two relay nodes on one Redis', () => {
     }
     await Promise.all([...seeds, toB, warmer].map((peer) => peer.close()));
   });
+
+  test("the watch page's channel list is the cluster's on either node: subscribers on both, summed, within a few seconds", async () => {
+    const [a, b] = nodes;
+    const peers = [await WsPeer.open(a.url), await WsPeer.open(a.url), await WsPeer.open(b.url), await WsPeer.open(b.url)];
+    await peers[0].subscribe('listed.both');
+    await peers[1].subscribe('listed.a');
+    await peers[2].subscribe('listed.both');
+    await peers[3].subscribe('listed.b');
+    const listed = async (port: number) => {
+      const answer = await fetch(`http://127.0.0.1:${port}/api/channels`, { headers: { connection: 'close' } });
+      const body = (await answer.json()) as { channels: Array<{ name: string; subscribers: number }> };
+      return body.channels.filter(({ name }) => name.startsWith('listed.'));
+    };
+    const expected = [
+      { name: 'listed.a', subscribers: 1 },
+      { name: 'listed.b', subscribers: 1 },
+      { name: 'listed.both', subscribers: 2 },
+    ];
+    // The census is written every 2 s: bounded polling, 10 s at most.
+    for (const node of [a, b]) {
+      let last: unknown;
+      for (let attempt = 0; attempt < 100; attempt++) {
+        last = await listed(node.port);
+        if (JSON.stringify(last) === JSON.stringify(expected)) break;
+        await delay(100);
+      }
+      assert.deepEqual(last, expected, `listed by the node on port ${node.port}`);
+    }
+    await Promise.all(peers.map((peer) => peer.close()));
+  });
 });
 
 test('two deployments on one Redis through database numbers never hear each other (pub/sub ignores SELECT)', async () => {

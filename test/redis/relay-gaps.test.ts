@@ -5,11 +5,10 @@
 // listens anyway, answers `unavailable`, and says so.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createClient } from '@redis/client';
 import { channelMessage, responseDeltaPayload } from '../../src/protocol';
 import { parseRelayArgs } from '../../src/relay/cli';
 import { unusedPort } from '../support/ports';
-import { startRedisServer, type RedisServer } from '../support/redis-server';
+import { rawClient, startRedisServer, type RawRedisClient, type RedisServer } from '../support/redis-server';
 import { spawnRelay, type RelayProcess } from '../support/relay-process';
 import { delay } from '../support/wait';
 import { WsPeer } from '../support/ws-peer';
@@ -21,13 +20,11 @@ const publish = (channel: string, text: string, id: string) => JSON.stringify(ch
 describe('a node whose pub/sub connection is cut while another publishes', () => {
   let redis: RedisServer;
   let nodes: RelayProcess[] = [];
-  let admin: ReturnType<typeof createClient>;
+  let admin: RawRedisClient;
   before(async () => {
     redis = await startRedisServer();
     nodes = await Promise.all([spawnRelay(['--redis', redis.url]), spawnRelay(['--redis', redis.url])]);
-    admin = createClient({ url: redis.url });
-    admin.on('error', () => undefined);
-    await admin.connect();
+    admin = await rawClient(redis);
   });
   after(async () => {
     admin?.destroy();

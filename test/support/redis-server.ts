@@ -6,6 +6,7 @@
  * `restart()` keeps the port, so clients reconnect to the same address, and either keeps the
  * directory (a restart that kept its data) or wipes it (Redis back empty).
  */
+import { createClient } from '@redis/client';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -153,4 +154,16 @@ function answersPing(port: number): Promise<boolean> {
       if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
     });
   });
+}
+
+const plainClient = (url: string) => createClient({ url });
+export type RawRedisClient = ReturnType<typeof plainClient>;
+
+/** A plain node-redis client of `server`, connected, for a test to look at or tamper with what Redis holds; destroy() it after. */
+export async function rawClient(server: Pick<RedisServer, 'url'>): Promise<RawRedisClient> {
+  const client = plainClient(server.url);
+  // A test that kills the server must not crash on the client's 'error' event.
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
 }

@@ -15,7 +15,7 @@ import { beforeDeadline, failureReason, RedisUnavailableError, unavailable } fro
 import { KeyNames } from './keys';
 import { LiveSubscriptions, type LiveListener, type PubSubConnection } from './live-subscriptions';
 import { databaseOf, redisStoreSettings, type RedisStoreOptions, type RedisStoreSettings } from './options';
-import { HISTORY_SCRIPT, PUBLISH_SCRIPT, runScript, ScriptCache, type CommandSender } from './scripts';
+import { CENSUS_SCRIPT, HISTORY_SCRIPT, PUBLISH_SCRIPT, runScript, ScriptCache, type CommandSender } from './scripts';
 
 export interface PublishResult {
   /** The message's place in its channel, from 1. */
@@ -183,6 +183,53 @@ export class RedisChannelStore {
     return { epoch: epoch.toString('latin1'), top, entries };
   }
 
+  /** Replaces process `processId`'s census (channel name, subscribers pairs), to expire after `ttlMs` unless renewed. */
+  async reportChannels(processId: string, channels: ReadonlyArray<readonly [string, number]>, ttlMs: number): Promise<void> {
+    const args = [processId, String(ttlMs)];
+    for (const [name, subscribers] of channels) args.push(name, String(subscribers));
+    await this.#run('report this process\'s channels', (client) =>
+      runScript(client, this.#scripts, CENSUS_SCRIPT, [this.#keys.census, this.#keys.censusOf(processId)], args),
+    );
+  }
+
+  /** Extends the census of `processId` by `ttlMs`; false when it is gone (expired, or Redis lost it) and must be reported again. */
+  async renewChannels(processId: string, ttlMs: number): Promise<boolean> {
+    const renewed = await this.#run<number>('renew this process\'s channels', (client) =>
+      client.sendCommand(['PEXPIRE', this.#keys.censusOf(processId), String(ttlMs)]),
+    );
+    return renewed === 1;
+  }
+
+  /**
+   * The censuses of the processes in the census set, at most `maxProcesses` of them, skipping
+   * those in `skip`: raw name → subscribers strings, as Redis holds them. A process whose census
+   * expired (it stopped, or died) leaves the set here.
+   */
+  async readCensus(skip: ReadonlySet<string>, maxProcesses: number): Promise<Array<{ processId: string; fields: Record<string, string> }>> {
+    const members = await this.#run<string[]>('list the relay processes', (client) => client.sendCommand(['SRANDMEMBER', this.#keys.census, String(maxProcesses)]));
+    const wanted = members.filter((processId) => !skip.has(processId));
+    const hashes = await Promise.all(
+      wanted.map((processId) =>
+        this.#run<unknown>('read a relay process\'s channels', (client) => client.sendCommand(['HGETALL', this.#keys.censusOf(processId)])),
+      ),
+    );
+    const censuses: Array<{ processId: string; fields: Record<string, string> }> = [];
+    const gone: string[] = [];
+    wanted.forEach((processId, i) => {
+      const fields = hashFields(hashes[i]);
+      if (fields === undefined) gone.push(processId);
+      else censuses.push({ processId, fields });
+    });
+    // Best effort: the next reader tries again, and a live process re-adds itself when it reports.
+    if (gone.length > 0) await this.#run('forget ended relay processes', (client) => client.sendCommand(['SREM', this.#keys.census, ...gone])).catch(() => undefined);
+    return censuses;
+  }
+
+  /** Removes the census of `processId` (it is closing). */
+  async forgetChannels(processId: string): Promise<void> {
+    await this.#run('remove this process\'s channels', (client) => runScript(client, this.#scripts, CENSUS_SCRIPT, [this.#keys.census, this.#keys.censusOf(processId)], [processId, '1']));
+  }
+
   /**
    * Adds a live listener; settles when Redis confirmed the subscription. Rejects with
    * RedisUnavailableError when Redis cannot confirm now: the listener stays, and
@@ -271,6 +318,17 @@ export class RedisChannelStore {
     }
   }
 
+}
+
+/** An HGETALL reply (node-redis gives an object; a raw reply is flat pairs) as fields; undefined for none. */
+function hashFields(reply: unknown): Record<string, string> | undefined {
+  const fields: Record<string, string> = Object.create(null);
+  const pairs: Array<[unknown, unknown]> = [];
+  if (Array.isArray(reply)) for (let at = 0; at + 1 < reply.length; at += 2) pairs.push([reply[at], reply[at + 1]]);
+  else if (reply instanceof Map) pairs.push(...reply);
+  else if (typeof reply === 'object' && reply !== null) pairs.push(...Object.entries(reply));
+  for (const [name, value] of pairs) fields[String(name)] = String(value);
+  return pairs.length === 0 ? undefined : fields;
 }
 
 function closedError(): RedisUnavailableError {

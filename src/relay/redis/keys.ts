@@ -42,6 +42,16 @@ export class KeyNames {
     return `${this.prefix}:epoch`;
   }
 
+  /** The set of relay processes that reported their channels (channel-census.ts). */
+  get census(): string {
+    return `${this.prefix}:census`;
+  }
+
+  /** The hash of one process's channels with subscribers: name → subscribers, expiring unless renewed. */
+  censusOf(processId: string): string {
+    return `${this.prefix}:census:${processId}`;
+  }
+
   channel(channel: string): ChannelKeys {
     const base = `${this.prefix}:{${channel}}`;
     return { stream: `${base}:stream`, meta: `${base}:meta`, topic: `${base}:live:${this.database}` };

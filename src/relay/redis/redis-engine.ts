@@ -12,7 +12,8 @@
 import type { ChannelPayload } from '../../protocol';
 import { EngineUnavailableError, type ChannelEngine, type EngineGauges, type EngineHealth, type Published, type Resumed } from '../channel-engine';
 import { Delivery } from '../delivery';
-import { LocalFanOut, type LocalChannel, type Subscriber } from '../local-fan-out';
+import { LocalFanOut, MAX_CHANNELS_SCANNED, type LocalChannel, type Subscriber } from '../local-fan-out';
+import { ChannelCensus } from './channel-census';
 import { RedisChannelStore } from './channel-store';
 import { newEpoch } from './epochs';
 import { RedisUnavailableError } from './errors';
@@ -28,6 +29,8 @@ export interface RedisEngineOptions extends RedisStoreOptions {
   windowSize?: number;
   /** Frame bytes per channel kept for that. */
   windowBytes?: number;
+  /** How often this process tells Redis its channels for the other nodes' listings (channel-census.ts). */
+  censusIntervalMs?: number;
 }
 
 interface NodeChannel {
@@ -54,14 +57,23 @@ export class RedisChannelEngine implements ChannelEngine {
   private readonly windowBytes: number;
   private readonly healthTimer: NodeJS.Timeout;
   private readonly stopRestored: () => void;
+  private readonly census: ChannelCensus;
+  /** This process's name among those sharing the Redis: random, new each run. */
+  readonly processId = newEpoch();
   private currentEpoch = newEpoch();
   private lastHealth: EngineHealth = CONNECTING;
   private closed = false;
   private checking: Promise<void> | undefined;
 
   constructor(options: RedisEngineOptions) {
-    const { healthIntervalMs = 1_000, windowSize = 1_000, windowBytes = 8 * 1024 * 1024, ...storeOptions } = options;
+    const { healthIntervalMs = 1_000, windowSize = 1_000, windowBytes = 8 * 1024 * 1024, censusIntervalMs, ...storeOptions } = options;
     this.store = new RedisChannelStore(storeOptions);
+    this.census = new ChannelCensus({
+      store: this.store,
+      processId: this.processId,
+      local: () => this.fanOut.list(() => true, MAX_CHANNELS_SCANNED),
+      intervalMs: censusIntervalMs,
+    });
     this.windowSize = windowSize;
     this.windowBytes = windowBytes;
     // Pub/sub may have dropped messages while it was away: every channel re-reads its stream.
@@ -168,6 +180,14 @@ export class RedisChannelEngine implements ChannelEngine {
     return this.fanOut.list(include, limit);
   }
 
+  async elsewhereChannels(skip: ReadonlySet<string>): Promise<LocalChannel[]> {
+    try {
+      return await this.census.elsewhere(skip);
+    } catch (error) {
+      throw asEngineError(error);
+    }
+  }
+
   gauges(): EngineGauges {
     let historyBytes = 0;
     for (const channel of this.channels.values()) historyBytes += channel.live.windowBytes;
@@ -185,6 +205,7 @@ export class RedisChannelEngine implements ChannelEngine {
     this.closed = true;
     clearInterval(this.healthTimer);
     this.stopRestored();
+    await this.census.stop();
     for (const name of [...this.channels.keys()]) this.drop(name);
     await this.store.close();
   }

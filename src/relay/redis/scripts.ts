@@ -1,8 +1,8 @@
 /**
- * The two Lua scripts that make a channel's history consistent across relay nodes, and
- * how they are run: EVAL until Redis has the script, then EVALSHA (only the digest
- * crosses the wire). A script runs
- * atomically, so no other node can interleave between reading and bumping an offset.
+ * The Lua scripts that make a channel's history consistent across relay nodes (and let a
+ * process replace its channel census in one step), and how they are run: EVAL until Redis has
+ * the script, then EVALSHA (only the digest crosses the wire). A script runs atomically, so
+ * no other node can interleave between reading and bumping an offset.
  */
 import { createHash } from 'node:crypto';
 import { ErrorReply, type RedisArgument, type TypeMapping } from '@redis/client';
@@ -105,6 +105,26 @@ if tonumber(ARGV[2]) > 0 and top >= tonumber(ARGV[1]) then
   end
 end
 return { epoch, top, flat }
+`);
+
+/**
+ * Replaces one process's census of its channels (channel-census.ts).
+ * KEYS: [1] the census set, [2] the process's hash.
+ * ARGV: [1] the process id, [2] the hash's time to live in ms, [3…] channel name, subscribers, …
+ * A process with no channels leaves the set: there is nothing of it to read.
+ */
+export const CENSUS_SCRIPT = lua(`
+redis.call('DEL', KEYS[2])
+if #ARGV < 3 then
+  redis.call('SREM', KEYS[1], ARGV[1])
+  return 0
+end
+for i = 3, #ARGV, 1000 do
+  redis.call('HSET', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1
 `);
 
 /** The per-command options used here (a subset of node-redis's). */

@@ -2,7 +2,8 @@
  * The watch page's two questions to the relay, answered in JSON with the same Authorizer and
  * grants as an upgrade and a subscribe, so the page can say why before it connects:
  *
- *   GET /api/channels               the channels with subscribers on this process (this node, with --workers) that the caller may watch
+ *   GET /api/channels               the channels with subscribers that the caller may watch: on this node, and with Redis
+ *                                   on every node sharing it (channel-listing.ts)
  *   GET /api/access?channel=NAME    whether the caller may watch NAME (and publish on it)
  *
  * A protected relay wants `Authorization: Bearer <token>` (never a token in the URL): 401
@@ -17,14 +18,14 @@ import type { Grant } from '../auth/grant';
 import { isPending } from '../channel-engine';
 import type { RelayLogger } from '../log';
 import type { RelayErrorCode, RelayMetrics } from '../metrics';
-import type { ChannelLister } from '../worker-node';
+import type { ChannelLister } from '../channel-listing';
 
 /** Channels one listing holds at most. */
 export const MAX_LISTED_CHANNELS = 200;
 
 export interface ChannelApiContext {
   authorizer: Authorizer;
-  /** This process's channels, or with `--workers` the node's (worker-node.ts). */
+  /** The node's channels, and with Redis the cluster's (channel-listing.ts). */
   listChannels: ChannelLister;
   metrics: RelayMetrics;
   log: RelayLogger;
@@ -39,7 +40,7 @@ const UNAUTHORIZED_HEADERS = { 'www-authenticate': 'Bearer realm="weather-relay"
 export function answerChannels(request: IncomingMessage, reply: JsonReply, context: ChannelApiContext): void {
   withGrant(request, reply, context, (grant) => {
     context.listChannels((channel) => grant.subscribe.matches(channel), MAX_LISTED_CHANNELS).then(
-      (channels) => reply(200, { channels }),
+      (listing) => reply(200, listing),
       (error: unknown) => reply(503, { error: `the channels could not be listed: ${error instanceof Error ? error.message : String(error)}` }),
     );
   });
