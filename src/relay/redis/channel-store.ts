@@ -183,6 +183,17 @@ export class RedisChannelStore {
     return { epoch: epoch.toString('latin1'), top, entries };
   }
 
+  /**
+   * Restarts the meta TTL of each of `channels` that has a meta hash (EXPIRE does nothing to a
+   * missing key): a channel its subscribers still watch keeps its offsets however long it is quiet.
+   */
+  async keepChannels(channels: readonly string[]): Promise<void> {
+    const ttl = String(this.settings.metaTtlSeconds);
+    await Promise.all(
+      channels.map((channel) => this.#run('keep a watched channel\'s offsets', (client) => client.sendCommand(['EXPIRE', this.#keys.channel(channel).meta, ttl]))),
+    );
+  }
+
   /** Replaces process `processId`'s census (channel name, subscribers pairs), to expire after `ttlMs` unless renewed. */
   async reportChannels(processId: string, channels: ReadonlyArray<readonly [string, number]>, ttlMs: number): Promise<void> {
     const args = [processId, String(ttlMs)];

@@ -14,7 +14,7 @@ export interface RedisStoreOptions {
   historySize?: number;
   /** Seconds a channel's history outlives its last publish. */
   historyTtlSeconds?: number;
-  /** Seconds a channel's epoch and top offset outlive its last publish; at least the history TTL. */
+  /** Seconds a channel's epoch and top offset outlive its last publish, or its last subscriber on any node; at least the history TTL. */
   metaTtlSeconds?: number;
   /** Seconds a published message id is remembered, so its resend is acknowledged, not delivered again. */
   idempotencyTtlSeconds?: number;

@@ -14,6 +14,7 @@ import { EngineUnavailableError, type ChannelEngine, type EngineGauges, type Eng
 import { Delivery } from '../delivery';
 import { LocalFanOut, MAX_CHANNELS_SCANNED, type LocalChannel, type Subscriber } from '../local-fan-out';
 import { ChannelCensus } from './channel-census';
+import { ChannelKeepalive } from './channel-keepalive';
 import { RedisChannelStore } from './channel-store';
 import { newEpoch } from './epochs';
 import { RedisUnavailableError } from './errors';
@@ -58,6 +59,7 @@ export class RedisChannelEngine implements ChannelEngine {
   private readonly healthTimer: NodeJS.Timeout;
   private readonly stopRestored: () => void;
   private readonly census: ChannelCensus;
+  private readonly keepalive: ChannelKeepalive;
   /** This process's name among those sharing the Redis: random, new each run. */
   readonly processId = newEpoch();
   private currentEpoch = newEpoch();
@@ -73,6 +75,11 @@ export class RedisChannelEngine implements ChannelEngine {
       processId: this.processId,
       local: () => this.fanOut.list(() => true, MAX_CHANNELS_SCANNED),
       intervalMs: censusIntervalMs,
+    });
+    this.keepalive = new ChannelKeepalive({
+      store: this.store,
+      channels: () => this.fanOut.list(() => true, MAX_CHANNELS_SCANNED).map(({ name }) => name),
+      metaTtlSeconds: this.store.settings.metaTtlSeconds,
     });
     this.windowSize = windowSize;
     this.windowBytes = windowBytes;
@@ -205,7 +212,7 @@ export class RedisChannelEngine implements ChannelEngine {
     this.closed = true;
     clearInterval(this.healthTimer);
     this.stopRestored();
-    await this.census.stop();
+    await Promise.all([this.census.stop(), this.keepalive.stop()]);
     for (const name of [...this.channels.keys()]) this.drop(name);
     await this.store.close();
   }
