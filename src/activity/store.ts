@@ -74,7 +74,7 @@ export class ActivityStore {
   /** Ids we published and have not yet seen come back: an echo of one is not shown twice. */
   private readonly awaitingEcho = new Map<string, ThreadState>();
   private readonly seen = new RecentIds(MAX_REMEMBERED_IDS);
-  private readonly maxThreads: number;
+  private maxThreads: number;
   private readonly maxTurns: number;
   private readonly maxAnswer: number;
   private readonly maxRetained: number;
@@ -87,6 +87,15 @@ export class ActivityStore {
     this.maxAnswer = options.maxAnswerLength ?? TEXT_LIMITS.answer;
     this.maxRetained = options.maxRetainedChars ?? MAX_RETAINED_CHARS;
     this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Changes how many threads are kept (the setting changed while the window is open): past the
+   * new number, the least recently active threads go at once, with a `removed` change.
+   */
+  setMaxThreads(maxThreads: number): void {
+    this.maxThreads = maxThreads;
+    this.evictThreads(undefined, () => this.threads.size > this.maxThreads);
   }
 
   on(event: 'change', listener: ChangeListener): this {
@@ -367,7 +376,7 @@ export class ActivityStore {
   }
 
   /** Removes the least recently active threads, never `keep`, while `tooMany()`. */
-  private evictThreads(keep: ThreadState, tooMany: () => boolean): void {
+  private evictThreads(keep: ThreadState | undefined, tooMany: () => boolean): void {
     const removed: string[] = [];
     for (const thread of this.threads.values()) {
       if (!tooMany()) break;

@@ -183,6 +183,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       if (!event.affectsConfiguration(SETTINGS_SECTION)) return;
       settings = settingsProblems.load();
       void configureSession();
+      if (event.affectsConfiguration(`${SETTINGS_SECTION}.panel.maxThreads`)) store.setMaxThreads(settings.panel.maxThreads);
       if (event.affectsConfiguration(`${SETTINGS_SECTION}.server`)) {
         log.info(`server settings changed: ${displayUri(settings.server.uri)} channel ${settings.server.channel}`);
         void applyServer();

@@ -361,6 +361,20 @@ describe('dedupe, bounds, clear, snapshot', () => {
     assert.equal(store.threadCount, 3);
   });
 
+  test('setMaxThreads (the setting changed while the window is open): lowering removes the least recently active at once; raising keeps more', () => {
+    const { store, changes } = storeWithLog({ maxThreads: 5 });
+    for (let i = 0; i < 5; i++) store.ingest(seed(`t${i}`, 'response', `answer ${i}`), 'channel');
+    store.ingest(seed('t0', 'response', ' again'), 'channel'); // t0 is now the most recently active
+    store.setMaxThreads(2);
+    assert.deepEqual(store.snapshot().map((thread) => thread.threadId), ['t4', 't0']);
+    assert.deepEqual(changes.at(-1), { kind: 'removed', threadIds: ['t1', 't2', 't3'] });
+    const before = changes.length;
+    store.setMaxThreads(4);
+    assert.equal(changes.length, before, 'raising removes nothing');
+    for (let i = 5; i < 9; i++) store.ingest(seed(`t${i}`, 'response', 'x'), 'channel');
+    assert.equal(store.threadCount, 4, 'and the new number holds from then on');
+  });
+
   test('turns per thread are bounded too', () => {
     const { store } = storeWithLog({ maxTurnsPerThread: 4 });
     for (let i = 0; i < 10; i++) store.ingest(seed('busy', 'response', `answer ${i}`, 'completed'), 'channel');

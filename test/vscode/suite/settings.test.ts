@@ -132,6 +132,19 @@ suite('settings', () => {
     await connectedTo(ext, fx.relayA, 'c'.repeat(128));
   });
 
+  test('panel.maxThreads lowered while the window is open: the least recently active threads go at once, no reload', async () => {
+    await vscode.commands.executeCommand('weatherAssistant.clearActivity');
+    const publisher = await WsPeer.open(fx.relayA);
+    peers.push(publisher);
+    for (const threadId of ['thread-max-1', 'thread-max-2', 'thread-max-3']) {
+      publisher.send({ type: 'weather-update', payload: { message: `answer of ${threadId}`, timestamp: Math.floor(Date.now() / 1000), thread_id: threadId, type: 'response', status: 'completed' } });
+    }
+    await waitFor('three threads in the store', () => ext.store.threadCount === 3);
+    await setSetting('panel.maxThreads', 1);
+    await waitFor('one thread left', () => ext.store.threadCount === 1);
+    assert.deepEqual(ext.store.snapshot().map((thread) => thread.threadId), ['thread-max-3'], 'the most recent stays');
+  });
+
   test('bad values that only change how things are done: defaults are used, nothing crashes, Ask still works', async () => {
     await setSetting('api', 'foo');
     await setSetting('panel.maxThreads', 0);
